@@ -1,0 +1,53 @@
+// swift-tools-version: 6.1
+import Foundation
+import PackageDescription
+
+// libtorch: Debian's libtorch-dev by default; LIBTORCH=/path points at another distribution with
+// include/ and lib/ (a newer CPU build, or a CUDA build).
+let libtorch = ProcessInfo.processInfo.environment["LIBTORCH"]
+let torchIncludes = libtorch.map { ["-I\($0)/include", "-I\($0)/include/torch/csrc/api/include"] }
+  ?? ["-I/usr/include/torch/csrc/api/include"]
+let torchLinkFlags = libtorch.map { ["-L\($0)/lib", "-Xlinker", "-rpath", "-Xlinker", "\($0)/lib"] } ?? []
+
+let package = Package(
+  name: "FMBoost",
+  platforms: [.macOS(.v14)],
+  products: [
+    .executable(name: "fmboost", targets: ["fmboost"]),
+    .library(name: "FMBoostKit", targets: ["Torch", "NN", "Checkpoint", "Imaging"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    .target(
+      name: "CTorch",
+      cxxSettings: [.unsafeFlags(torchIncludes + ["-O2", "-w"])],
+      linkerSettings: [
+        .unsafeFlags(torchLinkFlags),
+        .linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10"),
+      ]
+    ),
+    .target(
+      name: "CImaging",
+      linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]
+    ),
+    .target(name: "Torch", dependencies: ["CTorch"]),
+    .target(name: "NN", dependencies: ["Torch"]),
+    .target(name: "Checkpoint", dependencies: ["Torch"]),
+    .target(name: "Imaging", dependencies: ["Torch", "CImaging"]),
+    .executableTarget(
+      name: "fmboost",
+      dependencies: [
+        "Torch", "NN", "Checkpoint", "Imaging",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN"]),
+    .testTarget(name: "TorchTests", dependencies: ["Torch"]),
+    .testTarget(name: "NNTests", dependencies: ["NN"]),
+    .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
+    .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+  ],
+  cxxLanguageStandard: .cxx17
+)

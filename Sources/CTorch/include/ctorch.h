@@ -1,0 +1,183 @@
+// ctorch.h — the flat C API over libtorch (ATen + autograd).
+//
+// Rules: opaque handles only; every function that can fail returns 0 on success and non-zero on
+// failure, with the message available from ct_last_error() on the same thread. No C++ type or
+// exception crosses this boundary. Handles returned through `out` are owned by the caller and are
+// released with ct_free / ct_generator_free.
+#ifndef CTORCH_H
+#define CTORCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ct_tensor_s *ct_tensor;
+typedef struct ct_generator_s *ct_generator;
+
+/// The message of the last failed call on this thread (empty if none). Valid until the next call.
+const char *ct_last_error(void);
+
+// ---- lifetime and metadata -------------------------------------------------------------------
+void ct_free(ct_tensor t);
+int64_t ct_live_tensors(void);
+int ct_ndim(ct_tensor t);
+/// Writes min(ndim, capacity) sizes into `sizes`.
+void ct_sizes(ct_tensor t, int64_t *sizes, int capacity);
+void ct_strides(ct_tensor t, int64_t *strides, int capacity);
+int64_t ct_numel(ct_tensor t);
+int ct_dtype(ct_tensor t);  // c10::ScalarType value
+int ct_device_type(ct_tensor t);  // 0 cpu, 1 cuda, 2 meta
+bool ct_is_contiguous(ct_tensor t);
+/// A printable description; the caller releases it with ct_free_string.
+int ct_describe(ct_tensor t, char **out);
+void ct_free_string(char *s);
+
+// ---- creation ---------------------------------------------------------------------------------
+int ct_empty(const int64_t *shape, int ndim, int dtype, int device, ct_tensor *out);
+int ct_full(const int64_t *shape, int ndim, double value, int dtype, int device, ct_tensor *out);
+int ct_arange(double start, double end, double step, int dtype, ct_tensor *out);
+int ct_linspace(double start, double end, int64_t steps, int dtype, ct_tensor *out);
+/// Copies `nbytes` from `data` into a new contiguous CPU tensor.
+int ct_from_data(const void *data, int64_t nbytes, const int64_t *shape, int ndim, int dtype,
+                 ct_tensor *out);
+/// Builds a strided tensor over a copy of `storage_nbytes` bytes (storage offset in elements).
+int ct_from_storage(const void *storage, int64_t storage_nbytes, const int64_t *shape,
+                    const int64_t *strides, int ndim, int64_t storage_offset, int dtype,
+                    ct_tensor *out);
+/// Copies the tensor's elements (row-major, its own dtype) into `dst` of exactly `nbytes`.
+int ct_copy_to(ct_tensor t, void *dst, int64_t nbytes);
+/// Kinds: 0 uniform [0,1), 1 standard normal.
+int ct_random(int kind, const int64_t *shape, int ndim, int dtype, ct_generator gen,
+              ct_tensor *out);
+int ct_randint(int64_t low, int64_t high, const int64_t *shape, int ndim, ct_generator gen,
+               ct_tensor *out);
+int ct_randperm(int64_t n, ct_generator gen, ct_tensor *out);
+/// In place: kind 0 uniform_(a, b), 1 normal_(a = mean, b = std), 2 bernoulli_(p = a).
+int ct_random_(ct_tensor t, int kind, double a, double b, ct_generator gen);
+
+// ---- generators ------------------------------------------------------------------------------
+int ct_generator_new(uint64_t seed, ct_generator *out);
+void ct_generator_free(ct_generator g);
+/// The process-wide default CPU generator (not owned; never freed).
+ct_generator ct_generator_default(void);
+int ct_generator_set_seed(ct_generator g, uint64_t seed);
+int ct_generator_get_state(ct_generator g, ct_tensor *out);
+int ct_generator_set_state(ct_generator g, ct_tensor state);
+
+// ---- element-wise --------------------------------------------------------------------------
+enum {
+  CT_NEG, CT_EXP, CT_LOG, CT_SQRT, CT_RSQRT, CT_SIN, CT_COS, CT_TANH, CT_ABS, CT_SIGMOID,
+  CT_RELU, CT_SILU, CT_GELU, CT_GELU_TANH, CT_SQUARE, CT_FLOOR, CT_CEIL, CT_ROUND, CT_ISNAN,
+  CT_ISFINITE, CT_LOGICAL_NOT, CT_SIGN, CT_RECIPROCAL, CT_LOG10, CT_ERF
+};
+int ct_unary(int op, ct_tensor a, ct_tensor *out);
+
+enum {
+  CT_ADD, CT_SUB, CT_MUL, CT_DIV, CT_POW, CT_MAXIMUM, CT_MINIMUM, CT_EQ, CT_NE, CT_LT, CT_LE,
+  CT_GT, CT_GE, CT_MATMUL, CT_BMM, CT_LOGICAL_AND, CT_LOGICAL_OR, CT_REMAINDER, CT_ATAN2
+};
+int ct_binary(int op, ct_tensor a, ct_tensor b, ct_tensor *out);
+/// a op s (for CT_SUB/CT_DIV/CT_POW with `reversed`, s op a).
+int ct_binary_scalar(int op, ct_tensor a, double s, bool reversed, ct_tensor *out);
+int ct_clamp(ct_tensor a, const double *min, const double *max, ct_tensor *out);
+int ct_where(ct_tensor cond, ct_tensor a, ct_tensor b, ct_tensor *out);
+int ct_lerp(ct_tensor a, ct_tensor b, double weight, ct_tensor *out);
+
+// ---- in place (optimisers, EMA, loading); no autograd history is recorded by the caller ------
+/// self op= other (CT_ADD with alpha: self += alpha * other).
+int ct_inplace_binary(int op, ct_tensor self, ct_tensor other, double alpha);
+int ct_inplace_scalar(int op, ct_tensor self, double s);
+int ct_copy_(ct_tensor dst, ct_tensor src);
+int ct_fill_(ct_tensor t, double value);
+/// self += value * t1 * t2 (kind 0) or self += value * t1 / t2 (kind 1).
+int ct_addc_(ct_tensor self, int kind, ct_tensor t1, ct_tensor t2, double value);
+int ct_lerp_(ct_tensor self, ct_tensor end, double weight);
+int ct_sqrt_(ct_tensor self);
+int ct_clamp_(ct_tensor self, const double *min, const double *max);
+
+// ---- reductions --------------------------------------------------------------------------
+enum { CT_SUM, CT_MEAN, CT_AMAX, CT_AMIN, CT_VAR, CT_STD, CT_PROD, CT_ARGMAX, CT_ARGMIN,
+       CT_ALL, CT_ANY, CT_LOGSUMEXP };
+/// ndims == 0 reduces over all dimensions. `correction` is used by CT_VAR/CT_STD (1 = unbiased).
+/// CT_ARGMAX/CT_ARGMIN/CT_LOGSUMEXP take exactly one dim (or none for argmax over the flat tensor).
+int ct_reduce(int op, ct_tensor a, const int64_t *dims, int ndims, bool keepdim,
+              int64_t correction, ct_tensor *out);
+/// p-norm over all elements (p = 2 is the Euclidean norm).
+int ct_norm(ct_tensor a, double p, ct_tensor *out);
+int ct_item_double(ct_tensor a, double *out);
+int ct_item_int64(ct_tensor a, int64_t *out);
+int ct_equal(ct_tensor a, ct_tensor b, bool *out);
+int ct_allclose(ct_tensor a, ct_tensor b, double rtol, double atol, bool *out);
+
+// ---- shape -------------------------------------------------------------------------------
+int ct_reshape(ct_tensor a, const int64_t *shape, int ndim, ct_tensor *out);
+int ct_view(ct_tensor a, const int64_t *shape, int ndim, ct_tensor *out);
+int ct_permute(ct_tensor a, const int64_t *dims, int ndim, ct_tensor *out);
+int ct_transpose(ct_tensor a, int64_t d0, int64_t d1, ct_tensor *out);
+int ct_expand(ct_tensor a, const int64_t *shape, int ndim, ct_tensor *out);
+int ct_contiguous(ct_tensor a, int memory_format, ct_tensor *out);  // 0 default, 1 channels-last
+int ct_clone(ct_tensor a, ct_tensor *out);
+int ct_cat(const ct_tensor *ts, int n, int64_t dim, ct_tensor *out);
+int ct_stack(const ct_tensor *ts, int n, int64_t dim, ct_tensor *out);
+int ct_narrow(ct_tensor a, int64_t dim, int64_t start, int64_t length, ct_tensor *out);
+int ct_slice(ct_tensor a, int64_t dim, int64_t start, int64_t end, int64_t step, ct_tensor *out);
+int ct_select(ct_tensor a, int64_t dim, int64_t index, ct_tensor *out);
+int ct_index_select(ct_tensor a, int64_t dim, ct_tensor index, ct_tensor *out);
+int ct_masked_select(ct_tensor a, ct_tensor mask, ct_tensor *out);
+int ct_flip(ct_tensor a, const int64_t *dims, int ndims, ct_tensor *out);
+int ct_squeeze(ct_tensor a, int64_t dim, ct_tensor *out);
+int ct_unsqueeze(ct_tensor a, int64_t dim, ct_tensor *out);
+/// Pads the last dimensions: pads = [left, right, top, bottom, ...] as F.pad.
+/// mode 0 constant, 1 reflect, 2 replicate, 3 circular.
+int ct_pad(ct_tensor a, const int64_t *pads, int npads, int mode, double value, ct_tensor *out);
+int ct_to_dtype(ct_tensor a, int dtype, ct_tensor *out);
+int ct_to_device(ct_tensor a, int device, int index, ct_tensor *out);
+
+// ---- neural-network functionals --------------------------------------------------------------
+/// `bias` may be NULL. stride/padding/dilation have `nspatial` entries (1 or 2).
+int ct_conv(ct_tensor x, ct_tensor w, ct_tensor bias, int nspatial, const int64_t *stride,
+            const int64_t *padding, const int64_t *dilation, int64_t groups, ct_tensor *out);
+int ct_conv_transpose2d(ct_tensor x, ct_tensor w, ct_tensor bias, const int64_t *stride,
+                        const int64_t *padding, const int64_t *output_padding, int64_t groups,
+                        const int64_t *dilation, ct_tensor *out);
+int ct_linear(ct_tensor x, ct_tensor w, ct_tensor bias, ct_tensor *out);
+int ct_group_norm(ct_tensor x, int64_t groups, ct_tensor w, ct_tensor b, double eps,
+                  ct_tensor *out);
+int ct_layer_norm(ct_tensor x, const int64_t *normalized_shape, int n, ct_tensor w, ct_tensor b,
+                  double eps, ct_tensor *out);
+int ct_softmax(ct_tensor x, int64_t dim, bool log, ct_tensor *out);
+/// mode: 0 nearest, 1 bilinear, 2 bicubic, 3 area. `scales` (2 entries) may be NULL.
+int ct_interpolate(ct_tensor x, int mode, const int64_t *size, const double *scales,
+                   bool align_corners, bool antialias, ct_tensor *out);
+int ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride,
+                  const int64_t *padding, ct_tensor *out);
+int ct_mse_loss(ct_tensor a, ct_tensor b, ct_tensor *out);
+
+// ---- autograd ----------------------------------------------------------------------------
+int ct_set_requires_grad(ct_tensor t, bool on);
+bool ct_requires_grad(ct_tensor t);
+/// `grad` may be NULL for a scalar output.
+int ct_backward(ct_tensor t, ct_tensor grad);
+/// *out is NULL when the tensor has no gradient.
+int ct_grad(ct_tensor t, ct_tensor *out);
+int ct_set_grad_undefined(ct_tensor t);
+int ct_detach(ct_tensor t, ct_tensor *out);
+bool ct_grad_enabled(void);
+void ct_set_grad_enabled(bool on);
+
+// ---- runtime -----------------------------------------------------------------------------
+void ct_set_num_threads(int n);
+int ct_get_num_threads(void);
+void ct_set_num_interop_threads(int n);
+/// libtorch version, build configuration and parallel info (caller frees with ct_free_string).
+int ct_runtime_info(char **version, char **config, char **parallel, char **capability);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,66 @@
+import CTorch
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Process-wide libtorch settings: thread counts and build information.
+public enum Runtime {
+  /// The environment variable that overrides the intra-op thread count.
+  public static let threadsVariable = "FMBOOST_THREADS"
+
+  private static let configuration: Void = {
+    // Some libtorch builds start with one intra-op thread; use every core unless told otherwise.
+    let requested = getenv(threadsVariable).flatMap { Int(String(cString: $0)) }
+    ct_set_num_threads(Int32(max(1, requested ?? coreCount)))
+  }()
+
+  /// Applies the default thread configuration once; every tensor-creating call does this first.
+  @inline(__always)
+  public static func ensureConfigured() { _ = configuration }
+
+  /// Online CPU cores.
+  public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+  /// libtorch's intra-op thread count.
+  public static var threads: Int {
+    get {
+      ensureConfigured()
+      return Int(ct_get_num_threads())
+    }
+    set {
+      ensureConfigured()
+      ct_set_num_threads(Int32(max(1, newValue)))
+    }
+  }
+
+  /// What `fmboost info` prints about the libtorch build.
+  public struct BuildInfo: Sendable {
+    public let version: String
+    public let configuration: String
+    public let parallelism: String
+    public let cpuCapability: String
+
+    /// Whether the build uses oneDNN (MKL-DNN) and which BLAS it reports.
+    public var usesOneDNN: Bool { configuration.contains("USE_MKLDNN=ON") || configuration.contains("MKL-DNN") }
+    public var blas: String {
+      let key = "BLAS_INFO="
+      for item in configuration.split(whereSeparator: { $0 == "\n" || $0 == "," }) {
+        let trimmed = item.drop { $0 == " " }
+        if trimmed.hasPrefix(key) { return String(trimmed.dropFirst(key.count)) }
+      }
+      return "unknown"
+    }
+  }
+
+  public static func buildInfo() throws -> BuildInfo {
+    ensureConfigured()
+    var version: UnsafeMutablePointer<CChar>?, config: UnsafeMutablePointer<CChar>?
+    var parallel: UnsafeMutablePointer<CChar>?, capability: UnsafeMutablePointer<CChar>?
+    try check(ct_runtime_info(&version, &config, &parallel, &capability))
+    defer { [version, config, parallel, capability].forEach { ct_free_string($0) } }
+    func text(_ p: UnsafeMutablePointer<CChar>?) -> String { p.map { String(cString: $0) } ?? "" }
+    return BuildInfo(
+      version: text(version), configuration: text(config), parallelism: text(parallel), cpuCapability: text(capability))
+  }
+}

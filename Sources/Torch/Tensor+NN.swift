@@ -1,0 +1,120 @@
+import CTorch
+
+/// Resampling modes of `interpolate`, as in `torch.nn.functional.interpolate`.
+public enum InterpolationMode: Int32, Sendable, CaseIterable {
+  case nearest = 0, bilinear, bicubic, area
+
+  public init?(name: String) {
+    switch name {
+    case "nearest": self = .nearest
+    case "bilinear": self = .bilinear
+    case "bicubic": self = .bicubic
+    case "area": self = .area
+    default: return nil
+    }
+  }
+}
+
+// Neural-network functionals (torch.nn.functional) on the input tensor.
+extension Tensor {
+  /// 2-D convolution of (N, C, H, W) with weight (O, C/groups, kH, kW).
+  public func conv2d(
+    _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+    dilation: (Int, Int) = (1, 1), groups: Int = 1
+  ) throws -> Tensor {
+    let s = [Int64(stride.0), Int64(stride.1)], p = [Int64(padding.0), Int64(padding.1)]
+    let d = [Int64(dilation.0), Int64(dilation.1)]
+    return try withExtendedLifetime((weight, bias)) {
+      try produce { ct_conv(handle, weight.handle, bias?.handle, 2, s, p, d, Int64(groups), $0) }
+    }
+  }
+
+  /// 1-D convolution of (N, C, L) with weight (O, C/groups, k).
+  public func conv1d(
+    _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1
+  ) throws -> Tensor {
+    let s = [Int64(stride)], p = [Int64(padding)], d = [Int64(dilation)]
+    return try withExtendedLifetime((weight, bias)) {
+      try produce { ct_conv(handle, weight.handle, bias?.handle, 1, s, p, d, Int64(groups), $0) }
+    }
+  }
+
+  /// Transposed 2-D convolution with weight (C, O/groups, kH, kW).
+  public func convTranspose2d(
+    _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+    outputPadding: (Int, Int) = (0, 0), groups: Int = 1, dilation: (Int, Int) = (1, 1)
+  ) throws -> Tensor {
+    let s = [Int64(stride.0), Int64(stride.1)], p = [Int64(padding.0), Int64(padding.1)]
+    let o = [Int64(outputPadding.0), Int64(outputPadding.1)], d = [Int64(dilation.0), Int64(dilation.1)]
+    return try withExtendedLifetime((weight, bias)) {
+      try produce { ct_conv_transpose2d(handle, weight.handle, bias?.handle, s, p, o, Int64(groups), d, $0) }
+    }
+  }
+
+  /// x·Wᵀ + b with weight (out, in).
+  public func linear(_ weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
+    try withExtendedLifetime((weight, bias)) { try produce { ct_linear(handle, weight.handle, bias?.handle, $0) } }
+  }
+
+  public func groupNorm(groups: Int, weight: Tensor?, bias: Tensor?, eps: Double = 1e-5) throws -> Tensor {
+    try withExtendedLifetime((weight, bias)) {
+      try produce { ct_group_norm(handle, Int64(groups), weight?.handle, bias?.handle, eps, $0) }
+    }
+  }
+
+  public func layerNorm(_ normalizedShape: [Int], weight: Tensor?, bias: Tensor?, eps: Double = 1e-5) throws -> Tensor {
+    let n = normalizedShape.map(Int64.init)
+    return try withExtendedLifetime((weight, bias)) {
+      try produce { ct_layer_norm(handle, n, Int32(n.count), weight?.handle, bias?.handle, eps, $0) }
+    }
+  }
+
+  public func softmax(dim: Int) throws -> Tensor { try produce { ct_softmax(handle, Int64(dim), false, $0) } }
+  public func logSoftmax(dim: Int) throws -> Tensor { try produce { ct_softmax(handle, Int64(dim), true, $0) } }
+
+  /// Zeroes elements with probability `p` and scales the rest by 1/(1−p) while `training`.
+  public func dropout(p: Double, training: Bool, generator: Generator? = nil) throws -> Tensor {
+    guard training, p > 0 else { return self }
+    guard p < 1 else { return try zerosLike() }
+    let keep = try Tensor.empty(shape, dtype: dtype)
+    try keep.bernoulli_(1 - p, generator: generator)
+    return try self * keep / (1 - p)
+  }
+
+  /// Resizes the spatial dimensions of (N, C, H, W) to `size` = (H', W').
+  /// `antialias` applies to bilinear and bicubic downsampling (as PyTorch's `antialias=True`).
+  public func interpolate(
+    size: (Int, Int), mode: InterpolationMode, alignCorners: Bool = false, antialias: Bool = false
+  ) throws -> Tensor {
+    let s = [Int64(size.0), Int64(size.1)]
+    return try produce { ct_interpolate(handle, mode.rawValue, s, nil, alignCorners, antialias, $0) }
+  }
+
+  /// Resizes by `scaleFactor` (output floor(in·scale)), passing the factor to the kernel as
+  /// `F.interpolate(scale_factor=...)` does.
+  public func interpolate(
+    scaleFactor: Double, mode: InterpolationMode, alignCorners: Bool = false, antialias: Bool = false
+  ) throws -> Tensor {
+    guard rank == 4 else { throw TorchError.invalidArgument("interpolate expects (N, C, H, W), got \(shape)") }
+    let s = [Int64((Double(size(2)) * scaleFactor).rounded(.down)), Int64((Double(size(3)) * scaleFactor).rounded(.down))]
+    let scales = [scaleFactor, scaleFactor]
+    let passScales = mode != .area
+    return try produce { out in
+      scales.withUnsafeBufferPointer {
+        ct_interpolate(handle, mode.rawValue, s, passScales ? $0.baseAddress : nil, alignCorners, antialias, out)
+      }
+    }
+  }
+
+  public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
+    let k = [Int64(kernel.0), Int64(kernel.1)]
+    let s = stride.map { [Int64($0.0), Int64($0.1)] } ?? k
+    let p = [Int64(padding.0), Int64(padding.1)]
+    return try produce { ct_avg_pool2d(handle, k, s, p, $0) }
+  }
+
+  /// Mean squared error against `target` (mean over all elements).
+  public func mseLoss(_ target: Tensor) throws -> Tensor {
+    try withExtendedLifetime(target) { try produce { ct_mse_loss(handle, target.handle, $0) } }
+  }
+}
