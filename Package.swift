@@ -35,7 +35,7 @@ let package = Package(
     .target(name: "Torch", dependencies: ["CTorch"]),
     .target(name: "NN", dependencies: ["Torch"]),
     .target(name: "Checkpoint", dependencies: ["Torch"]),
-    .target(name: "Imaging", dependencies: ["Torch", "CImaging"]),
+    .target(name: "Imaging", dependencies: ["Torch", "Checkpoint", "CImaging"]),
     .executableTarget(
       name: "fmboost",
       dependencies: [
@@ -44,10 +44,11 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN"]),
-    .testTarget(name: "TorchTests", dependencies: ["Torch"]),
-    .testTarget(name: "NNTests", dependencies: ["NN"]),
-    .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint"]),
-    .testTarget(name: "ImagingTests", dependencies: ["Imaging"]),
+    .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
+    .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
+    .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
+    .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
+    .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
   ],
   cxxLanguageStandard: .cxx17
 )

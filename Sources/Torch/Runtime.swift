@@ -46,8 +46,7 @@ public enum Runtime {
     public var blas: String {
       let key = "BLAS_INFO="
       for item in configuration.split(whereSeparator: { $0 == "\n" || $0 == "," }) {
-        let trimmed = item.drop { $0 == " " }
-        if trimmed.hasPrefix(key) { return String(trimmed.dropFirst(key.count)) }
+        if let range = item.firstRange(of: key) { return String(item[range.upperBound...]) }
       }
       return "unknown"
     }

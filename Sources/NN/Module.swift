@@ -1,0 +1,80 @@
+import Torch
+
+/// The base of every network: named children and parameters whose dotted paths are the PyTorch
+/// state_dict keys (`input_blocks.1.0.in_layers.0.weight`). Sequential children are named by
+/// their index.
+open class Module {
+  public private(set) var children: [(name: String, module: Module)] = []
+  public private(set) var ownParameters: [(name: String, parameter: Parameter)] = []
+  /// Training mode (dropout active); `eval()` turns it off recursively.
+  public private(set) var isTraining = true
+
+  public init() {}
+
+  /// Registers a child module under `name` and returns it.
+  @discardableResult
+  public func register<M: Module>(_ name: String, _ module: M) -> M {
+    children.append((name, module))
+    return module
+  }
+
+  /// Registers a parameter (or buffer) slot under `name`.
+  public func register(_ name: String, _ parameter: Parameter) {
+    ownParameters.append((name, parameter))
+  }
+
+  /// Registers a new parameter holding `tensor` and returns its slot.
+  public func parameter(_ name: String, _ tensor: Tensor) throws -> Parameter {
+    let p = try Parameter(tensor)
+    register(name, p)
+    return p
+  }
+
+  /// Registers a persistent buffer holding `tensor` and returns its slot.
+  public func buffer(_ name: String, _ tensor: Tensor) throws -> Parameter {
+    let p = try Parameter(tensor, isBuffer: true)
+    register(name, p)
+    return p
+  }
+
+  /// Every parameter and buffer slot with its full dotted path, in registration order.
+  public func namedSlots(prefix: String = "") -> [(String, Parameter)] {
+    var result = ownParameters.map { (prefix + $0.name, $0.parameter) }
+    for (name, child) in children {
+      result += child.namedSlots(prefix: prefix + name + ".")
+    }
+    return result
+  }
+
+  /// Trainable parameters with their paths (buffers excluded).
+  public func namedParameters() -> [(String, Parameter)] {
+    namedSlots().filter { !$0.1.isBuffer }
+  }
+
+  public func parameters() -> [Tensor] { namedParameters().map(\.1.value) }
+
+  /// The total number of trainable parameter elements.
+  public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.1.value.elementCount } }
+
+  /// Every module of the tree with its path ("" for self).
+  public func namedModules(prefix: String = "") -> [(String, Module)] {
+    var result: [(String, Module)] = [(prefix, self)]
+    for (name, child) in children {
+      result += child.namedModules(prefix: prefix.isEmpty ? name : prefix + "." + name)
+    }
+    return result
+  }
+
+  /// Sets training mode on this module and all its children.
+  public func train(_ on: Bool = true) {
+    isTraining = on
+    for (_, child) in children { child.train(on) }
+  }
+
+  public func eval() { train(false) }
+
+  /// Drops every gradient (as `zero_grad(set_to_none=True)`).
+  public func zeroGrad() throws {
+    for (_, p) in namedParameters() { try p.value.zeroGrad() }
+  }
+}

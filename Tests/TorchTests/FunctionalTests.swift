@@ -1,0 +1,74 @@
+import Testing
+import TestSupport
+import Torch
+
+@Suite struct FunctionalTests {
+  @Test func chunkedAttentionEqualsOneShot() throws {
+    let g = try Generator(seed: 3)
+    let q = try Tensor.randn([2, 3, 50, 16], generator: g)
+    let k = try Tensor.randn([2, 3, 40, 16], generator: g)
+    let v = try Tensor.randn([2, 3, 40, 8], generator: g)
+    let full = try Tensor.scaledDotProductAttention(query: q, key: k, value: v)
+    // 1000 score elements per chunk forces chunks of 4 query rows (6 · 40 keys each).
+    let chunked = try Tensor.scaledDotProductAttention(query: q, key: k, value: v, maxScoreElements: 1000)
+    #expect(full.shape == [2, 3, 50, 8])
+    #expect(try full.maxAbsDifference(chunked) < 1e-6)
+    // Against the explicit formula.
+    let explicit = try (q.matmul(k.transpose(-2, -1)) * 0.25).softmax(dim: -1).matmul(v)
+    #expect(try full.maxAbsDifference(explicit) < 1e-6)
+  }
+
+  @Test func longAttentionStaysWithinItsChunkBudget() throws {
+    // One head, 16,384 tokens: a one-shot score matrix would take 1 GiB; chunks of 2^22 scores
+    // take 16 MiB each.
+    let before = residentMemoryMB()
+    let q = try Tensor.randn([1, 1, 16_384, 4], generator: Generator(seed: 0))
+    let out = try withNoGrad {
+      try Tensor.scaledDotProductAttention(query: q, key: q, value: q, maxScoreElements: 1 << 22)
+    }
+    #expect(out.shape == [1, 1, 16_384, 4])
+    #expect(residentMemoryMB() - before < 256)
+  }
+
+  @Test func bilinearHalvingIsABoxAverage() throws {
+    // PyTorch's bilinear rule with align_corners false: an exact 2x reduction averages 2x2 blocks.
+    let x = try Tensor.arange(0, 16).reshape([1, 1, 4, 4])
+    let y = try x.interpolate(size: (2, 2), mode: .bilinear)
+    #expect(try y.toArray(Float.self) == [2.5, 4.5, 10.5, 12.5])
+    let up = try Tensor([0, 1] as [Float], shape: [1, 1, 1, 2]).interpolate(size: (1, 4), mode: .bilinear)
+    // src = (dst + 0.5)/2 − 0.5, clamped at 0: [0, 0.25, 0.75, 1]
+    #expect(try up.toArray(Float.self) == [0, 0.25, 0.75, 1])
+    let nearest = try Tensor([1, 2] as [Float], shape: [1, 1, 1, 2]).interpolate(scaleFactor: 2, mode: .nearest)
+    #expect(try nearest.toArray(Float.self) == [1, 1, 2, 2, 1, 1, 2, 2])
+    let area = try x.interpolate(size: (2, 2), mode: .area)
+    #expect(try area.toArray(Float.self) == [2.5, 4.5, 10.5, 12.5])
+    let bicubic = try x.interpolate(size: (8, 8), mode: .bicubic)
+    #expect(bicubic.shape == [1, 1, 8, 8])
+    let aa = try x.interpolate(size: (2, 2), mode: .bicubic, antialias: true)
+    #expect(aa.shape == [1, 1, 2, 2])
+  }
+
+  @Test func convolutionAndNormalisationAgreeWithDefinitions() throws {
+    // A 1x1 convolution is a matrix product over channels.
+    let g = try Generator(seed: 5)
+    let x = try Tensor.randn([2, 3, 4, 5], generator: g)
+    let w = try Tensor.randn([6, 3, 1, 1], generator: g)
+    let b = try Tensor.randn([6], generator: g)
+    let conv = try x.conv2d(w, bias: b)
+    let manual = try w.reshape([6, 3]).matmul(x.permute([1, 0, 2, 3]).reshape([3, -1])).reshape([6, 2, 4, 5])
+      .permute([1, 0, 2, 3]) + b.reshape([1, 6, 1, 1])
+    #expect(try conv.maxAbsDifference(manual) < 1e-5)
+    #expect(try x.conv2d(Tensor.randn([4, 3, 3, 3], generator: g), stride: (2, 2), padding: (1, 1)).shape == [2, 4, 2, 3])
+    #expect(try x.reshape([2, 3, 20]).conv1d(Tensor.randn([4, 3, 3], generator: g), padding: 1).shape == [2, 4, 20])
+    // GroupNorm with one group per channel normalises each (n, c) plane.
+    let gn = try x.groupNorm(groups: 3, weight: nil, bias: nil, eps: 0)
+    #expect(abs(try gn.mean([2, 3]).abs().max().item()) < 1e-5)
+    #expect(abs(try gn.variance([2, 3], correction: 0).max().item() - 1) < 1e-4)
+    let ln = try x.layerNorm([5], weight: nil, bias: nil)
+    #expect(abs(try ln.mean([3]).abs().max().item()) < 1e-5)
+    let lin = try Tensor.ones([2, 3]).linear(Tensor.ones([4, 3]), bias: Tensor.full([4], 0.5))
+    #expect(try lin.toArray(Float.self) == Array(repeating: 3.5, count: 8))
+  }
+}
+
+func residentMemoryMB() -> Int { residentMemory() / (1 << 20) }
