@@ -93,7 +93,7 @@ enum SafeTensorsHeader {
     }
 
     private func integer(_ value: Any, _ what: String) throws -> Int {
-      guard !(value is Bool), let n = value as? Int, n >= 0, n <= Int.max / 2 else {
+      guard let n = value as? Int, n >= 0, n <= Int.max / 2 else {
         throw fail("\(what) is not a non-negative integer")
       }
       return n

@@ -11,6 +11,12 @@ public struct StateDictReport: Sendable, Equatable, CustomStringConvertible {
     public let key: String
     public let expected: [Int]
     public let found: [Int]
+
+    public init(key: String, expected: [Int], found: [Int]) {
+      self.key = key
+      self.expected = expected
+      self.found = found
+    }
   }
 
   public var isClean: Bool { missing.isEmpty && unexpected.isEmpty && mismatched.isEmpty }
