@@ -46,11 +46,14 @@ int ci_decode_png(const uint8_t *data, size_t size, uint64_t max_pixels, ci_imag
   // Volatile: modified between setjmp and a possible longjmp.
   uint8_t *volatile pixels = NULL;
   png_bytep *volatile rows = NULL;
-  if (!info || setjmp(png_jmpbuf(png))) {
+  if (!info) {
+    png_destroy_read_struct(&png, NULL, NULL);
+    return ci_set_error(err, err_cap, "PNG: out of memory");
+  }
+  if (setjmp(png_jmpbuf(png))) {
     free(pixels);
     free(rows);
-    png_destroy_read_struct(&png, info ? &info : NULL, NULL);
-    if (!info) return ci_set_error(err, err_cap, "PNG: out of memory");
+    png_destroy_read_struct(&png, &info, NULL);
     return 1;
   }
   png_set_read_fn(png, &reader, read_memory);
@@ -121,10 +124,13 @@ int ci_encode_png(const uint8_t *rgb, int width, int height, uint8_t **out, size
   png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, on_error, on_warning);
   if (!png) return ci_set_error(err, err_cap, "PNG: out of memory");
   png_infop info = png_create_info_struct(png);
-  if (!info || setjmp(png_jmpbuf(png))) {
+  if (!info) {
+    png_destroy_write_struct(&png, NULL);
+    return ci_set_error(err, err_cap, "PNG: out of memory");
+  }
+  if (setjmp(png_jmpbuf(png))) {
     free(writer.data);
-    png_destroy_write_struct(&png, info ? &info : NULL);
-    if (!info) return ci_set_error(err, err_cap, "PNG: out of memory");
+    png_destroy_write_struct(&png, &info);
     return 1;
   }
   png_set_write_fn(png, &writer, write_memory, flush_memory);
