@@ -1,0 +1,35 @@
+# FMBoost-Swift: `make run` (the main job) and `make test` (the whole suite) do all the set-up.
+SHELL := /bin/bash
+SWIFT ?= swift
+SYSTEM_PACKAGES := libtorch-dev libpng-dev libjpeg62-turbo-dev
+
+.PHONY: run test build deps bench-conv clean
+
+# Installs the Debian -dev libraries the package links against, when any is missing.
+deps:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ] && [ -z "$$LIBTORCH" -o "$$missing" != "libtorch-dev" ]; then \
+	  echo "installing: $$missing"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 toolchain not found (swift.org/install)"; exit 1; }
+
+build: deps
+	$(SWIFT) build -c release
+
+run: build
+	.build/release/fmboost info
+	.build/release/fmboost-bench conv2d --iterations 10
+
+# Release mode on purpose: the lifetime stress test must see the optimiser's early releases.
+# Serial, so the memory and live-handle measurements see only their own test.
+test: deps
+	$(SWIFT) build -c release --build-tests
+	$(SWIFT) test -c release --skip-build --no-parallel --disable-xctest
+
+bench-conv: deps
+	./benchmarks/conv2d.sh
+
+clean:
+	rm -rf .build
