@@ -17,7 +17,8 @@ let package = Package(
     .library(name: "FMBoostKit", targets: ["Torch", "NN", "Checkpoint", "Imaging"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
   ],
   targets: [
     .target(
@@ -34,7 +35,7 @@ let package = Package(
     ),
     .target(name: "Torch", dependencies: ["CTorch"]),
     .target(name: "NN", dependencies: ["Torch"]),
-    .target(name: "Checkpoint", dependencies: ["Torch"]),
+    .target(name: "Checkpoint", dependencies: ["Torch", "ZIPFoundation"]),
     .target(name: "Imaging", dependencies: ["Torch", "Checkpoint", "CImaging"]),
     .executableTarget(
       name: "fmboost",

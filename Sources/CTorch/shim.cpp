@@ -483,6 +483,11 @@ int ct_expand(ct_tensor a, const int64_t *shape, int ndim, ct_tensor *out) {
   GUARD(*out = wrap(a->t.expand(dims(shape, ndim))))
 }
 
+int ct_as_strided(ct_tensor a, const int64_t *shape, const int64_t *strides, int ndim,
+                  int64_t storage_offset, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.as_strided(dims(shape, ndim), dims(strides, ndim), storage_offset)))
+}
+
 int ct_contiguous(ct_tensor a, int memory_format, ct_tensor *out) {
   GUARD(*out = wrap(a->t.contiguous(memory_format == 1 ? at::MemoryFormat::ChannelsLast
                                                        : at::MemoryFormat::Contiguous)))

@@ -31,33 +31,36 @@ extension Tensor {
   public convenience init(
     storage: UnsafeRawBufferPointer, shape: [Int], strides: [Int], storageOffset: Int, dtype: DType
   ) throws {
-    guard shape.count == strides.count else {
-      throw TorchError.invalidArgument("shape \(shape) and strides \(strides) differ in rank")
-    }
-    guard shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }), storageOffset >= 0 else {
-      throw TorchError.invalidArgument("negative shape, stride or offset")
-    }
-    // The highest element index the view touches must lie inside the storage.
-    let elements = storage.count / dtype.byteSize
-    if !shape.contains(0) {
-      var last = storageOffset
-      for (size, stride) in zip(shape, strides) {
-        let (product, o1) = (size - 1).multipliedReportingOverflow(by: stride)
-        let (sum, o2) = last.addingReportingOverflow(product)
-        guard !o1, !o2 else { throw TorchError.invalidArgument("shape and strides overflow") }
-        last = sum
-      }
-      guard last < elements else {
-        throw TorchError.invalidArgument(
-          "view (shape \(shape), strides \(strides), offset \(storageOffset)) reaches element \(last) of a storage of \(elements)")
-      }
-    }
+    try Tensor.checkView(shape: shape, strides: strides, storageOffset: storageOffset, storageElements: storage.count / dtype.byteSize)
     Runtime.ensureConfigured()
     let d = shape.map(Int64.init), s = strides.map(Int64.init)
     let handle = try produceHandle {
       ct_from_storage(storage.baseAddress, Int64(storage.count), d, s, Int32(d.count), Int64(storageOffset), dtype.rawValue, $0)
     }
     self.init(owning: handle)
+  }
+
+  /// Checks that a strided view (sizes, strides, offset in elements) stays inside a storage of
+  /// `storageElements` elements, without overflow — the guard for views read from files.
+  public static func checkView(shape: [Int], strides: [Int], storageOffset: Int, storageElements: Int) throws {
+    guard shape.count == strides.count else {
+      throw TorchError.invalidArgument("shape \(shape) and strides \(strides) differ in rank")
+    }
+    guard shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }), storageOffset >= 0 else {
+      throw TorchError.invalidArgument("negative size, stride or offset (shape \(shape), strides \(strides), offset \(storageOffset))")
+    }
+    if shape.contains(0) { return }
+    var last = storageOffset
+    for (size, stride) in zip(shape, strides) {
+      let (product, o1) = (size - 1).multipliedReportingOverflow(by: stride)
+      let (sum, o2) = last.addingReportingOverflow(product)
+      guard !o1, !o2 else { throw TorchError.invalidArgument("shape \(shape) and strides \(strides) overflow") }
+      last = sum
+    }
+    guard last < storageElements else {
+      throw TorchError.invalidArgument(
+        "view (shape \(shape), strides \(strides), offset \(storageOffset)) reaches element \(last) of a storage of \(storageElements)")
+    }
   }
 
   private static func handle(bytes: UnsafeRawBufferPointer, shape: [Int], dtype: DType) throws -> ct_tensor {

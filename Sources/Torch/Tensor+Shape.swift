@@ -28,6 +28,16 @@ extension Tensor {
     return try produce { ct_expand(handle, d, Int32(d.count), $0) }
   }
 
+  /// A view of this tensor's storage with explicit sizes, strides and offset (in elements).
+  /// The caller guarantees the view stays inside the storage (`torch.as_strided`).
+  public func asStrided(shape: [Int], strides: [Int], storageOffset: Int) throws -> Tensor {
+    guard shape.count == strides.count else {
+      throw TorchError.invalidArgument("shape \(shape) and strides \(strides) differ in rank")
+    }
+    let d = shape.map(Int64.init), s = strides.map(Int64.init)
+    return try produce { ct_as_strided(handle, d, s, Int32(d.count), Int64(storageOffset), $0) }
+  }
+
   public func contiguous() throws -> Tensor { try produce { ct_contiguous(handle, 0, $0) } }
 
   /// The same values in channels-last (NHWC) memory order, for 4-D tensors.

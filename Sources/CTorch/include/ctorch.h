@@ -119,6 +119,9 @@ int ct_view(ct_tensor a, const int64_t *shape, int ndim, ct_tensor *out);
 int ct_permute(ct_tensor a, const int64_t *dims, int ndim, ct_tensor *out);
 int ct_transpose(ct_tensor a, int64_t d0, int64_t d1, ct_tensor *out);
 int ct_expand(ct_tensor a, const int64_t *shape, int ndim, ct_tensor *out);
+/// A view of `a`'s storage with explicit sizes, strides and storage offset (elements).
+int ct_as_strided(ct_tensor a, const int64_t *shape, const int64_t *strides, int ndim,
+                  int64_t storage_offset, ct_tensor *out);
 int ct_contiguous(ct_tensor a, int memory_format, ct_tensor *out);  // 0 default, 1 channels-last
 int ct_clone(ct_tensor a, ct_tensor *out);
 int ct_cat(const ct_tensor *ts, int n, int64_t dim, ct_tensor *out);

@@ -1,0 +1,66 @@
+import Foundation
+import Torch
+
+/// Any file of tensors a user may bring — safetensors, or a `torch.save` file (`.ckpt`, `.pth`,
+/// `.pt`, zip or legacy) — recognised by its content, not its name.
+public struct TensorFile {
+  public enum Kind: String, Sendable {
+    case safetensors
+    case torchZip = "torch.save (zip)"
+    case torchLegacy = "torch.save (legacy)"
+  }
+
+  /// One tensor's name, dtype and shape.
+  public struct Descriptor: Sendable, Equatable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+    public var elementCount: Int { shape.reduce(1, *) }
+  }
+
+  public let path: String
+  public let kind: Kind
+  /// safetensors `__metadata__` (empty for torch files).
+  public let metadata: [String: String]
+  /// Classes a torch file referenced that were recorded by name, never constructed.
+  public let skippedClasses: [String]
+  private let safetensors: SafeTensorsFile?
+  private let checkpoint: TorchCheckpoint?
+
+  public init(path: String) throws {
+    self.path = path
+    guard FileManager.default.isReadableFile(atPath: path) else {
+      throw CheckpointError(file: path, FileManager.default.fileExists(atPath: path) ? "is not readable" : "does not exist")
+    }
+    let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 8)) ?? Data()
+    if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.first == 0x80 {
+      let c = try TorchCheckpoint(path: path)
+      checkpoint = c
+      safetensors = nil
+      kind = c.format == .legacy ? .torchLegacy : .torchZip
+      metadata = [:]
+      skippedClasses = c.skippedClasses
+    } else {
+      let s = try SafeTensorsFile(path: path)
+      safetensors = s
+      checkpoint = nil
+      kind = .safetensors
+      metadata = s.metadata
+      skippedClasses = []
+    }
+  }
+
+  /// Every tensor's descriptor: safetensors keys, or torch paths (`state_dict/model.net.x`).
+  public func descriptors() -> [Descriptor] {
+    if let s = safetensors {
+      return s.keys.map { Descriptor(name: $0, dtype: s.entries[$0]!.dtype, shape: s.entries[$0]!.shape) }
+    }
+    return checkpoint!.tensors().map { Descriptor(name: $0.path, dtype: $0.tensor.dtype, shape: $0.tensor.shape) }
+  }
+
+  /// The flat state_dict (see `TorchCheckpoint.stateDict()`); all tensors of a safetensors file.
+  public func stateDict() throws -> [(String, Tensor)] {
+    if let s = safetensors { return try s.keys.map { ($0, try s.tensor($0)) } }
+    return try checkpoint!.stateDict()
+  }
+}
