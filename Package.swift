@@ -45,10 +45,11 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN"]),
-    .target(name: "TestSupport", dependencies: ["Torch"], path: "Tests/TestSupport"),
+    .target(
+      name: "TestSupport", dependencies: ["Torch", "Checkpoint", "ZIPFoundation"], path: "Tests/TestSupport"),
     .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
-    .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport"]),
+    .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport", "ZIPFoundation"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
   ],
   cxxLanguageStandard: .cxx17

@@ -23,7 +23,7 @@ public final class TorchCheckpoint {
   /// Deepest container nesting accepted.
   public static let maxDepth = 64
   /// Most values a tree may expand to (shared sub-trees count each time they appear).
-  public static let maxNodes = 10_000_000
+  public static let maxNodes = 1_000_000
 
   public init(path: String) throws {
     self.path = path
@@ -85,10 +85,14 @@ public final class TorchCheckpoint {
       guard size <= UInt64(Int.max / 2) else { throw CheckpointError(file: path, "zip entry \(entry.path) is too large") }
       var result = Data()
       result.reserveCapacity(Int(min(size, 1 << 30)))
+      let checksum: CRC32
       do {
-        _ = try archive.extract(entry, skipCRC32: false) { chunk in result.append(chunk) }
+        checksum = try archive.extract(entry, skipCRC32: false) { chunk in result.append(chunk) }
       } catch {
         throw CheckpointError(file: path, "zip entry \(entry.path) is damaged (\(error))")
+      }
+      guard checksum == entry.checksum else {
+        throw CheckpointError(file: path, "zip entry \(entry.path) is damaged (CRC-32 mismatch)")
       }
       guard UInt64(result.count) == size else {
         throw CheckpointError(file: path, "zip entry \(entry.path) holds \(result.count) bytes, its header says \(size)")
