@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SYSTEM_PACKAGES := libtorch-dev libpng-dev libjpeg62-turbo-dev
 
-.PHONY: run test build deps bench-conv clean
+.PHONY: run test build deps bench-conv fuzz clean
 
 # Installs the Debian -dev libraries the package links against, when any is missing.
 deps:
@@ -27,6 +27,9 @@ run: build
 test: deps
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --no-parallel --disable-xctest
+
+fuzz: deps
+	./benchmarks/fuzz.sh $(or $(SECONDS_TOTAL),600)
 
 bench-conv: deps
 	./benchmarks/conv2d.sh

@@ -45,6 +45,7 @@ let package = Package(
       ]
     ),
     .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN"]),
+    .executableTarget(name: "fmboost-fuzz", dependencies: ["TestSupport"]),
     .target(
       name: "TestSupport", dependencies: ["Torch", "Checkpoint", "ZIPFoundation"], path: "Tests/TestSupport"),
     .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),

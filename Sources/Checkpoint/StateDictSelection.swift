@@ -22,7 +22,10 @@ public enum StateDictSelection {
   public static func strip(_ tensors: [(String, Tensor)], prefix: String, file: String) throws -> [(String, Tensor)] {
     let selected = tensors.compactMap { key, t in key.hasPrefix(prefix) ? (String(key.dropFirst(prefix.count)), t) : nil }
     guard !selected.isEmpty else {
-      let roots = Set(tensors.map { $0.0.split(separator: ".").prefix(2).joined(separator: ".") + "." }).sorted()
+      let roots = Set(tensors.map(\.0).map { key -> String in
+        let parts = key.split(separator: ".")
+        return parts.prefix(parts.count > 2 ? 2 : 1).joined(separator: ".") + "."
+      }).sorted()
       throw CheckpointError(file: file, "no tensor key starts with '\(prefix)' (prefixes present: \(roots.prefix(12).joined(separator: ", ")))")
     }
     return selected

@@ -32,7 +32,7 @@ public struct TensorFile {
     guard FileManager.default.isReadableFile(atPath: path) else {
       throw CheckpointError(file: path, FileManager.default.fileExists(atPath: path) ? "is not readable" : "does not exist")
     }
-    let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 8)) ?? Data()
+    let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 9)) ?? Data()
     if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.first == 0x80 {
       let c = try TorchCheckpoint(path: path)
       checkpoint = c
@@ -40,13 +40,15 @@ public struct TensorFile {
       kind = c.format == .legacy ? .torchLegacy : .torchZip
       metadata = [:]
       skippedClasses = c.skippedClasses
-    } else {
+    } else if head.count == 9 && head.last == UInt8(ascii: "{") {
       let s = try SafeTensorsFile(path: path)
       safetensors = s
       checkpoint = nil
       kind = .safetensors
       metadata = s.metadata
       skippedClasses = []
+    } else {
+      throw CheckpointError(file: path, "not a checkpoint: neither safetensors nor a torch.save zip or pickle")
     }
   }
 

@@ -1,0 +1,20 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A few seconds of the checkpoint fuzzer (the long run is `make fuzz`).
+@Suite struct FuzzSmokeTests {
+  @Test func mutatedCheckpointsOnlyEverFailCleanly() throws {
+    let scratch = try temporaryDirectory("fuzz")
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let fuzzer = try CheckpointFuzzer(
+      seedFiles: [Shared.golden("vae_a_flat.ckpt"), Shared.golden("vae_a_flat_legacy.ckpt"), Shared.golden("lightning_like.ckpt")],
+      seed: 2024, scratch: scratch)
+    var findings: [String] = []
+    try fuzzer.run(iterations: 300, until: Date().addingTimeInterval(8)) { findings.append($0.description) }
+    print("fuzz smoke: \(fuzzer.executions) inputs, \(fuzzer.accepted) loaded, \(fuzzer.rejected) rejected cleanly")
+    #expect(findings.isEmpty, "\(findings.prefix(5))")
+    #expect(fuzzer.executions >= 30)
+    #expect(fuzzer.rejected > 0)
+  }
+}
