@@ -14,7 +14,7 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "fmboost", targets: ["fmboost"]),
-    .library(name: "FMBoostKit", targets: ["Torch", "NN", "Checkpoint", "Imaging"]),
+    .library(name: "FMBoostKit", targets: ["Torch", "NN", "Checkpoint", "Imaging", "FMBoost"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,10 +37,11 @@ let package = Package(
     .target(name: "NN", dependencies: ["Torch"]),
     .target(name: "Checkpoint", dependencies: ["Torch", "ZIPFoundation"]),
     .target(name: "Imaging", dependencies: ["Torch", "Checkpoint", "CImaging"]),
+    .target(name: "FMBoost", dependencies: ["Torch", "NN", "Checkpoint", "Imaging"]),
     .executableTarget(
       name: "fmboost",
       dependencies: [
-        "Torch", "NN", "Checkpoint", "Imaging",
+        "Torch", "NN", "Checkpoint", "Imaging", "FMBoost",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -52,6 +53,7 @@ let package = Package(
     .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
     .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport", "ZIPFoundation"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+    .testTarget(name: "FMBoostTests", dependencies: ["FMBoost", "TestSupport"]),
   ],
   cxxLanguageStandard: .cxx17
 )
