@@ -20,7 +20,7 @@ import Torch
     let vae = try Self.goldenVAE()
     let io = try SafeTensorsFile(path: Shared.golden("vae_a.io.safetensors"))
     try withNoGrad {
-      let posterior = try vae.encode(io.tensor("image"))
+      let posterior = try vae.posterior(io.tensor("image"))
       let decoded = try vae.decode(io.tensor("mean"))
       for (name, ours) in [("mean", posterior.mean), ("logvar", posterior.logvar), ("decoded", decoded)] {
         let reference = try io.tensor(name)

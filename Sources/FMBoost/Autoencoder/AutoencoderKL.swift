@@ -40,7 +40,7 @@ public final class AutoencoderKL: Module {
   }
 
   /// (B, 3, H, W) in [−1, 1] → the posterior over (B, embed_dim, H/8, W/8).
-  public func encode(_ image: Tensor) throws -> DiagonalGaussian {
+  public func posterior(_ image: Tensor) throws -> DiagonalGaussian {
     let moments = try quantConv(encoder(image))
     let parts = try moments.chunk(2, dim: 1)
     return DiagonalGaussian(mean: parts[0], logvar: try parts[1].clamp(min: -30, max: 20))

@@ -1,0 +1,59 @@
+import Checkpoint
+import Foundation
+import NN
+import Torch
+
+/// Builds the right autoencoder from the files a user names: the SD autoencoder (`sd_ae.ckpt`,
+/// flat or under `state_dict`, LDM or diffusers layout, or safetensors), or a TAESD-family
+/// encoder and/or decoder (`.pth` or safetensors). The kind is read from the keys.
+public enum AutoencoderLoader {
+  public static func load(_ paths: [String], config: AutoencoderKLConfig? = nil) throws -> any LatentAutoencoder {
+    guard !paths.isEmpty, paths.count <= 2 else {
+      throw TorchError.invalidArgument("--vae takes one file (SD autoencoder) or an encoder,decoder pair (TAESD family)")
+    }
+    var tinyEncoder: TAESDEncoder?, tinyDecoder: TAESDDecoder?
+    for path in paths {
+      var stateDict = try WeightFile.stateDict(path)
+      if stateDict["encoder.conv_in.weight"] != nil || stateDict["decoder.conv_in.weight"] != nil {
+        guard paths.count == 1 else { throw CheckpointError(file: path, "an SD autoencoder file goes alone in --vae") }
+        var c = try config ?? WeightFile.config(AutoencoderKLConfig.self, in: path) ?? .stableDiffusion
+        if DiffusersVAEKeys.isDiffusersLayout(stateDict.keys) {
+          stateDict = try DiffusersVAEKeys.toLDM(stateDict, levels: c.chMult.count)
+        }
+        // A first stage trained without double_z or with another latent width shows it in its shapes.
+        if let quant = stateDict["quant_conv.weight"], quant.rank == 4 { c.embedDim = quant.size(0) / 2 }
+        let vae = try AutoencoderKL(c)
+        do {
+          try vae.load(stateDict: stateDict, strict: true)
+        } catch let error as StateDictError {
+          throw CheckpointError(file: path, "\(error)")
+        }
+        vae.eval()
+        return vae
+      } else if stateDict["14.weight"] != nil && stateDict["0.weight"] != nil {
+        let e = try TAESDEncoder(try TAESDEncoder.variant(of: stateDict, file: path))
+        try load(e, stateDict, path)
+        tinyEncoder = e
+      } else if stateDict["1.weight"] != nil && stateDict["19.weight"] != nil {
+        let d = try TAESDDecoder(try TAESDDecoder.variant(of: stateDict, file: path))
+        try load(d, stateDict, path)
+        tinyDecoder = d
+      } else {
+        throw CheckpointError(file: path, "not an autoencoder this tool knows (neither SD's AutoencoderKL nor a TAESD-family encoder/decoder)")
+      }
+    }
+    let tiny = try TinyAutoencoder(encoder: tinyEncoder, decoder: tinyDecoder)
+    tinyEncoder?.eval()
+    tinyDecoder?.eval()
+    return tiny
+  }
+
+  private static func load(_ module: Module, _ stateDict: [String: Tensor], _ path: String) throws {
+    do {
+      try module.load(stateDict: stateDict, strict: true)
+    } catch let error as StateDictError {
+      throw CheckpointError(file: path, "\(error)")
+    }
+  }
+}
+

@@ -1,0 +1,73 @@
+import Torch
+
+/// Runs a spatial network over overlapping tiles and blends the outputs, so images larger than
+/// memory allows (or a smaller machine) still work. Inside each overlap the two tiles are mixed
+/// with linear ramps that give no weight to either tile's outermost quarter of the overlap, so a
+/// network whose receptive field fits in that quarter tiles exactly, and others without seams.
+public struct Tiling: Sendable, Equatable {
+  /// Tile side in input positions (latent positions for a decoder).
+  public var tile: Int
+  /// Overlap between neighbouring tiles, in input positions.
+  public var overlap: Int
+
+  public init(tile: Int, overlap: Int) throws {
+    guard tile > 0, overlap >= 0, overlap < tile else {
+      throw TorchError.invalidArgument("tiling needs tile > 0 and 0 ≤ overlap < tile (got tile \(tile), overlap \(overlap))")
+    }
+    self.tile = tile
+    self.overlap = overlap
+  }
+
+  /// Tile starts along an axis of `length`: every (tile − overlap), the last one flush with the end.
+  func starts(_ length: Int) -> [Int] {
+    guard length > tile else { return [0] }
+    var result = Array(stride(from: 0, to: length - tile, by: tile - overlap))
+    result.append(length - tile)
+    return result
+  }
+
+  /// A weight ramp of `length` output pixels for the sides that have a neighbour: 0 over the first
+  /// quarter of the overlap (where the tile's own border effects live), rising linearly over its
+  /// middle half, 1 beyond. The neighbour is at full weight where this tile is at 0.
+  func ramp(length: Int, overlap rise: Int, before: Bool, after: Bool) -> [Float] {
+    let margin = Float(rise) / 4, width = Swift.max(Float(rise) / 2, 1)
+    func rising(_ distance: Int) -> Float { Swift.min(1, Swift.max(0, (Float(distance) + 0.5 - margin) / width)) }
+    return (0..<length).map { i in
+      var w: Float = 1
+      if rise > 0 && before { w = Swift.min(w, rising(i)) }
+      if rise > 0 && after { w = Swift.min(w, rising(length - 1 - i)) }
+      return w
+    }
+  }
+
+  /// Applies `body` — (B, C, h, w) → (B, C', h·scale, w·scale) — tile by tile and blends the results.
+  /// Runs without autograd.
+  public func apply(_ input: Tensor, scale: Int, _ body: (Tensor) throws -> Tensor) throws -> Tensor {
+    let (height, width) = (input.size(2), input.size(3))
+    if height <= tile && width <= tile { return try body(input) }
+    return try withNoGrad {
+      var output: Tensor?
+      var weights: Tensor?
+      let rows = starts(height), columns = starts(width)
+      for y in rows {
+        for x in columns {
+          let th = Swift.min(tile, height), tw = Swift.min(tile, width)
+          let piece = try body(input.narrow(dim: 2, start: y, length: th).narrow(dim: 3, start: x, length: tw))
+          if output == nil {
+            output = try Tensor.zeros([piece.size(0), piece.size(1), height * scale, width * scale], dtype: piece.dtype)
+            weights = try Tensor.zeros([1, 1, height * scale, width * scale], dtype: piece.dtype)
+          }
+          let rise = overlap * scale
+          let wy = try Tensor(ramp(length: th * scale, overlap: rise, before: y > 0, after: y + th < height)).reshape([1, 1, th * scale, 1])
+          let wx = try Tensor(ramp(length: tw * scale, overlap: rise, before: x > 0, after: x + tw < width)).reshape([1, 1, 1, tw * scale])
+          let w = try (wy * wx).to(piece.dtype)
+          try output!.narrow(dim: 2, start: y * scale, length: th * scale).narrow(dim: 3, start: x * scale, length: tw * scale)
+            .add_(piece * w)
+          try weights!.narrow(dim: 2, start: y * scale, length: th * scale).narrow(dim: 3, start: x * scale, length: tw * scale)
+            .add_(w.expand([1, 1, th * scale, tw * scale]))
+        }
+      }
+      return try output! / weights!
+    }
+  }
+}
