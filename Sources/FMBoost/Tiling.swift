@@ -45,24 +45,44 @@ public struct Tiling: Sendable, Equatable {
   public func apply(_ input: Tensor, scale: Int, _ body: (Tensor) throws -> Tensor) throws -> Tensor {
     let (height, width) = (input.size(2), input.size(3))
     if height <= tile && width <= tile { return try body(input) }
-    return try withNoGrad {
+    return try blend(height: height, width: width, scale: scale) { y, x, th, tw in
+      try body(input.narrow(dim: 2, start: y, length: th).narrow(dim: 3, start: x, length: tw))
+    }
+  }
+
+  /// Applies an encoder — (B, 3, H, W) → (B, C, H/factor, W/factor) — over pixel tiles of
+  /// `tile`·`factor` pixels (overlaps likewise in latent units), blending in latent space.
+  public func applyDownscaling(_ image: Tensor, factor: Int, _ body: (Tensor) throws -> Tensor) throws -> Tensor {
+    guard image.size(2) % factor == 0, image.size(3) % factor == 0 else {
+      throw TorchError.invalidArgument("image size \(image.size(2))×\(image.size(3)) is not a multiple of \(factor)")
+    }
+    let (height, width) = (image.size(2) / factor, image.size(3) / factor)
+    if height <= tile && width <= tile { return try body(image) }
+    return try blend(height: height, width: width, scale: 1) { y, x, th, tw in
+      try body(image.narrow(dim: 2, start: y * factor, length: th * factor).narrow(dim: 3, start: x * factor, length: tw * factor))
+    }
+  }
+
+  /// Accumulates `piece(y, x, th, tw)` — the output for input rows y..<y+th and columns x..<x+tw —
+  /// over every tile, weighted by the ramps, and normalises.
+  private func blend(height: Int, width: Int, scale: Int, _ piece: (Int, Int, Int, Int) throws -> Tensor) throws -> Tensor {
+    try withNoGrad {
       var output: Tensor?
       var weights: Tensor?
-      let rows = starts(height), columns = starts(width)
-      for y in rows {
-        for x in columns {
-          let th = Swift.min(tile, height), tw = Swift.min(tile, width)
-          let piece = try body(input.narrow(dim: 2, start: y, length: th).narrow(dim: 3, start: x, length: tw))
+      let rise = overlap * scale
+      let (th, tw) = (Swift.min(tile, height), Swift.min(tile, width))
+      for y in starts(height) {
+        for x in starts(width) {
+          let result = try piece(y, x, th, tw)
           if output == nil {
-            output = try Tensor.zeros([piece.size(0), piece.size(1), height * scale, width * scale], dtype: piece.dtype)
-            weights = try Tensor.zeros([1, 1, height * scale, width * scale], dtype: piece.dtype)
+            output = try Tensor.zeros([result.size(0), result.size(1), height * scale, width * scale], dtype: result.dtype)
+            weights = try Tensor.zeros([1, 1, height * scale, width * scale], dtype: result.dtype)
           }
-          let rise = overlap * scale
           let wy = try Tensor(ramp(length: th * scale, overlap: rise, before: y > 0, after: y + th < height)).reshape([1, 1, th * scale, 1])
           let wx = try Tensor(ramp(length: tw * scale, overlap: rise, before: x > 0, after: x + tw < width)).reshape([1, 1, 1, tw * scale])
-          let w = try (wy * wx).to(piece.dtype)
+          let w = try (wy * wx).to(result.dtype)
           try output!.narrow(dim: 2, start: y * scale, length: th * scale).narrow(dim: 3, start: x * scale, length: tw * scale)
-            .add_(piece * w)
+            .add_(result * w)
           try weights!.narrow(dim: 2, start: y * scale, length: th * scale).narrow(dim: 3, start: x * scale, length: tw * scale)
             .add_(w.expand([1, 1, th * scale, tw * scale]))
         }

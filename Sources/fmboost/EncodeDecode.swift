@@ -1,0 +1,111 @@
+import ArgumentParser
+import Checkpoint
+import FMBoost
+import Foundation
+import Imaging
+import Torch
+
+/// `fmboost encode IMAGE... -o DIR --vae FILE`: images to latents.
+struct Encode: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Encode images (PNG/JPEG, files or folders) to latents (safetensors, key `latent`).",
+    discussion: """
+      Latents are written unscaled — the autoencoder's own posterior mean (SD) or output (TAESD) —
+      with metadata `image_height`, `image_width`, `autoencoder` and `scale_factor` = 1. Images are
+      centre-cropped to a multiple of the autoencoder's factor (8).
+      """)
+
+  @Argument(help: "Images or folders of images.")
+  var inputs: [String]
+
+  @Option(name: .shortAndLong, help: "Output folder.")
+  var output: String
+
+  @Option(help: "The autoencoder: SD's (sd_ae.ckpt or safetensors, LDM or diffusers layout) or a TAESD-family encoder[,decoder].")
+  var vae: String
+
+  @Option(help: "Encode in tiles of this many pixels (blended overlaps of a quarter tile) when the image is larger.")
+  var tile: Int?
+
+  @Flag(help: "Overwrite existing outputs.")
+  var force = false
+
+  func run() throws {
+    let autoencoder = try AutoencoderLoader.load(CommandSupport.vaePaths(vae))
+    try CommandSupport.prepareDirectory(output)
+    let files = CommandSupport.expand(inputs, extensions: ["png", "jpg", "jpeg"])
+    try CommandSupport.forEach(files, verb: "encoded") { input in
+      let destination = try CommandSupport.outputPath(for: input, in: output, extension: "safetensors", force: force)
+      var image = try ImageFile.read(input, range: autoencoder.pixelRange)
+      let f = autoencoder.downsamplingFactor
+      let (h, w) = (image.size(1) / f * f, image.size(2) / f * f)
+      guard h > 0, w > 0 else { throw CommandError("\(input): smaller than \(f)×\(f) pixels") }
+      image = try image.narrow(dim: 1, start: (image.size(1) - h) / 2, length: h).narrow(dim: 2, start: (image.size(2) - w) / 2, length: w)
+      let latent = try withNoGrad {
+        let batch = try image.unsqueeze(dim: 0)
+        if let tile {
+          let tiling = try Tiling(tile: max(1, tile / f), overlap: max(1, tile / f / 4))
+          return try tiling.applyDownscaling(batch, factor: f) { try autoencoder.encode($0) }
+        }
+        return try autoencoder.encode(batch)
+      }
+      try SafeTensors.write(
+        [("latent", try latent.squeeze(dim: 0).contiguous())],
+        metadata: ["image_height": String(h), "image_width": String(w), "autoencoder": autoencoder.kind, "scale_factor": "1",
+                   "source": (input as NSString).lastPathComponent],
+        to: URL(fileURLWithPath: destination))
+      return destination
+    }
+  }
+}
+
+/// `fmboost decode LATENT... -o DIR --vae FILE`: latents to PNG images.
+struct Decode: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Decode latents (safetensors with key `latent`, (C, h, w) or (1, C, h, w)) to PNG images.",
+    discussion: """
+      A latent file whose metadata has `scale_factor` (for example 0.18215 for a scaled SD latent)
+      is divided by it first; --scale-factor overrides that.
+      """)
+
+  @Argument(help: "Latent files or folders of them.")
+  var inputs: [String]
+
+  @Option(name: .shortAndLong, help: "Output folder.")
+  var output: String
+
+  @Option(help: "The autoencoder: SD's (sd_ae.ckpt or safetensors) or a TAESD-family [encoder,]decoder.")
+  var vae: String
+
+  @Option(help: "Divide latents by this before decoding (default: the file's scale_factor metadata, else 1).")
+  var scaleFactor: Double?
+
+  @Option(help: "Decode in tiles of this many latent positions (blended overlaps) when the latent is larger.")
+  var tile: Int?
+
+  @Flag(help: "Overwrite existing outputs.")
+  var force = false
+
+  func run() throws {
+    let autoencoder = try AutoencoderLoader.load(CommandSupport.vaePaths(vae))
+    try CommandSupport.prepareDirectory(output)
+    let files = CommandSupport.expand(inputs, extensions: ["safetensors"])
+    try CommandSupport.forEach(files, verb: "decoded") { input in
+      let destination = try CommandSupport.outputPath(for: input, in: output, extension: "png", force: force)
+      let file = try SafeTensorsFile(path: input)
+      var latent = try file.tensor("latent").to(.float32)
+      if latent.rank == 3 { latent = try latent.unsqueeze(dim: 0) }
+      guard latent.rank == 4, latent.size(0) == 1, latent.size(1) == autoencoder.latentChannels else {
+        throw CommandError("\(input): latent shape \(latent.shape) does not fit a \(autoencoder.latentChannels)-channel \(autoencoder.kind)")
+      }
+      let scale = scaleFactor ?? file.metadata["scale_factor"].flatMap(Double.init) ?? 1
+      latent = try latent / scale
+      let image = try withNoGrad {
+        if let tile { return try Tiling(tile: tile, overlap: max(1, tile / 4)).apply(latent, scale: autoencoder.downsamplingFactor, autoencoder.decode) }
+        return try autoencoder.decode(latent)
+      }
+      try ImageFile.write(image, to: destination, range: autoencoder.pixelRange)
+      return destination
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Checkpoint
+import FMBoost
+import Foundation
+import Torch
+
+/// `fmboost forward NETWORK --weights W --inputs I --output O`: one network on tensors from a file,
+/// for people porting checkpoints to compare against PyTorch.
+struct Forward: ParsableCommand {
+  enum Network: String, ExpressibleByArgument, CaseIterable {
+    case unet, vaeEncode = "vae-encode", vaeDecode = "vae-decode", taesdEncode = "taesd-encode", taesdDecode = "taesd-decode"
+  }
+
+  static let configuration = CommandConfiguration(
+    abstract: "Run one network on tensors from a safetensors file and write its outputs (a parity tool).",
+    discussion: """
+      unet:          inputs x, t, context            -> v
+      vae-encode:    image ([-1, 1])                 -> mean, logvar
+      vae-decode:    mean                            -> decoded
+      taesd-encode:  image ([0, 1])                  -> latent
+      taesd-decode:  latent                          -> decoded
+      The architecture comes from the JSON under the weights' safetensors metadata key `config` (the
+      original constructor arguments) or from --config FILE; TAESD variants are read from the weights.
+      """)
+
+  @Argument(help: "unet, vae-encode, vae-decode, taesd-encode or taesd-decode.")
+  var network: Network
+
+  @Option(help: "Weights (safetensors, .ckpt or .pth).")
+  var weights: String
+
+  @Option(help: "Input tensors (safetensors).")
+  var inputs: String
+
+  @Option(help: "Where to write the outputs (safetensors).")
+  var output: String
+
+  @Option(help: "A JSON file with the architecture's constructor arguments.")
+  var config: String?
+
+  @Flag(help: "Overwrite the output file.")
+  var force = false
+
+  func architecture<C: Decodable>(_ type: C.Type) throws -> C? {
+    if let config {
+      guard let data = FileManager.default.contents(atPath: config) else { throw CommandError("\(config): cannot read the file") }
+      return try WeightFile.decodeConfig(type, json: data, file: config)
+    }
+    return try WeightFile.config(type, in: weights)
+  }
+
+  func run() throws {
+    if FileManager.default.fileExists(atPath: output) && !force { throw CommandError("\(output) exists; pass --force to overwrite it") }
+    let file = try SafeTensorsFile(path: inputs)
+    func input(_ name: String) throws -> Tensor {
+      guard file.entries[name] != nil else { throw CommandError("\(inputs): no tensor named '\(name)' (has: \(file.keys.joined(separator: ", ")))") }
+      return try file.tensor(name).to(.float32)
+    }
+    let start = DispatchTime.now().uptimeNanoseconds
+    let outputs: [(String, Tensor)] = try withNoGrad {
+      switch network {
+      case .unet:
+        guard let c = try architecture(EfficientUNetConfig.self) else {
+          throw CommandError("\(weights): no architecture config in the metadata; pass --config FILE")
+        }
+        let net = try EfficientUNet(c)
+        try net.loadWeights(from: weights)
+        net.eval()
+        return [("v", try net(input("x"), t: input("t"), context: file.entries["context"] == nil ? nil : input("context")))]
+      case .vaeEncode, .vaeDecode:
+        let vae = try AutoencoderLoader.load([weights], config: try architecture(AutoencoderKLConfig.self))
+        guard let kl = vae as? AutoencoderKL else { throw CommandError("\(weights): not an SD autoencoder (use taesd-encode/-decode)") }
+        if network == .vaeDecode { return [("decoded", try kl.decode(input("mean")))] }
+        let posterior = try kl.posterior(input("image"))
+        return [("mean", posterior.mean), ("logvar", posterior.logvar)]
+      case .taesdEncode:
+        return [("latent", try AutoencoderLoader.load([weights]).encode(input("image")))]
+      case .taesdDecode:
+        return [("decoded", try AutoencoderLoader.load([weights]).decode(input("latent")))]
+      }
+    }
+    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    try SafeTensors.write(try outputs.map { ($0.0, try $0.1.contiguous()) }, metadata: ["network": network.rawValue],
+                          to: URL(fileURLWithPath: output))
+    for (name, t) in outputs { print("\(name) \(t.shape)") }
+    print("wrote \(output) (\(String(format: "%.3f", seconds)) s)")
+  }
+}

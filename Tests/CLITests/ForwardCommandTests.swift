@@ -1,0 +1,54 @@
+import Checkpoint
+import Foundation
+import TestSupport
+import Testing
+import Torch
+
+/// `fmboost forward` reproduces the reference outputs from the command line.
+@Suite struct ForwardCommandTests {
+  static let cases: [(network: String, weights: String, io: String, outputs: [String])] = [
+    ("unet", "golden/unet_a.weights.safetensors", "unet_a.io.safetensors", ["v"]),
+    ("vae-encode", "golden/vae_a.weights.safetensors", "vae_a.io.safetensors", ["mean", "logvar"]),
+    ("vae-decode", "golden/vae_a_flat_legacy.ckpt", "vae_a.io.safetensors", ["decoded"]),
+    ("taesd-encode", "weights/taef2_encoder.pth", "taef2.io.safetensors", ["latent"]),
+    ("taesd-decode", "weights/taef2_decoder.pth", "taef2.io.safetensors", ["decoded"]),
+  ]
+
+  @Test(arguments: cases.indices)
+  func forwardMatchesTheReference(_ index: Int) throws {
+    let c = Self.cases[index]
+    let dir = try temporaryDirectory("forward")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("out.safetensors").path
+    var arguments = ["forward", c.network, "--weights", Shared.root + "/" + c.weights, "--inputs", Shared.golden(c.io), "--output", out]
+    if c.weights.hasSuffix(".ckpt") {
+      // A .ckpt has no metadata; the architecture comes from --config.
+      let config = try #require(try SafeTensorsFile(path: Shared.golden("vae_a.weights.safetensors")).metadata["config"])
+      let configPath = dir.appendingPathComponent("config.json").path
+      try config.write(toFile: configPath, atomically: true, encoding: .utf8)
+      arguments += ["--config", configPath]
+    }
+    let result = try CommandRunner.fmboost(arguments)
+    #expect(result.status == 0, "\(result.error)")
+    let produced = try SafeTensorsFile(path: out)
+    let reference = try SafeTensorsFile(path: Shared.golden(c.io))
+    for name in c.outputs {
+      let expected = try reference.tensor(name)
+      let error = try produced.tensor(name).maxAbsDifference(expected)
+      #expect(error <= 1e-4 * max(1, try expected.abs().max().item()), "\(c.network) \(name): \(error)")
+    }
+  }
+
+  @Test func missingInputsAndConfigAreClearErrors() throws {
+    let dir = try temporaryDirectory("forward-errors")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("o.safetensors").path
+    let noConfig = try CommandRunner.fmboost(["forward", "unet", "--weights", Shared.golden("lightning_like.ckpt"),
+                                              "--inputs", Shared.golden("unet_a.io.safetensors"), "--output", out])
+    #expect(noConfig.status != 0 && noConfig.error.contains("no architecture config"))
+    let wrongInputs = try CommandRunner.fmboost(["forward", "vae-decode", "--weights", Shared.golden("vae_a.weights.safetensors"),
+                                                 "--inputs", Shared.golden("unet_a.io.safetensors"), "--output", out])
+    #expect(wrongInputs.status != 0 && wrongInputs.error.contains("no tensor named 'mean'"))
+    #expect(!FileManager.default.fileExists(atPath: out))
+  }
+}
