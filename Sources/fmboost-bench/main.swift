@@ -1,5 +1,8 @@
 // fmboost-bench: micro-benchmarks of the Swift layer (never part of `make test`).
 // Usage: fmboost-bench conv2d [--iterations N] [--threads N]
+//        fmboost-bench vae-decode --size PX [--tile LATENTS]
+//        fmboost-bench tiling-error --size PX [--tile LATENTS]
+import FMBoost
 import Foundation
 import Torch
 
@@ -7,6 +10,8 @@ struct Options {
   var item = "conv2d"
   var iterations = 20
   var threads: Int?
+  var size = 512
+  var tile: Int?
 
   init(_ arguments: [String]) throws {
     var rest = arguments[...]
@@ -18,6 +23,8 @@ struct Options {
       switch flag {
       case "--iterations": iterations = n
       case "--threads": threads = n
+      case "--size": size = n
+      case "--tile": tile = n
       default: throw TorchError.invalidArgument("unknown option \(flag)")
       }
     }
@@ -54,12 +61,59 @@ func benchConv2d(iterations: Int) throws {
   }
 }
 
+/// Peak resident memory of this process so far (getrusage).
+func peakRSSMiB() -> Double {
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  return Double(usage.ru_maxrss) / 1024
+}
+
+/// SD autoencoder decode (random weights of the real shapes) of a size×size image, untiled or
+/// tiled; prints the time and the process's peak resident memory.
+func benchVAEDecode(size: Int, tile: Int?) throws {
+  let vae = try AutoencoderKL(.stableDiffusion, generator: Generator(seed: 0))
+  vae.eval()
+  let latent = try Tensor.randn([1, 4, size / 8, size / 8], generator: Generator(seed: 1))
+  let before = peakRSSMiB()
+  let image = try withNoGrad {
+    try seconds {
+      _ = try tile.map { try Tiling(tile: $0, overlap: $0 / 4).apply(latent, scale: 8, vae.decode) } ?? vae.decode(latent)
+    }
+  }
+  print(String(format: "swift    sd-vae decode %d px%@: %.1f s, peak RSS %.0f MiB (%.0f MiB before decoding)",
+               size, tile.map { " tiled \($0)" } ?? "", image, peakRSSMiB(), before))
+}
+
+/// max |tiled − untiled| of SD-VAE (random weights) and TAEF2 (real weights) decoding at size px.
+func benchTilingError(size: Int, tile: Int) throws {
+  let latent = try Tensor.randn([1, 4, size / 8, size / 8], generator: Generator(seed: 1))
+  let vae = try AutoencoderKL(.stableDiffusion, generator: Generator(seed: 0))
+  vae.eval()
+  try withNoGrad {
+    let whole = try vae.decode(latent)
+    let tiled = try Tiling(tile: tile, overlap: tile / 4).apply(latent, scale: 8, vae.decode)
+    print(String(format: "sd-vae (random weights) %d px, tiles of %d latents: max |tiled - untiled| = %.4f (output range %.2f..%.2f)",
+                 size, tile, try tiled.maxAbsDifference(whole), try whole.min().item(), try whole.max().item()))
+  }
+  let shared = ProcessInfo.processInfo.environment["FMBOOST_SHARED"] ?? "../shared"
+  let taef2 = try AutoencoderLoader.load([shared + "/weights/taef2_decoder.pth"])
+  let taeLatent = try Tensor.randn([1, 32, size / 8, size / 8], generator: Generator(seed: 2))
+  try withNoGrad {
+    let whole = try taef2.decode(taeLatent)
+    let tiled = try Tiling(tile: tile, overlap: tile / 4).apply(taeLatent, scale: 8, taef2.decode)
+    print(String(format: "taef2 (real weights) %d px, tiles of %d latents: max |tiled - untiled| = %.5f (output range %.2f..%.2f)",
+                 size, tile, try tiled.maxAbsDifference(whole), try whole.min().item(), try whole.max().item()))
+  }
+}
+
 do {
   let options = try Options(Array(CommandLine.arguments.dropFirst()))
   if let threads = options.threads { Runtime.threads = threads }
   switch options.item {
   case "conv2d": try benchConv2d(iterations: options.iterations)
-  default: throw TorchError.invalidArgument("unknown benchmark '\(options.item)' (known: conv2d)")
+  case "vae-decode": try benchVAEDecode(size: options.size, tile: options.tile)
+  case "tiling-error": try benchTilingError(size: options.size, tile: options.tile ?? 32)
+  default: throw TorchError.invalidArgument("unknown benchmark '\(options.item)' (known: conv2d, vae-decode, tiling-error)")
   }
 } catch {
   FileHandle.standardError.write(Data("fmboost-bench: \(error)\n".utf8))
