@@ -8,13 +8,14 @@ import Torch
 /// for people porting checkpoints to compare against PyTorch.
 struct Forward: ParsableCommand {
   enum Network: String, ExpressibleByArgument, CaseIterable {
-    case unet, vaeEncode = "vae-encode", vaeDecode = "vae-decode", taesdEncode = "taesd-encode", taesdDecode = "taesd-decode"
+    case unet, ode, vaeEncode = "vae-encode", vaeDecode = "vae-decode", taesdEncode = "taesd-encode", taesdDecode = "taesd-decode"
   }
 
   static let configuration = CommandConfiguration(
     abstract: "Run one network on tensors from a safetensors file and write its outputs (a parity tool).",
     discussion: """
       unet:          inputs x, t, context            -> v
+      ode:           inputs x0, context              -> x1 (integrates t from 0 to 1 with --method/--steps)
       vae-encode:    image ([-1, 1])                 -> mean, logvar
       vae-decode:    mean                            -> decoded
       taesd-encode:  image ([0, 1])                  -> latent
@@ -23,7 +24,7 @@ struct Forward: ParsableCommand {
       original constructor arguments) or from --config FILE; TAESD variants are read from the weights.
       """)
 
-  @Argument(help: "unet, vae-encode, vae-decode, taesd-encode or taesd-decode.")
+  @Argument(help: "unet, ode, vae-encode, vae-decode, taesd-encode or taesd-decode.")
   var network: Network
 
   @Option(help: "Weights (safetensors, .ckpt or .pth).")
@@ -37,6 +38,18 @@ struct Forward: ParsableCommand {
 
   @Option(help: "A JSON file with the architecture's constructor arguments.")
   var config: String?
+
+  @Option(help: "ode: the method (euler, midpoint, heun, rk4, rk4-classic, dopri5).")
+  var method: ODEMethod = .euler
+
+  @Option(help: "ode: integration steps; the grid is linspace(0, 1, steps + 1).")
+  var steps: Int = 40
+
+  @Option(help: "ode: absolute tolerance of dopri5.")
+  var atol: Double = 1e-6
+
+  @Option(help: "ode: relative tolerance of dopri5.")
+  var rtol: Double = 1e-3
 
   @Flag(help: "Overwrite the output file.")
   var force = false
@@ -59,14 +72,18 @@ struct Forward: ParsableCommand {
     let start = DispatchTime.now().uptimeNanoseconds
     let outputs: [(String, Tensor)] = try withNoGrad {
       switch network {
-      case .unet:
+      case .unet, .ode:
         guard let c = try architecture(EfficientUNetConfig.self) else {
           throw CommandError("\(weights): no architecture config in the metadata; pass --config FILE")
         }
-        let net = try EfficientUNet(c)
-        try net.loadWeights(from: weights)
-        net.eval()
-        return [("v", try net(input("x"), t: input("t"), context: file.entries["context"] == nil ? nil : input("context")))]
+        let flow = try FlowModelLoader.load(weights, config: c).flow
+        let context = file.entries["context"] == nil ? nil : try input("context")
+        if network == .unet { return [("v", try flow.velocity(input("x"), t: input("t"), context: context))] }
+        let solution = try odeint(
+          { t, x in try flow.velocity(x, t: Tensor(scalar: Float(t)), context: context) }, y0: try input("x0"),
+          grid: try linspaceGrid(0, 1, count: steps + 1), method: method, atol: atol, rtol: rtol)
+        print("\(solution.evaluations) network evaluations")
+        return [("x1", solution.final)]
       case .vaeEncode, .vaeDecode:
         let vae = try AutoencoderLoader.load([weights], config: try architecture(AutoencoderKLConfig.self))
         guard let kl = vae as? AutoencoderKL else { throw CommandError("\(weights): not an SD autoencoder (use taesd-encode/-decode)") }

@@ -39,6 +39,20 @@ import Torch
     }
   }
 
+  @Test(arguments: [("euler", 4, "sol.euler_5", 1e-4), ("rk4", 4, "sol.rk4_5", 1e-4), ("euler", 39, "sol.euler_40", 1e-4), ("dopri5", 1, "sol.dopri5_tol1e-3", 5e-3)])
+  func forwardOdeMatchesTorchdiffeq(_ method: String, _ steps: Int, _ key: String, _ tolerance: Double) throws {
+    let dir = try temporaryDirectory("forward-ode")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let out = dir.appendingPathComponent("x1.safetensors").path
+    let result = try CommandRunner.fmboost([
+      "forward", "ode", "--weights", Shared.golden("unet_a.weights.safetensors"), "--inputs", Shared.golden("flow_a.io.safetensors"),
+      "--output", out, "--method", method, "--steps", String(steps), "--atol", "1e-3", "--rtol", "1e-3",
+    ])
+    #expect(result.status == 0, "\(result.error)")
+    let error = try SafeTensorsFile(path: out).tensor("x1").maxAbsDifference(SafeTensorsFile(path: Shared.golden("flow_a.io.safetensors")).tensor(key))
+    #expect(error <= tolerance, "\(key): \(error)")
+  }
+
   @Test func missingInputsAndConfigAreClearErrors() throws {
     let dir = try temporaryDirectory("forward-errors")
     defer { try? FileManager.default.removeItem(at: dir) }

@@ -7,10 +7,14 @@ import Testing
 import Torch
 
 @Suite struct EfficientUNetTests {
+  static func goldenUNetConfig() throws -> EfficientUNetConfig {
+    let weights = try SafeTensorsFile(path: Shared.golden("unet_a.weights.safetensors"))
+    return try JSONDecoder().decode(EfficientUNetConfig.self, from: Data(try #require(weights.metadata["config"]).utf8))
+  }
+
   static func goldenUNet() throws -> EfficientUNet {
     let weights = try SafeTensorsFile(path: Shared.golden("unet_a.weights.safetensors"))
-    let config = try JSONDecoder().decode(EfficientUNetConfig.self, from: Data(try #require(weights.metadata["config"]).utf8))
-    let net = try EfficientUNet(config)
+    let net = try EfficientUNet(goldenUNetConfig())
     try net.load(stateDict: try weights.tensors(), strict: true)
     net.eval()
     return net

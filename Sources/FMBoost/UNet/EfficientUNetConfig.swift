@@ -54,4 +54,7 @@ public struct EfficientUNetConfig: Codable, Equatable, Sendable {
   }
 
   var usesPooling: Bool { poolFactor > 1 }
+
+  /// Latent sides must be multiples of this (one halving per level below the first, and the pool).
+  public var requiredDivisor: Int { (1 << max(0, channelMult.count - 1)) * (usesPooling ? poolFactor : 1) }
 }

@@ -1,0 +1,41 @@
+import Checkpoint
+import Foundation
+import NN
+import Torch
+
+/// Loads a CFM network from the files users have: a Lightning checkpoint of the PyTorch original
+/// (online `model.net.*` or EMA `ema_model.ema_model.net.*` weights), a FlowModel state_dict
+/// (`net.*`), or bare EfficientUNet weights, as `.ckpt` or safetensors.
+public enum FlowModelLoader {
+  public struct Loaded {
+    public let flow: CouplingFlowMatching
+    /// Which weights were taken ("ema", "online" or "as stored").
+    public let weights: String
+  }
+
+  public static func load(_ path: String, weights choice: StateDictSelection.Weights = .ema, config: EfficientUNetConfig? = nil) throws -> Loaded {
+    let file = try TensorFile(path: path)
+    var entries = try file.stateDict()
+    var taken = "as stored"
+    let keys = Set(entries.map(\.0))
+    let hasPrefix = { (prefix: String) in keys.contains { $0.hasPrefix(prefix) } }
+    if hasPrefix(StateDictSelection.Weights.online.prefix) || hasPrefix(StateDictSelection.Weights.ema.prefix) {
+      let selected = hasPrefix(choice.prefix) ? choice : (choice == .ema ? .online : .ema)
+      entries = try StateDictSelection.strip(entries, prefix: selected.prefix, file: path)
+      taken = selected.rawValue
+    } else if hasPrefix("net.") {
+      entries = try StateDictSelection.strip(entries, prefix: "net.", file: path)
+    }
+    guard let netConfig = try config ?? file.metadata["config"].map({ try WeightFile.decodeConfig(EfficientUNetConfig.self, json: Data($0.utf8), file: path) }) else {
+      throw CheckpointError(file: path, "holds no architecture config (safetensors metadata `config`); pass the network's config")
+    }
+    let net = try EfficientUNet(netConfig)
+    do {
+      try net.load(stateDict: Dictionary(entries, uniquingKeysWith: { a, _ in a }), strict: true)
+    } catch let error as StateDictError {
+      throw CheckpointError(file: path, "\(error)")
+    }
+    net.eval()
+    return Loaded(flow: try CouplingFlowMatching(net: net), weights: taken)
+  }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Torch
+
+/// The settings of an upsampling run (the original's inference path, spec 1 and 6.3–6.4).
+public struct UpsamplerSettings: Sendable {
+  /// Latent scale of the first stage (SD: 0.18215; 1 for pixel space).
+  public var latentScale: Double = 0.18215
+  /// Forward-diffusion step of the noise augmentation of x0 (400 in the paper; ≤ 0 turns it off).
+  public var noisingStep: Int = 400
+  public var mode: UpsamplingMode = .psu
+  /// Start from N(0, I) instead of the upsampled latent (the "FM" variant).
+  public var startFromNoise = false
+  public var method: ODEMethod = .euler
+  /// Integration steps: the grid has steps + 1 points (torchdiffeq's num_steps = steps + 1).
+  public var steps: Int = 20
+  public var atol = 1e-6
+  public var rtol = 1e-3
+  /// Run the flow network and the decoder in tiles of this many latent positions (nil: whole).
+  public var tile: Int?
+
+  public init() {}
+}
+
+/// Low-resolution image (or latent) in, higher-resolution image out: PSU → noise augmentation →
+/// ODE with the CFM network → decode. Runs without autograd.
+public final class Upsampler {
+  public let flow: CouplingFlowMatching
+  public let pixelSpace: PixelSpace
+  public let settings: UpsamplerSettings
+  let diffusion = ForwardDiffusion()
+
+  /// Reports progress: ODE steps done of the total for the current stage.
+  public var onStep: ((_ done: Int, _ total: Int) -> Void)?
+
+  public init(flow: CouplingFlowMatching, autoencoder: any LatentAutoencoder, settings: UpsamplerSettings) throws {
+    guard flow.net.config.outChannels == autoencoder.latentChannels else {
+      throw TorchError.invalidArgument(
+        "the flow network outputs \(flow.net.config.outChannels) channels but the autoencoder's latents have \(autoencoder.latentChannels)")
+    }
+    guard settings.steps > 0 else { throw TorchError.invalidArgument("steps must be positive") }
+    self.flow = flow
+    pixelSpace = PixelSpace(autoencoder: autoencoder, latentScale: settings.latentScale)
+    self.settings = settings
+  }
+
+  /// Image sides must be multiples of this for an output `factor` times larger.
+  public func inputMultiple(factor: Int) -> Int {
+    let latentMultiple = flow.net.config.requiredDivisor * pixelSpace.autoencoder.downsamplingFactor
+    // The output side factor·H must be a multiple of latentMultiple.
+    return latentMultiple / gcd(latentMultiple, factor)
+  }
+
+  public struct Output {
+    /// The high-resolution image in the autoencoder's range.
+    public let image: Tensor
+    /// The high-resolution latent (scaled).
+    public let latent: Tensor
+    public let evaluations: Int
+  }
+
+  /// Upsamples a batch of images (B, 3, H, W) in the autoencoder's range by `factor`.
+  public func upsample(image: Tensor, factor: Int = 2, generator: Generator? = nil) throws -> Output {
+    let f = pixelSpace.autoencoder.downsamplingFactor
+    let (h, w) = (image.size(2) * factor, image.size(3) * factor)
+    let multiple = inputMultiple(factor: factor)
+    guard image.size(2) % multiple == 0, image.size(3) % multiple == 0 else {
+      throw TorchError.invalidArgument("image sides must be multiples of \(multiple) for ×\(factor) (got \(image.size(2))×\(image.size(3)))")
+    }
+    return try withNoGrad {
+      let context: Tensor
+      if settings.mode == .psu {
+        context = try pixelSpace.encode(image.interpolate(size: (h, w), mode: .bilinear))
+      } else {
+        let lowLatent = try pixelSpace.encode(image)
+        context = try upsampleLatent(lowLatent, to: (h / f, w / f), mode: settings.mode, image: image, pixelSpace: pixelSpace, generator: generator)
+      }
+      return try flowAndDecode(context: context, generator: generator)
+    }
+  }
+
+  /// Upsamples a scaled latent (for example an SD generation's) to `size` latent positions.
+  public func upsample(latent: Tensor, to size: (Int, Int), generator: Generator? = nil) throws -> Output {
+    try withNoGrad {
+      let context = try upsampleLatent(latent, to: size, mode: settings.mode, pixelSpace: pixelSpace, generator: generator)
+      return try flowAndDecode(context: context, generator: generator)
+    }
+  }
+
+  /// Several stages in a row (512 → 1024 → 2048 px for two ×2 stages).
+  public func cascade(image: Tensor, stages: Int, factor: Int = 2, generator: Generator? = nil) throws -> Output {
+    var current = image
+    var last: Output?
+    for _ in 0..<max(1, stages) {
+      last = try upsample(image: current, factor: factor, generator: generator)
+      current = last!.image
+    }
+    return last!
+  }
+
+  /// x0 from the context (noise-augmented), integrate the flow, decode.
+  func flowAndDecode(context: Tensor, generator: Generator?) throws -> Output {
+    var x0 = settings.startFromNoise ? try context.randnLike(generator: generator) : context
+    if settings.noisingStep > 0 { x0 = try diffusion.qSample(x0, step: settings.noisingStep, generator: generator) }
+    let usesContext = flow.net.config.inChannels > flow.net.config.outChannels
+    let tiling = try settings.tile.map { try Tiling(tile: $0, overlap: max(2, $0 / 4)) }
+    let channels = x0.size(1)
+    let field: VectorField = { [flow] t, x in
+      let time = try Tensor(scalar: Float(t))
+      guard let tiling else { return try flow.velocity(x, t: time, context: usesContext ? context : nil) }
+      let joined = usesContext ? try Tensor.cat([x, context], dim: 1) : x
+      return try tiling.apply(joined, scale: 1) { piece in
+        let parts = usesContext ? try piece.split(sizes: [channels, piece.size(1) - channels], dim: 1) : [piece]
+        return try flow.velocity(parts[0], t: time, context: usesContext ? parts[1] : nil)
+      }
+    }
+    let grid = try linspaceGrid(0, 1, count: settings.steps + 1)
+    let solution = try odeint(field, y0: x0, grid: grid, method: settings.method, atol: settings.atol, rtol: settings.rtol, onStep: onStep)
+    let latent = solution.final
+    let image: Tensor
+    if let tiling {
+      image = try tiling.apply(latent, scale: pixelSpace.autoencoder.downsamplingFactor, pixelSpace.decode)
+    } else {
+      image = try pixelSpace.decode(latent)
+    }
+    return Output(image: image, latent: latent, evaluations: solution.evaluations)
+  }
+}
+
+func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
