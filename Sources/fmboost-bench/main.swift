@@ -2,6 +2,7 @@
 // Usage: fmboost-bench conv2d [--iterations N] [--threads N]
 //        fmboost-bench vae-decode --size PX [--tile LATENTS]
 //        fmboost-bench tiling-error --size PX [--tile LATENTS]
+//        fmboost-bench upsample-memory --size PX [--tile LATENTS]
 import FMBoost
 import Foundation
 import Torch
@@ -106,6 +107,35 @@ func benchTilingError(size: Int, tile: Int) throws {
   }
 }
 
+/// A tiled 1024 → 2048 px upsample with the real TAEF2 autoencoder and a small random CFM network
+/// (the golden toy autoencoder downsamples only ×2, which makes 2048 px attention quadratic in
+/// nearly every pixel); prints time and peak RSS.
+func benchUpsampleMemory(size: Int, tile: Int?) throws {
+  let shared = ProcessInfo.processInfo.environment["FMBOOST_SHARED"] ?? "../shared"
+  let taef2 = try AutoencoderLoader.load([shared + "/weights/taef2_encoder.pth", shared + "/weights/taef2_decoder.pth"])
+  var config = EfficientUNetConfig()
+  config.inChannels = 64
+  config.outChannels = 32
+  config.modelChannels = 32
+  config.channelMult = [1, 2, 2]
+  config.numResBlocks = 1
+  config.attentionResolutions = [4]
+  config.dimHead = 16
+  config.numHeads = 2
+  config.useLinearAttn = false
+  let flow = try CouplingFlowMatching(net: EfficientUNet(config, generator: Generator(seed: 0)))
+  var settings = UpsamplerSettings()
+  settings.latentScale = 1
+  settings.steps = 2
+  settings.tile = tile
+  let upsampler = try Upsampler(flow: flow, autoencoder: taef2, settings: settings)
+  let image = try Tensor.rand([1, 3, size, size], generator: Generator(seed: 1))
+  let before = peakRSSMiB()
+  let t = try seconds { _ = try upsampler.upsample(image: image, factor: 2, generator: Generator(seed: 2)) }
+  print(String(format: "swift    upsample %d -> %d px (taef2, small random CFM, 2 euler steps)%@: %.1f s, peak RSS %.0f MiB (%.0f MiB before)",
+               size, 2 * size, tile.map { ", tiles of \($0) latents" } ?? ", untiled", t, peakRSSMiB(), before))
+}
+
 do {
   let options = try Options(Array(CommandLine.arguments.dropFirst()))
   if let threads = options.threads { Runtime.threads = threads }
@@ -113,7 +143,8 @@ do {
   case "conv2d": try benchConv2d(iterations: options.iterations)
   case "vae-decode": try benchVAEDecode(size: options.size, tile: options.tile)
   case "tiling-error": try benchTilingError(size: options.size, tile: options.tile ?? 32)
-  default: throw TorchError.invalidArgument("unknown benchmark '\(options.item)' (known: conv2d, vae-decode, tiling-error)")
+  case "upsample-memory": try benchUpsampleMemory(size: options.size, tile: options.tile)
+  default: throw TorchError.invalidArgument("unknown benchmark '\(options.item)' (known: conv2d, vae-decode, tiling-error, upsample-memory)")
   }
 } catch {
   FileHandle.standardError.write(Data("fmboost-bench: \(error)\n".utf8))
