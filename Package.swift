@@ -14,11 +14,12 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "fmboost", targets: ["fmboost"]),
-    .library(name: "FMBoostKit", targets: ["Torch", "NN", "Checkpoint", "Imaging", "FMBoost"]),
+    .library(name: "FMBoostKit", targets: ["Torch", "NN", "Checkpoint", "Imaging", "FMBoost", "Training"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
   ],
   targets: [
     .target(
@@ -38,10 +39,11 @@ let package = Package(
     .target(name: "Checkpoint", dependencies: ["Torch", "ZIPFoundation"]),
     .target(name: "Imaging", dependencies: ["Torch", "Checkpoint", "CImaging"]),
     .target(name: "FMBoost", dependencies: ["Torch", "NN", "Checkpoint", "Imaging"]),
+    .target(name: "Training", dependencies: ["FMBoost", "Imaging", .product(name: "Yams", package: "Yams")]),
     .executableTarget(
       name: "fmboost",
       dependencies: [
-        "Torch", "NN", "Checkpoint", "Imaging", "FMBoost",
+        "Torch", "NN", "Checkpoint", "Imaging", "FMBoost", "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -55,6 +57,7 @@ let package = Package(
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
     .testTarget(name: "FMBoostTests", dependencies: ["FMBoost", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["fmboost", "FMBoost", "TestSupport"]),
+    .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
   ],
   cxxLanguageStandard: .cxx17
 )

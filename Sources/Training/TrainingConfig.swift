@@ -1,0 +1,181 @@
+import FMBoost
+import Foundation
+import NN
+
+/// Everything a training run is configured with, read from the original's YAML keys
+/// (`model.params.*`, `fm_cfg`, `net_cfg`, `first_stage_cfg`, `data.params.*`, `train.*`).
+public struct TrainingConfig {
+  public enum FirstStage: Equatable {
+    case none
+    case stableDiffusion(checkpoint: String)
+    case tiny(encoder: String, decoder: String)
+  }
+
+  public var net = EfficientUNetConfig()
+  public var path = ProbabilityPath.linear
+  public var sigmaMin = 0.0
+  public var firstStage = FirstStage.none
+  public var scaleFactor = 1.0
+  public var lowResSize = 32
+  public var highResSize = 64
+  public var upsamplingMode = UpsamplingMode.bilinear
+  public var startFromNoise = false
+  public var noisingStep = -1
+  public var concatContext = false
+  public var lr = 1e-4
+  public var weightDecay = 0.0
+  public var emaRate = 0.99
+  public var emaUpdateEvery = 100
+  public var emaUpdateAfterStep = 1000
+  public var useEMAForSampling = true
+  public var schedule = LRSchedule.constant
+  public var logGradNorm = false
+  public var imagesToVisualise = 16
+  public var metricCrops = 4
+  public var metricCropSize = 512
+
+  // data.params
+  public var dataFolder: String?
+  public var batchSize = 4
+  public var validationBatchSize = 4
+  public var validationFraction = 0.1
+  public var randomFlip = true
+
+  // train
+  public var maxSteps = 1000
+  public var checkpointEvery = 10_000
+  public var validateEvery = 5000
+  public var validationBatches = 64
+  public var logEvery = 50
+  public var accumulateGradBatches = 1
+  public var gradientClip: Double?
+  public var validationMethod = ODEMethod.rk4
+  public var validationSteps = 39
+  public var seed: UInt64 = 2024
+
+  public init() {}
+
+  /// Reads and validates a config tree; an unknown key or a wrong type is an error naming it.
+  public init(_ tree: ConfigTree) throws {
+    let m = "model.params.", fm = "model.params.fm_cfg.params.", n = "model.params.fm_cfg.params.net_cfg.params."
+    for target in ["model.target", "model.params.fm_cfg.target", "model.params.fm_cfg.params.net_cfg.target", "data.name", "data.target"] {
+      _ = try tree.string(target, default: nil)
+    }
+    var c = EfficientUNetConfig()
+    c.inChannels = try tree.int(n + "in_channels", default: c.inChannels)
+    c.modelChannels = try tree.int(n + "model_channels", default: c.modelChannels)
+    c.outChannels = try tree.int(n + "out_channels", default: c.outChannels)
+    c.numResBlocks = try tree.int(n + "num_res_blocks", default: c.numResBlocks)
+    c.channelMult = try tree.ints(n + "channel_mult", default: c.channelMult)
+    c.attentionResolutions = try tree.ints(n + "attention_resolutions", default: c.attentionResolutions)
+    c.dropout = try tree.double(n + "dropout", default: c.dropout)
+    c.convResample = try tree.bool(n + "conv_resample", default: c.convResample)
+    c.dimHead = try tree.int(n + "dim_head", default: c.dimHead)
+    c.numHeads = try tree.int(n + "num_heads", default: c.numHeads)
+    c.useLinearAttn = try tree.bool(n + "use_linear_attn", default: c.useLinearAttn)
+    c.useScaleShiftNorm = try tree.bool(n + "use_scale_shift_norm", default: c.useScaleShiftNorm)
+    c.poolFactor = try tree.int(n + "pool_factor", default: c.poolFactor)
+    net = c
+    let scheduleName = try tree.string(fm + "schedule", default: "linear")!
+    guard let p = ProbabilityPath(rawValue: scheduleName) else { throw ConfigError("\(tree.source): \(fm)schedule must be linear or gvp, got \(scheduleName)") }
+    path = p
+    sigmaMin = try tree.double(fm + "sigma_min", default: 0)
+
+    let fs = m + "first_stage_cfg"
+    tree.declare(fs)
+    if tree.has(fs) {
+      let target = try tree.string(fs + ".target", default: "fmboost.kl_autoencoder.AutoencoderKL")!
+      if target.hasSuffix("AutoencoderKL") {
+        guard let ckpt = try tree.string(fs + ".params.ckpt_path", default: nil) else {
+          throw ConfigError("\(tree.source): \(fs).params.ckpt_path is required for the SD autoencoder")
+        }
+        firstStage = .stableDiffusion(checkpoint: ckpt)
+      } else if target.lowercased().contains("taesd") {
+        guard let e = try tree.string(fs + ".params.encoder_path", default: nil), let d = try tree.string(fs + ".params.decoder_path", default: nil) else {
+          throw ConfigError("\(tree.source): \(fs).params needs encoder_path and decoder_path for a TAESD-family first stage")
+        }
+        firstStage = .tiny(encoder: e, decoder: d)
+      } else {
+        throw ConfigError("\(tree.source): \(fs).target \(target) is not a known first stage (AutoencoderKL or TAESD)")
+      }
+    }
+    scaleFactor = try tree.double(m + "scale_factor", default: 1)
+    lowResSize = try tree.int(m + "low_res_size", default: lowResSize)
+    highResSize = try tree.int(m + "high_res_size", default: 2 * lowResSize)
+    let modeName = try tree.string(m + "upsampling_mode", default: "bilinear")!
+    guard let mode = UpsamplingMode(rawValue: modeName) else {
+      throw ConfigError("\(tree.source): \(m)upsampling_mode must be one of \(UpsamplingMode.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    upsamplingMode = mode
+    if let contextMode = try tree.string(m + "upsampling_mode_context", default: nil), contextMode != modeName {
+      throw ConfigError("\(tree.source): \(m)upsampling_mode_context different from upsampling_mode is not supported")
+    }
+    _ = try tree.string(m + "upsampling_mode_ca_context", default: nil)
+    startFromNoise = try tree.bool(m + "start_from_noise", default: false)
+    noisingStep = try tree.int(m + "noising_step", default: -1)
+    if startFromNoise && noisingStep > 0 { throw ConfigError("\(tree.source): start_from_noise and noising_step > 0 exclude each other") }
+    guard noisingStep <= 0 || (noisingStep > 1 && noisingStep < ForwardDiffusion.defaultSteps) else {
+      throw ConfigError("\(tree.source): \(m)noising_step must be −1/0 (off) or 2…999")
+    }
+    concatContext = try tree.bool(m + "concat_context", default: false)
+    if try tree.bool(m + "ca_context", default: false) { throw ConfigError("\(tree.source): \(m)ca_context is not implemented (as in the original)") }
+    lr = try tree.double(m + "lr", default: 1e-4)
+    weightDecay = try tree.double(m + "weight_decay", default: 0)
+    emaRate = try tree.double(m + "ema_rate", default: 0.99)
+    emaUpdateEvery = try tree.int(m + "ema_update_every", default: 100)
+    emaUpdateAfterStep = try tree.int(m + "ema_update_after_step", default: 1000)
+    useEMAForSampling = try tree.bool(m + "use_ema_for_sampling", default: true)
+    logGradNorm = try tree.bool(m + "log_grad_norm", default: false)
+    imagesToVisualise = try tree.int(m + "n_images_to_vis", default: 16)
+    _ = try tree.string(m + "metric_tracker_cfg.target", default: nil)
+    metricCrops = try tree.int(m + "metric_tracker_cfg.params.num_crops", default: 4)
+    metricCropSize = try tree.int(m + "metric_tracker_cfg.params.crop_size", default: 512)
+    let s = m + "lr_scheduler_cfg"
+    tree.declare(s)
+    if tree.has(s) {
+      let target = try tree.string(s + ".target", default: "")!
+      let warmup = try tree.int(s + ".params.num_warmup_steps", default: 0)
+      if target.hasSuffix("get_cosine_schedule_with_warmup") {
+        schedule = .cosineWithWarmup(
+          warmupSteps: warmup, totalSteps: try tree.int(s + ".params.num_training_steps", default: 100_000),
+          cycles: try tree.double(s + ".params.num_cycles", default: 0.5))
+      } else if target.hasSuffix("get_constant_schedule_with_warmup") {
+        schedule = .constantWithWarmup(warmupSteps: warmup)
+      } else {
+        throw ConfigError("\(tree.source): \(s).target must be get_constant_schedule_with_warmup or get_cosine_schedule_with_warmup")
+      }
+    }
+
+    let d = "data.params."
+    dataFolder = try tree.string(d + "folder", default: nil)
+    batchSize = try tree.int(d + "batch_size", default: 4)
+    validationBatchSize = try tree.int(d + "val_batch_size", default: batchSize)
+    validationFraction = try tree.double(d + "val_fraction", default: 0.1)
+    randomFlip = try tree.bool(d + "random_flip", default: true)
+    _ = try tree.int(d + "num_workers", default: 0)
+
+    let t = "train."
+    maxSteps = try tree.int(t + "max_steps", default: 1000)
+    checkpointEvery = try tree.int(t + "checkpoint_every_n_train_steps", default: 10_000)
+    validateEvery = try tree.int(t + "val_check_interval", default: 5000)
+    validationBatches = try tree.int(t + "limit_val_batches", default: 64)
+    logEvery = try tree.int(t + "log_every_n_steps", default: 50)
+    accumulateGradBatches = try tree.int(t + "accumulate_grad_batches", default: 1)
+    let clip = try tree.double(t + "gradient_clip_val", default: 0)
+    gradientClip = clip > 0 ? clip : nil
+    let method = try tree.string(t + "val_method", default: "rk4")!
+    guard let vm = ODEMethod(rawValue: method) else { throw ConfigError("\(tree.source): \(t)val_method \(method) is not an ODE method") }
+    validationMethod = vm
+    validationSteps = try tree.int(t + "val_steps", default: 39)
+    seed = UInt64(try tree.int(t + "seed", default: 2024))
+    for ignored in ["precision", "num_nodes", "devices", "max_epochs"] { _ = try tree.string(t + ignored, default: nil) }
+
+    guard batchSize > 0, accumulateGradBatches > 0, maxSteps >= 0, checkpointEvery > 0, validateEvery > 0, logEvery > 0 else {
+      throw ConfigError("\(tree.source): batch sizes, intervals and accumulate_grad_batches must be positive")
+    }
+    guard highResSize % lowResSize == 0 || upsamplingMode == .psu || upsamplingMode == .bilinear else {
+      throw ConfigError("\(tree.source): high_res_size must be a multiple of low_res_size for this upsampling mode")
+    }
+    try tree.rejectUnknownKeys()
+  }
+}

@@ -1,0 +1,41 @@
+import FMBoost
+import Foundation
+import TestSupport
+import Testing
+import Training
+
+@Suite struct ConfigTests {
+  static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  @Test func papersConfigParsesAndBuildsTheNetwork() throws {
+    let tree = try ConfigTree(path: Self.repo.appendingPathComponent("configs/flow400_64-128/unet-base_psu.yaml").path)
+    let config = try TrainingConfig(tree)
+    #expect(config.net == .base)
+    #expect(config.firstStage == .stableDiffusion(checkpoint: "checkpoints/sd_ae.ckpt"))
+    #expect(config.scaleFactor == 0.18215 && config.noisingStep == 400 && config.upsamplingMode == .psu)
+    #expect(config.lr == 3e-5 && config.emaRate == 0.999 && config.emaUpdateAfterStep == 1000)
+    #expect(config.schedule == .constantWithWarmup(warmupSteps: 1000))
+    let net = try EfficientUNet(config.net, device: .meta)
+    #expect(net.parameterCount == 305_806_340)
+  }
+
+  @Test func overridesAreDotlistsAndUnknownKeysAreRejected() throws {
+    let tree = try ConfigTree(path: Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path)
+    try tree.apply(overrides: ["model.params.lr=1e-3", "train.max_steps=7", "model.params.fm_cfg.params.net_cfg.params.channel_mult=[1, 2]"])
+    let config = try TrainingConfig(tree)
+    #expect(config.lr == 1e-3 && config.maxSteps == 7 && config.net.channelMult == [1, 2])
+
+    let bad = try ConfigTree(path: Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path)
+    try bad.apply(overrides: ["model.params.lrr=1e-3"])
+    #expect {
+      try TrainingConfig(bad)
+    } throws: { error in
+      let text = "\(error)"
+      return text.contains("unknown key 'model.params.lrr'") && text.contains("lr,") && text.contains("weight_decay")
+    }
+    let wrongType = try ConfigTree(path: Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path)
+    try wrongType.apply(overrides: ["train.max_steps=many"])
+    #expect { try TrainingConfig(wrongType) } throws: { "\($0)".contains("train.max_steps must be an integer") }
+    #expect(throws: ConfigError.self) { try bad.apply(overrides: ["novalue"]) }
+  }
+}
