@@ -136,6 +136,30 @@ func benchUpsampleMemory(size: Int, tile: Int?) throws {
                size, 2 * size, tile.map { ", tiles of \($0) latents" } ?? ", untiled", t, peakRSSMiB(), before))
 }
 
+/// Forward and backward of the cpu-tiny network (batch 8, 64×64), timed separately.
+func benchTinyStep(iterations: Int) throws {
+  var config = EfficientUNetConfig()
+  config.inChannels = 6
+  config.outChannels = 3
+  config.modelChannels = 32
+  config.channelMult = [1, 2, 2]
+  config.numResBlocks = 1
+  config.attentionResolutions = [4]
+  config.dimHead = 16
+  config.numHeads = 2
+  config.useLinearAttn = false
+  let net = try EfficientUNet(config, generator: Generator(seed: 0))
+  let x = try Tensor.randn([8, 3, 64, 64]), c = try Tensor.randn([8, 3, 64, 64]), t = try Tensor.rand([8])
+  var forward: [Double] = [], backward: [Double] = []
+  for _ in 0..<iterations {
+    var loss: Tensor?
+    forward.append(try seconds { loss = try net(x, t: t, context: c).square().mean() })
+    backward.append(try seconds { try loss!.backward() })
+    try net.zeroGrad()
+  }
+  print(String(format: "swift    cpu-tiny net batch 8 64x64: forward median %.1f ms, backward median %.1f ms", median(forward) * 1e3, median(backward) * 1e3))
+}
+
 do {
   let options = try Options(Array(CommandLine.arguments.dropFirst()))
   if let threads = options.threads { Runtime.threads = threads }
@@ -144,6 +168,7 @@ do {
   case "vae-decode": try benchVAEDecode(size: options.size, tile: options.tile)
   case "tiling-error": try benchTilingError(size: options.size, tile: options.tile ?? 32)
   case "upsample-memory": try benchUpsampleMemory(size: options.size, tile: options.tile)
+  case "tiny-step": try benchTinyStep(iterations: options.iterations)
   default: throw TorchError.invalidArgument("unknown benchmark '\(options.item)' (known: conv2d, vae-decode, tiling-error, upsample-memory)")
   }
 } catch {

@@ -1,0 +1,97 @@
+import Foundation
+import Imaging
+import Torch
+
+/// Training images from a folder (PNG/JPEG, recursive; any size and colour mode), as square crops
+/// of `size` pixels in [−1, 1] — the `image` entry of the original's batch contract.
+///
+/// Every draw is a pure function of (seed, sample number), so a resumed run sees exactly the batches
+/// an uninterrupted one would: sample k of the stream is image perm_e[k mod n] of epoch e = k / n,
+/// with a crop and flip drawn from a generator seeded by k.
+public final class ImageFolderDataset {
+  public enum Split: Sendable { case train, validation }
+
+  public let files: [String]
+  public let size: Int
+  let flip: Bool
+  let seed: UInt64
+  private var cache: [Int: Tensor] = [:]
+
+  /// Splits the folder's images by a hash of their relative path (stable across machines and
+  /// file-system order, never the same image on both sides).
+  public init(folder: String, split: Split, validationFraction: Double, size: Int, flip: Bool, seed: UInt64) throws {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+      throw ConfigError("\(folder): not a folder of images")
+    }
+    var all: [String] = []
+    let enumerator = FileManager.default.enumerator(atPath: folder)
+    while let item = enumerator?.nextObject() as? String {
+      if ["png", "jpg", "jpeg"].contains((item as NSString).pathExtension.lowercased()) { all.append(item) }
+    }
+    all.sort()
+    guard !all.isEmpty else { throw ConfigError("\(folder): no PNG or JPEG images found") }
+    let validation = Set(all.filter { Self.hashFraction($0) < validationFraction })
+    var chosen = all.filter { (split == .validation) == validation.contains($0) }
+    // Small folders: keep at least one image on each side.
+    if chosen.isEmpty {
+      chosen = split == .validation ? [all.last!] : Array(all.dropLast(all.count > 1 ? 1 : 0))
+    }
+    files = chosen.map { (folder as NSString).appendingPathComponent($0) }
+    self.size = size
+    self.flip = flip
+    self.seed = seed
+  }
+
+  /// FNV-1a of the path, mapped to [0, 1).
+  static func hashFraction(_ path: String) -> Double {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in path.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    return Double(h >> 11) / Double(1 << 53)
+  }
+
+  /// The image, decoded once, with its short side at least `size`.
+  func image(_ index: Int) throws -> Tensor {
+    if let cached = cache[index] { return cached }
+    var image = try ImageFile.read(files[index], range: .symmetric)
+    let (h, w) = (image.size(1), image.size(2))
+    if min(h, w) < size {
+      let scale = Double(size) / Double(min(h, w))
+      let (nh, nw) = (max(size, Int((Double(h) * scale).rounded())), max(size, Int((Double(w) * scale).rounded())))
+      image = try image.unsqueeze(dim: 0).interpolate(size: (nh, nw), mode: .bicubic, antialias: false).squeeze(dim: 0).clamp(min: -1, max: 1)
+    }
+    cache[index] = image
+    return image
+  }
+
+  /// Sample k of the training stream: a random crop (and flip) of the image the epoch order picks.
+  public func sample(_ k: Int) throws -> Tensor {
+    let n = files.count
+    let epoch = k / n
+    let order = try Tensor.randperm(n, generator: Generator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)).toArray(Int64.self)
+    let image = try self.image(Int(order[k % n]))
+    let g = try Generator(seed: seed ^ (UInt64(k) &* 0xBF58_476D_1CE4_E5B9) ^ 0x5555)
+    let y = try Tensor.randint(0, image.size(1) - size + 1, [1], generator: g).itemInt()
+    let x = try Tensor.randint(0, image.size(2) - size + 1, [1], generator: g).itemInt()
+    var crop = try image.narrow(dim: 1, start: y, length: size).narrow(dim: 2, start: x, length: size)
+    if flip, try Tensor.rand([1], generator: g).item() < 0.5 { crop = try crop.flip([2]) }
+    return try crop.contiguous()
+  }
+
+  /// Training batch number `index`: samples index·B ..< (index+1)·B of the stream.
+  public func batch(_ index: Int, batchSize: Int) throws -> Tensor {
+    try Tensor.stack((0..<batchSize).map { try sample(index * batchSize + $0) })
+  }
+
+  /// Deterministic validation batches: centre crops in file order.
+  public func validationBatches(batchSize: Int, limit: Int) throws -> [Tensor] {
+    let crops = try files.indices.map { i -> Tensor in
+      let image = try self.image(i)
+      return try image.narrow(dim: 1, start: (image.size(1) - size) / 2, length: size)
+        .narrow(dim: 2, start: (image.size(2) - size) / 2, length: size).contiguous()
+    }
+    return try stride(from: 0, to: crops.count, by: batchSize).prefix(limit).map {
+      try Tensor.stack(Array(crops[$0..<min(crops.count, $0 + batchSize)]))
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Torch
+
+/// Image-quality measures of the original's tracker, on images in [−1, 1] mapped to [0, 1].
+public enum ImageMetrics {
+  /// 20·log10(1/√mse) per image (clamped to [0, 1]), averaged over the batch.
+  public static func psnr(_ prediction: Tensor, _ target: Tensor) throws -> Double {
+    let p = try ((prediction + 1) / 2).clamp(min: 0, max: 1), t = try ((target + 1) / 2).clamp(min: 0, max: 1)
+    let mse = try (p - t).square().mean([1, 2, 3]).clamp(min: 1e-12)
+    return try (mse.log10() * -10).mean().item()
+  }
+
+  /// SSIM with an 11×11 Gaussian window (σ = 1.5), data range 1, over the valid region; predictions
+  /// are not clamped (as the original).
+  public static func ssim(_ prediction: Tensor, _ target: Tensor) throws -> Double {
+    let x = try (prediction + 1) / 2, y = try (target + 1) / 2
+    let channels = x.size(1)
+    let g = (0..<11).map { i -> Float in let d = Float(i - 5); return Foundation.exp(-d * d / (2 * 1.5 * 1.5)) }
+    let sum = g.reduce(0, +)
+    let g1 = try Tensor(g.map { $0 / sum })
+    let window = try (g1.reshape([11, 1]) * g1.reshape([1, 11])).reshape([1, 1, 11, 11]).expand([channels, 1, 11, 11]).contiguous()
+    func blur(_ t: Tensor) throws -> Tensor { try t.conv2d(window, groups: channels) }
+    let (mx, my) = (try blur(x), try blur(y))
+    let sxx = try blur(x * x) - mx * mx, syy = try blur(y * y) - my * my, sxy = try blur(x * y) - mx * my
+    let c1 = 0.01 * 0.01, c2 = 0.03 * 0.03
+    let map = try ((mx * my * 2 + c1) * (sxy * 2 + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
+    return try map.mean().item()
+  }
+
+  public static func mse(_ prediction: Tensor, _ target: Tensor) throws -> Double {
+    try (prediction - target).square().mean().item()
+  }
+}
+

@@ -1,0 +1,289 @@
+import Checkpoint
+import FMBoost
+import Foundation
+import Imaging
+import NN
+import Torch
+
+/// The training loop of the original (spec 6.5–6.10) on one process: per micro-batch the batch
+/// contract (image → latent, low-res image → PSU/upsampled context), noise augmentation, the flow
+/// matching loss, the EMA update before backward; Adam with the warm-up schedule, gradient
+/// accumulation and clipping; validation, CSV and TensorBoard logs, checkpoints and exact resume.
+public final class Trainer {
+  public struct Options {
+    public var runDirectory: URL
+    public var dataFolder: String
+    public var resumeFrom: String?
+    public var loadWeights: String?
+    public var maxSteps: Int?
+    /// Asked after every step; true stops the run with an `interrupted` checkpoint.
+    public var shouldStop: () -> Bool = { false }
+    public var log: (String) -> Void = { print($0) }
+
+    public init(runDirectory: URL, dataFolder: String) {
+      self.runDirectory = runDirectory
+      self.dataFolder = dataFolder
+    }
+  }
+
+  public struct Summary {
+    public let steps: Int
+    public let losses: [Double]
+    public let stoppedEarly: Bool
+  }
+
+  let config: TrainingConfig
+  let yaml: String
+  let options: Options
+  let flow: CouplingFlowMatching
+  let emaFlow: CouplingFlowMatching
+  let ema: EMA
+  let optimizer: Adam
+  let pixelSpace: PixelSpace
+  let train: ImageFolderDataset
+  let validation: ImageFolderDataset
+  let diffusion = ForwardDiffusion()
+  var step = 0
+
+  public init(config: TrainingConfig, yaml: String, options: Options) throws {
+    self.config = config
+    self.yaml = yaml
+    self.options = options
+    let seedGenerator = try Generator(seed: config.seed)
+    flow = try CouplingFlowMatching(net: EfficientUNet(config.net, generator: seedGenerator), path: config.path, sigmaMin: config.sigmaMin)
+    emaFlow = try CouplingFlowMatching(net: EfficientUNet(config.net), path: config.path, sigmaMin: config.sigmaMin)
+    ema = try EMA(online: flow, shadow: emaFlow, beta: config.emaRate, updateAfterStep: config.emaUpdateAfterStep, updateEvery: config.emaUpdateEvery)
+    optimizer = Adam(flow.namedParameters(), .init(lr: config.lr, weightDecay: config.weightDecay))
+    let autoencoder: any LatentAutoencoder
+    switch config.firstStage {
+    case .none: autoencoder = IdentityAutoencoder()
+    case .stableDiffusion(let path): autoencoder = try AutoencoderLoader.load([path])
+    case .tiny(let encoder, let decoder): autoencoder = try AutoencoderLoader.load([encoder, decoder])
+    }
+    guard autoencoder.latentChannels == config.net.outChannels else {
+      throw ConfigError("the network outputs \(config.net.outChannels) channels but the first stage's latents have \(autoencoder.latentChannels)")
+    }
+    pixelSpace = PixelSpace(autoencoder: autoencoder, latentScale: config.scaleFactor)
+    train = try ImageFolderDataset(folder: options.dataFolder, split: .train, validationFraction: config.validationFraction,
+                                   size: config.highResSize, flip: config.randomFlip, seed: config.seed)
+    validation = try ImageFolderDataset(folder: options.dataFolder, split: .validation, validationFraction: config.validationFraction,
+                                        size: config.highResSize, flip: false, seed: config.seed)
+    if let resume = options.resumeFrom { try restore(resume) }
+    if let weights = options.loadWeights { try loadWeights(weights) }
+  }
+
+  var checkpointDirectory: URL { options.runDirectory.appendingPathComponent("checkpoints") }
+
+  // MARK: one step
+
+  /// Source x0 and context for a batch of high-resolution images in [−1, 1].
+  func sourceAndTarget(_ images: Tensor, generator: Generator) throws -> (x1: Tensor, x0: Tensor, context: Tensor) {
+    let x1 = try withNoGrad { try pixelSpace.encode(images) }
+    let lowRes = try images.interpolate(size: (config.lowResSize, config.lowResSize), mode: .bilinear)
+    let latentSize = (x1.size(2), x1.size(3))
+    let context = try withNoGrad {
+      let lowLatent = config.upsamplingMode == .psu ? lowRes : try pixelSpace.encode(lowRes)
+      return try upsampleLatent(lowLatent, to: latentSize, mode: config.upsamplingMode, image: lowRes, pixelSpace: pixelSpace, generator: generator)
+    }
+    var x0 = config.startFromNoise ? try context.randnLike(generator: generator) : context
+    if config.noisingStep > 0 { x0 = try diffusion.qSample(x0, step: config.noisingStep, generator: generator) }
+    return (x1, x0, context)
+  }
+
+  /// One optimiser step (accumulating over micro-batches); returns the mean loss and grad norm.
+  func trainStep() throws -> (loss: Double, gradNorm: Double?, lr: Double) {
+    let accumulation = config.accumulateGradBatches
+    var total = 0.0
+    for micro in 0..<accumulation {
+      let batchIndex = step * accumulation + micro
+      let images = try train.batch(batchIndex, batchSize: config.batchSize)
+      let generator = try Generator(seed: config.seed &+ 0x1000_0000 &+ UInt64(batchIndex))
+      let (x1, x0, context) = try sourceAndTarget(images, generator: generator)
+      let useContext = config.concatContext || config.startFromNoise
+      let result = try flow.trainingLoss(x1: x1, x0: x0, context: useContext ? context : nil, generator: generator)
+      let loss = try result.loss.item()
+      guard loss.isFinite else {
+        throw TrainingError.nonFiniteLoss(step: step, value: loss)
+      }
+      try ema.update()
+      try (result.loss / Double(accumulation)).backward()
+      total += loss
+    }
+    let lr = config.lr * config.schedule.multiplier(at: step + 1)
+    let parameters = flow.parameters()
+    var norm: Double?
+    if let clip = config.gradientClip { norm = try clipGradNorm(parameters, maxNorm: clip) } else if config.logGradNorm { norm = try gradNorm(parameters) }
+    optimizer.lr = lr
+    try optimizer.step()
+    try optimizer.zeroGrad()
+    step += 1
+    return (total / Double(accumulation), norm, lr)
+  }
+
+  // MARK: the loop
+
+  public func run() throws -> Summary {
+    let fm = FileManager.default
+    try fm.createDirectory(at: checkpointDirectory, withIntermediateDirectories: true)
+    try fm.createDirectory(at: options.runDirectory.appendingPathComponent("samples"), withIntermediateDirectories: true)
+    try AtomicFile.write(Data(yaml.utf8), to: options.runDirectory.appendingPathComponent("config.yaml"))
+    let csv = try CSVLog(url: options.runDirectory.appendingPathComponent("metrics.csv"),
+                         columns: ["step", "loss", "lr", "grad_norm", "steps_per_s", "elapsed_s", "val_psnr", "val_ssim", "val_mse"])
+    let board = try TensorBoardWriter(directory: options.runDirectory)
+    let maxSteps = options.maxSteps ?? config.maxSteps
+    options.log("training: \(flow.net.parameterCount.formatted()) trainable parameters; global batch size \(config.batchSize * config.accumulateGradBatches) = batch \(config.batchSize) × 1 process × accumulation \(config.accumulateGradBatches)")
+    options.log("low res \(config.lowResSize), high res \(config.highResSize), upsampling \(config.upsamplingMode.rawValue), start from noise \(config.startFromNoise), noising step \(config.noisingStep), concat context \(config.concatContext); \(train.files.count) training and \(validation.files.count) validation images; run folder \(options.runDirectory.path)")
+    var losses: [Double] = []
+    let start = Date()
+    var windowStart = Date(), windowSteps = 0
+    while step < maxSteps {
+      let (loss, norm, lr) = try trainStep()
+      losses.append(loss)
+      windowSteps += 1
+      let rate = Double(windowSteps) / max(1e-9, Date().timeIntervalSince(windowStart))
+      if step % config.logEvery == 0 || step == maxSteps {
+        let eta = Double(maxSteps - step) / max(rate, 1e-9)
+        options.log(String(format: "step %d/%d  loss %.5f  lr %.2e%@  %.2f it/s  ETA %@", step, maxSteps, loss, lr,
+                           norm.map { String(format: "  grad %.3f", $0) } ?? "", rate, clock(eta)))
+        try csv.append(["step": "\(step)", "loss": "\(loss)", "lr": "\(lr)", "grad_norm": norm.map { "\($0)" } ?? "",
+                        "steps_per_s": String(format: "%.3f", rate), "elapsed_s": String(format: "%.1f", Date().timeIntervalSince(start))])
+        try board.scalar("train/loss", loss, step: step)
+        try board.scalar("train/lr", lr, step: step)
+        if let norm { try board.scalar("train/grad_norm", norm, step: step) }
+        windowStart = Date()
+        windowSteps = 0
+      }
+      if step % config.validateEvery == 0 || step == maxSteps { try validate(csv: csv, board: board) }
+      if step % config.checkpointEvery == 0 { try saveCheckpoint(String(format: "step%06d", step)) }
+      if step % config.checkpointEvery == 0 || step == maxSteps { try saveCheckpoint("last") }
+      if options.shouldStop() {
+        try saveCheckpoint("interrupted")
+        options.log("stopped at step \(step): wrote \(checkpointDirectory.appendingPathComponent("interrupted.safetensors").path)")
+        return Summary(steps: step, losses: losses, stoppedEarly: true)
+      }
+    }
+    return Summary(steps: step, losses: losses, stoppedEarly: false)
+  }
+
+  func saveCheckpoint(_ name: String) throws {
+    let url = checkpointDirectory.appendingPathComponent(name + ".safetensors")
+    do {
+      try TrainingCheckpoint.save(to: url, step: step, flow: flow, ema: ema, optimizer: optimizer, netConfig: config.net, trainingYAML: yaml)
+    } catch {
+      // A full disk must not end a long run, nor damage the previous checkpoint (the write is atomic).
+      options.log("warning: could not write checkpoint \(url.path): \(error); the previous one is intact")
+    }
+  }
+
+  // MARK: validation
+
+  func validate(csv: CSVLog, board: TensorBoardWriter) throws {
+    let sampler = config.useEMAForSampling ? emaFlow : flow
+    var psnr: [Double] = [], ssim: [Double] = [], mse: [Double] = []
+    var rows: [Tensor] = []
+    try withNoGrad {
+      for (i, images) in try validation.validationBatches(batchSize: config.validationBatchSize, limit: config.validationBatches).enumerated() {
+        let generator = try Generator(seed: config.seed &+ 0x2000_0000 &+ UInt64(i))
+        let (_, x0, context) = try sourceAndTarget(images, generator: generator)
+        let useContext = config.concatContext || config.startFromNoise
+        let solution = try odeint(
+          { t, x in try sampler.velocity(x, t: Tensor(scalar: Float(t)), context: useContext ? context : nil) }, y0: x0,
+          grid: try linspaceGrid(0, 1, count: config.validationSteps + 1), method: config.validationMethod)
+        let prediction = try pixelSpace.decode(solution.final)
+        psnr.append(try ImageMetrics.psnr(prediction, images))
+        ssim.append(try ImageMetrics.ssim(prediction, images))
+        mse.append(try ImageMetrics.mse(prediction, images))
+        let lowRes = try images.interpolate(size: (config.lowResSize, config.lowResSize), mode: .bilinear)
+          .interpolate(size: (config.highResSize, config.highResSize), mode: .bilinear)
+        for j in 0..<images.size(0) where rows.count < config.imagesToVisualise {
+          rows.append(try Tensor.cat([images[j], lowRes[j], prediction[j]], dim: 2))
+        }
+      }
+    }
+    guard !psnr.isEmpty else { return }
+    let (p, s, m) = (psnr.reduce(0, +) / Double(psnr.count), ssim.reduce(0, +) / Double(ssim.count), mse.reduce(0, +) / Double(mse.count))
+    options.log(String(format: "validation at step %d: PSNR %.2f dB  SSIM %.4f  MSE %.5f (rows: high-res | low-res | prediction)", step, p, s, m))
+    try csv.append(["step": "\(step)", "val_psnr": "\(p)", "val_ssim": "\(s)", "val_mse": "\(m)"])
+    try board.scalar("val/psnr", p, step: step)
+    try board.scalar("val/ssim", s, step: step)
+    try board.scalar("val/mse", m, step: step)
+    let grid = try Tensor.cat(rows, dim: 1)
+    let path = options.runDirectory.appendingPathComponent(String(format: "samples/step%06d.png", step)).path
+    try ImageFile.write(grid, to: path, range: .symmetric)
+    let png = try ImageFile.encode(grid, name: path, range: .symmetric, jpeg: false)
+    try board.image("val/samples", png: png, height: grid.size(1), width: grid.size(2), step: step)
+  }
+
+  // MARK: resume and weights
+
+  func restore(_ path: String) throws {
+    let contents = try TrainingCheckpoint.load(path)
+    do {
+      try flow.load(stateDict: TrainingCheckpoint.section(contents.tensors, "model."), strict: true)
+      try emaFlow.load(stateDict: TrainingCheckpoint.section(contents.tensors, "ema_model.ema_model."), strict: true)
+    } catch let error as StateDictError {
+      throw CheckpointError(file: path, "does not match this config's network: \(error)")
+    }
+    try ema.restore(bookkeeping: TrainingCheckpoint.section(contents.tensors, "ema_model."))
+    try optimizer.load(stateDict: TrainingCheckpoint.section(contents.tensors, "optimizer."))
+    step = contents.step
+    options.log("resumed from \(path) at step \(step)")
+  }
+
+  /// Non-strict weights (ours, a Lightning checkpoint of the original, or bare network weights).
+  func loadWeights(_ path: String) throws {
+    let stateDict = try WeightFile.stateDict(path)
+    let keys = Set(stateDict.keys)
+    let online: [String: Tensor]
+    if keys.contains(where: { $0.hasPrefix("model.net.") }) {
+      online = TrainingCheckpoint.section(stateDict, "model.")
+    } else if keys.contains(where: { $0.hasPrefix("net.") }) {
+      online = stateDict
+    } else {
+      online = Dictionary(uniqueKeysWithValues: stateDict.map { ("net." + $0.key, $0.value) })
+    }
+    let report = try flow.load(stateDict: online, strict: false)
+    let emaWeights = TrainingCheckpoint.section(stateDict, "ema_model.ema_model.")
+    try emaFlow.load(stateDict: emaWeights.isEmpty ? Dictionary(uniqueKeysWithValues: flow.stateDict()) : emaWeights, strict: false)
+    options.log("loaded weights from \(path): \(report.isClean ? "every key matched" : report.description)")
+  }
+}
+
+public enum TrainingError: Error, CustomStringConvertible {
+  case nonFiniteLoss(step: Int, value: Double)
+
+  public var description: String {
+    switch self {
+    case .nonFiniteLoss(let step, let value):
+      return "the loss became \(value) at step \(step + 1); training stopped and the last good checkpoint is kept (lower the learning rate or enable gradient clipping)"
+    }
+  }
+}
+
+func clock(_ seconds: Double) -> String {
+  guard seconds.isFinite else { return "?" }
+  let s = Int(seconds.rounded())
+  return String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// metrics.csv: one row per log or validation event, flushed as written, appended on resume.
+final class CSVLog {
+  let url: URL
+  let columns: [String]
+
+  init(url: URL, columns: [String]) throws {
+    self.url = url
+    self.columns = columns
+    if !FileManager.default.fileExists(atPath: url.path) {
+      try Data((columns.joined(separator: ",") + "\n").utf8).write(to: url)
+    }
+  }
+
+  func append(_ values: [String: String]) throws {
+    let line = columns.map { values[$0] ?? "" }.joined(separator: ",") + "\n"
+    let handle = try FileHandle(forWritingTo: url)
+    defer { try? handle.close() }
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data(line.utf8))
+  }
+}

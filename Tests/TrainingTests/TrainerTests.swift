@@ -1,0 +1,90 @@
+import Checkpoint
+import FMBoost
+import Foundation
+import TestSupport
+import Testing
+import Torch
+import Training
+
+/// A very small pixel-space model and a folder of real photos, so the tests train in seconds.
+enum TinyRun {
+  static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  static func config(_ overrides: [String] = []) throws -> (TrainingConfig, String) {
+    let tree = try ConfigTree(path: repo.appendingPathComponent("configs/cpu-tiny.yaml").path)
+    try tree.apply(overrides: [
+      "model.params.fm_cfg.params.net_cfg.params.channel_mult=[1, 2]", "model.params.fm_cfg.params.net_cfg.params.attention_resolutions=[2]",
+      "model.params.low_res_size=16", "model.params.high_res_size=32", "data.params.batch_size=2", "data.params.val_batch_size=2",
+      "train.val_check_interval=1000", "train.log_every_n_steps=1", "train.val_steps=2", "model.params.ema_update_after_step=2",
+    ] + overrides)
+    return (try TrainingConfig(tree), try tree.yaml())
+  }
+
+  static func options(_ run: URL, resume: String? = nil, maxSteps: Int? = nil) -> Trainer.Options {
+    var o = Trainer.Options(runDirectory: run, dataFolder: Shared.photo(""))
+    o.resumeFrom = resume
+    o.maxSteps = maxSteps
+    o.log = { _ in }
+    return o
+  }
+}
+
+@Suite struct TrainerTests {
+  @Test func resumedRunContinuesExactly() throws {
+    let dir = try temporaryDirectory("resume")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let (config, yaml) = try TinyRun.config(["train.checkpoint_every_n_train_steps=3"])
+    let whole = try Trainer(config: config, yaml: yaml, options: TinyRun.options(dir.appendingPathComponent("a"), maxSteps: 6)).run()
+    let first = try Trainer(config: config, yaml: yaml, options: TinyRun.options(dir.appendingPathComponent("b"), maxSteps: 3)).run()
+    let checkpoint = dir.appendingPathComponent("b/checkpoints/step000003.safetensors").path
+    let rest = try Trainer(config: config, yaml: yaml, options: TinyRun.options(dir.appendingPathComponent("b"), resume: checkpoint, maxSteps: 6)).run()
+    #expect(whole.losses.count == 6 && first.losses.count == 3 && rest.losses.count == 3)
+    #expect(first.losses == Array(whole.losses.prefix(3)))
+    #expect(rest.losses == Array(whole.losses.suffix(3)), "\(rest.losses) vs \(whole.losses.suffix(3))")
+    // The finished checkpoint is a model `upsample` can load (EMA weights, config in the metadata).
+    let loaded = try FlowModelLoader.load(dir.appendingPathComponent("a/checkpoints/last.safetensors").path)
+    #expect(loaded.weights == "ema" && loaded.flow.net.config == config.net)
+    let csv = try String(contentsOf: dir.appendingPathComponent("a/metrics.csv"), encoding: .utf8)
+    #expect(csv.split(separator: "\n").count >= 7)
+  }
+
+  @Test func nonFiniteLossStopsAndKeepsTheLastGoodCheckpoint() throws {
+    let dir = try temporaryDirectory("nan")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let (config, yaml) = try TinyRun.config(["model.params.lr=1e30", "train.checkpoint_every_n_train_steps=1", "train.gradient_clip_val=0"])
+    let trainer = try Trainer(config: config, yaml: yaml, options: TinyRun.options(dir, maxSteps: 20))
+    #expect {
+      _ = try trainer.run()
+    } throws: { "\($0)".contains("the loss became") && "\($0)".contains("last good checkpoint") }
+    let last = try TrainingCheckpoint.load(dir.appendingPathComponent("checkpoints/last.safetensors").path)
+    #expect(last.step >= 1)
+  }
+
+  @Test func tensorBoardRecordsCarryValidMaskedCRC32C() throws {
+    #expect(CRC32C.checksum(Array("123456789".utf8)) == 0xE306_9283)
+    let dir = try temporaryDirectory("tb")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let writer = try TensorBoardWriter(directory: dir)
+    try writer.scalar("train/loss", 0.25, step: 7)
+    try writer.image("val/samples", png: [1, 2, 3], height: 1, width: 1, step: 7)
+    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: writer.path)))
+    // Independent bitwise CRC-32C and mask.
+    func crc(_ data: ArraySlice<UInt8>) -> UInt32 {
+      var c: UInt32 = 0xFFFF_FFFF
+      for b in data { c ^= UInt32(b); for _ in 0..<8 { c = c & 1 == 1 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 } }
+      c = ~c
+      return ((c >> 15) | (c << 17)) &+ 0xA282_EAD8
+    }
+    func u32(_ at: Int) -> UInt32 { bytes[at..<(at + 4)].reversed().reduce(0) { $0 << 8 | UInt32($1) } }
+    var position = 0, records = 0
+    while position < bytes.count {
+      let length = Int(bytes[position..<(position + 8)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
+      #expect(u32(position + 8) == crc(bytes[position..<(position + 8)]))
+      #expect(u32(position + 12 + length) == crc(bytes[(position + 12)..<(position + 12 + length)]))
+      position += 16 + length
+      records += 1
+    }
+    #expect(position == bytes.count && records == 3)
+    #expect(String(decoding: bytes, as: UTF8.self).contains("brain.Event:2") && String(decoding: bytes, as: UTF8.self).contains("train/loss"))
+  }
+}
