@@ -1,0 +1,66 @@
+import Checkpoint
+import Foundation
+import TestSupport
+import Training
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// `kill -9` at a random moment of a training run, then `--resume-checkpoint last`.
+@Suite struct TrainCommandTests {
+  static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+  static let tiny = [
+    "model.params.fm_cfg.params.net_cfg.params.channel_mult=[1, 2]", "model.params.fm_cfg.params.net_cfg.params.attention_resolutions=[2]",
+    "model.params.low_res_size=16", "model.params.high_res_size=32", "data.params.batch_size=2", "train.val_check_interval=100000",
+    "train.log_every_n_steps=1", "train.checkpoint_every_n_train_steps=2",
+  ]
+
+  @Test func killedRunResumesWithAtMostOneIntervalLost() throws {
+    let logs = try temporaryDirectory("train-kill")
+    defer { try? FileManager.default.removeItem(at: logs) }
+    let process = Process()
+    process.executableURL = CommandRunner.executable
+    process.arguments = ["train", "--config", Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path, "--data", Shared.photo(""),
+                         "--name", "kill", "--logs", logs.path, "--max-steps", "100000", "--threads", "1"] + Self.tiny
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    // Wait for the first checkpoint, then kill at a random moment.
+    let deadline = Date().addingTimeInterval(120)
+    var runFolder: URL?
+    while Date() < deadline {
+      if let run = try? FileManager.default.contentsOfDirectory(atPath: logs.path).first,
+        FileManager.default.fileExists(atPath: logs.appendingPathComponent(run + "/checkpoints/last.safetensors").path)
+      {
+        runFolder = logs.appendingPathComponent(run)
+        break
+      }
+      usleep(100_000)
+    }
+    let run = try #require(runFolder, "no checkpoint appeared")
+    usleep(UInt32.random(in: 300_000...1_500_000))
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    let loggedSteps = try String(contentsOf: run.appendingPathComponent("metrics.csv"), encoding: .utf8)
+      .split(separator: "\n").dropFirst().compactMap { Int($0.split(separator: ",").first ?? "") }
+    let reached = try #require(loggedSteps.max())
+    let saved = try TrainingCheckpoint.load(run.appendingPathComponent("checkpoints/last.safetensors").path)
+    #expect(reached - saved.step <= 2, "killed at step \(reached), last checkpoint at \(saved.step)")
+    // No stray temporary file is mistaken for a checkpoint; resuming goes on from the saved step.
+    let result = try CommandRunner.fmboost(["train", "--config", Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path, "--data", Shared.photo(""),
+                                            "--name", "kill", "--logs", logs.path, "--resume-checkpoint", "last",
+                                            "--max-steps", String(saved.step + 3)] + Self.tiny)
+    #expect(result.status == 0, "\(result.error)")
+    #expect(result.output.contains("resumed from") && result.output.contains("finished at step \(saved.step + 3)"))
+    #expect(try TrainingCheckpoint.load(run.appendingPathComponent("checkpoints/last.safetensors").path).step == saved.step + 3)
+  }
+
+  @Test func unknownOverrideIsRejectedWithTheValidKeys() throws {
+    let result = try CommandRunner.fmboost(["train", "--config", Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path,
+                                            "--data", Shared.photo(""), "train.max_stepz=3"])
+    #expect(result.status != 0)
+    #expect(result.error.contains("unknown key 'train.max_stepz'") && result.error.contains("max_steps"))
+  }
+}
