@@ -40,8 +40,7 @@ public final class Trainer {
   let ema: EMA
   let optimizer: Adam
   let pixelSpace: PixelSpace
-  let train: ImageFolderDataset
-  let validation: ImageFolderDataset
+  let data: TrainingData
   let diffusion = ForwardDiffusion()
   var step = 0
 
@@ -64,10 +63,7 @@ public final class Trainer {
       throw ConfigError("the network outputs \(config.net.outChannels) channels but the first stage's latents have \(autoencoder.latentChannels)")
     }
     pixelSpace = PixelSpace(autoencoder: autoencoder, latentScale: config.scaleFactor)
-    train = try ImageFolderDataset(folder: options.dataFolder, split: .train, validationFraction: config.validationFraction,
-                                   size: config.highResSize, flip: config.randomFlip, seed: config.seed)
-    validation = try ImageFolderDataset(folder: options.dataFolder, split: .validation, validationFraction: config.validationFraction,
-                                        size: config.highResSize, flip: false, seed: config.seed)
+    data = try TrainingData(folder: options.dataFolder, config: config)
     if let resume = options.resumeFrom { try restore(resume) }
     if let weights = options.loadWeights { try loadWeights(weights) }
   }
@@ -76,12 +72,15 @@ public final class Trainer {
 
   // MARK: one step
 
-  /// Source x0 and context for a batch of high-resolution images in [−1, 1].
-  func sourceAndTarget(_ images: Tensor, generator: Generator) throws -> (x1: Tensor, x0: Tensor, context: Tensor) {
-    let x1 = try withNoGrad { try pixelSpace.encode(images) }
+  /// Target x1, source x0 and context for a batch (the original's `extract_from_batch` and
+  /// `get_source_and_context`): precomputed latents are scaled and used as they are.
+  func sourceAndTarget(_ batch: Batch, generator: Generator) throws -> (x1: Tensor, x0: Tensor, context: Tensor) {
+    let images = try toAutoencoderRange(batch.image)
+    let x1 = try withNoGrad { try batch.latent.map { try $0 * config.scaleFactor } ?? pixelSpace.encode(images) }
     let lowRes = try images.interpolate(size: (config.lowResSize, config.lowResSize), mode: .bilinear)
     let latentSize = (x1.size(2), x1.size(3))
     let context = try withNoGrad {
+      if let precomputed = batch.latentLowRes, config.upsamplingMode == .psu { return try precomputed * config.scaleFactor }
       let lowLatent = config.upsamplingMode == .psu ? lowRes : try pixelSpace.encode(lowRes)
       return try upsampleLatent(lowLatent, to: latentSize, mode: config.upsamplingMode, image: lowRes, pixelSpace: pixelSpace, generator: generator)
     }
@@ -90,15 +89,24 @@ public final class Trainer {
     return (x1, x0, context)
   }
 
+  /// Batches hold [−1, 1]; TAESD-family autoencoders take [0, 1].
+  func toAutoencoderRange(_ images: Tensor) throws -> Tensor {
+    pixelSpace.autoencoder.pixelRange == .unit ? try (images + 1) / 2 : images
+  }
+
+  func fromAutoencoderRange(_ images: Tensor) throws -> Tensor {
+    pixelSpace.autoencoder.pixelRange == .unit ? try images * 2 - 1 : images
+  }
+
   /// One optimiser step (accumulating over micro-batches); returns the mean loss and grad norm.
   func trainStep() throws -> (loss: Double, gradNorm: Double?, lr: Double) {
     let accumulation = config.accumulateGradBatches
     var total = 0.0
     for micro in 0..<accumulation {
       let batchIndex = step * accumulation + micro
-      let images = try train.batch(batchIndex, batchSize: config.batchSize)
+      let batch = try data.batch(batchIndex, batchSize: config.batchSize)
       let generator = try Generator(seed: config.seed &+ 0x1000_0000 &+ UInt64(batchIndex))
-      let (x1, x0, context) = try sourceAndTarget(images, generator: generator)
+      let (x1, x0, context) = try sourceAndTarget(batch, generator: generator)
       let useContext = config.concatContext || config.startFromNoise
       let result = try flow.trainingLoss(x1: x1, x0: x0, context: useContext ? context : nil, generator: generator)
       let loss = try result.loss.item()
@@ -132,7 +140,7 @@ public final class Trainer {
     let board = try TensorBoardWriter(directory: options.runDirectory)
     let maxSteps = options.maxSteps ?? config.maxSteps
     options.log("training: \(flow.net.parameterCount.formatted()) trainable parameters; global batch size \(config.batchSize * config.accumulateGradBatches) = batch \(config.batchSize) × 1 process × accumulation \(config.accumulateGradBatches)")
-    options.log("low res \(config.lowResSize), high res \(config.highResSize), upsampling \(config.upsamplingMode.rawValue), start from noise \(config.startFromNoise), noising step \(config.noisingStep), concat context \(config.concatContext); \(train.files.count) training and \(validation.files.count) validation images; run folder \(options.runDirectory.path)")
+    options.log("low res \(config.lowResSize), high res \(config.highResSize), upsampling \(config.upsamplingMode.rawValue), start from noise \(config.startFromNoise), noising step \(config.noisingStep), concat context \(config.concatContext); \(data.description); run folder \(options.runDirectory.path)")
     var losses: [Double] = []
     let start = Date()
     var windowStart = Date(), windowSteps = 0
@@ -182,14 +190,15 @@ public final class Trainer {
     var psnr: [Double] = [], ssim: [Double] = [], mse: [Double] = []
     var rows: [Tensor] = []
     try withNoGrad {
-      for (i, images) in try validation.validationBatches(batchSize: config.validationBatchSize, limit: config.validationBatches).enumerated() {
+      for (i, batch) in try data.validationBatches(batchSize: config.validationBatchSize, limit: config.validationBatches).enumerated() {
+        let images = batch.image
         let generator = try Generator(seed: config.seed &+ 0x2000_0000 &+ UInt64(i))
-        let (_, x0, context) = try sourceAndTarget(images, generator: generator)
+        let (_, x0, context) = try sourceAndTarget(batch, generator: generator)
         let useContext = config.concatContext || config.startFromNoise
         let solution = try odeint(
           { t, x in try sampler.velocity(x, t: Tensor(scalar: Float(t)), context: useContext ? context : nil) }, y0: x0,
           grid: try linspaceGrid(0, 1, count: config.validationSteps + 1), method: config.validationMethod)
-        let prediction = try pixelSpace.decode(solution.final)
+        let prediction = try fromAutoencoderRange(pixelSpace.decode(solution.final))
         psnr.append(try ImageMetrics.psnr(prediction, images))
         ssim.append(try ImageMetrics.ssim(prediction, images))
         mse.append(try ImageMetrics.mse(prediction, images))
@@ -246,6 +255,57 @@ public final class Trainer {
     let emaWeights = TrainingCheckpoint.section(stateDict, "ema_model.ema_model.")
     try emaFlow.load(stateDict: emaWeights.isEmpty ? Dictionary(uniqueKeysWithValues: flow.stateDict()) : emaWeights, strict: false)
     options.log("loaded weights from \(path): \(report.isClean ? "every key matched" : report.description)")
+  }
+}
+
+/// One batch in the original's contract: `image` in [−1, 1], optional unscaled `latent` and
+/// `latent_lowres` (precomputed).
+struct Batch {
+  let image: Tensor
+  var latent: Tensor?
+  var latentLowRes: Tensor?
+}
+
+/// Images read directly, or precomputed shards (`fmboost precompute`).
+enum TrainingData {
+  case images(train: ImageFolderDataset, validation: ImageFolderDataset)
+  case shards(train: ShardDataset, validation: ShardDataset)
+
+  init(folder: String, config: TrainingConfig) throws {
+    if LatentShards.present(in: folder) {
+      self = .shards(train: try ShardDataset(folder: folder, split: "train", seed: config.seed, flip: config.randomFlip),
+                     validation: try ShardDataset(folder: folder, split: "validation", seed: config.seed, flip: false))
+    } else {
+      self = .images(
+        train: try ImageFolderDataset(folder: folder, split: .train, validationFraction: config.validationFraction,
+                                      size: config.highResSize, flip: config.randomFlip, seed: config.seed),
+        validation: try ImageFolderDataset(folder: folder, split: .validation, validationFraction: config.validationFraction,
+                                           size: config.highResSize, flip: false, seed: config.seed))
+    }
+  }
+
+  var description: String {
+    switch self {
+    case .images(let t, let v): return "\(t.files.count) training and \(v.files.count) validation images"
+    case .shards(let t, let v): return "\(t.count) training and \(v.count) validation samples from precomputed shards"
+    }
+  }
+
+  func batch(_ index: Int, batchSize: Int) throws -> Batch {
+    switch self {
+    case .images(let t, _): return Batch(image: try t.batch(index, batchSize: batchSize))
+    case .shards(let t, _):
+      let s = try t.batch(index, batchSize: batchSize)
+      return Batch(image: s.image, latent: s.latent, latentLowRes: s.latentLowRes)
+    }
+  }
+
+  func validationBatches(batchSize: Int, limit: Int) throws -> [Batch] {
+    switch self {
+    case .images(_, let v): return try v.validationBatches(batchSize: batchSize, limit: limit).map { Batch(image: $0) }
+    case .shards(_, let v):
+      return try v.validationBatches(batchSize: batchSize, limit: limit).map { Batch(image: $0.image, latent: $0.latent, latentLowRes: $0.latentLowRes) }
+    }
   }
 }
 

@@ -5,7 +5,7 @@ struct FMBoostCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fmboost",
     abstract: "FMBoost: coupling flow matching latent upsampling, in Swift over libtorch.",
-    subcommands: [Upsample.self, Train.self, Info.self, Inspect.self, Convert.self, Encode.self, Decode.self, Forward.self]
+    subcommands: [Upsample.self, Train.self, Precompute.self, Info.self, Inspect.self, Convert.self, Encode.self, Decode.self, Forward.self]
   )
 }
 

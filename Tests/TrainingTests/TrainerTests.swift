@@ -88,3 +88,29 @@ enum TinyRun {
     #expect(String(decoding: bytes, as: UTF8.self).contains("brain.Event:2") && String(decoding: bytes, as: UTF8.self).contains("train/loss"))
   }
 }
+
+@Suite struct ShardTests {
+  @Test func precomputedShardsTrainAndResumeAnInterruptedPrecompute() throws {
+    let dir = try temporaryDirectory("shards")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let (config, yaml) = try TinyRun.config(["model.params.upsampling_mode=psu"])
+    let shards = dir.appendingPathComponent("shards")
+    var messages: [String] = []
+    try LatentShards.precompute(folder: Shared.photo(""), output: shards, autoencoder: IdentityAutoencoder(), size: 32, lowResSize: 16,
+                                shardSize: 3, validationFraction: config.validationFraction) { messages.append($0) }
+    #expect(LatentShards.present(in: shards.path))
+    let first = try FileManager.default.contentsOfDirectory(atPath: shards.appendingPathComponent("train").path).sorted()
+    #expect(first.count >= 2)
+    // Interrupt: lose the last shard, run again — earlier shards are skipped, the missing one rewritten.
+    try FileManager.default.removeItem(at: shards.appendingPathComponent("train/" + first.last!))
+    messages.removeAll()
+    try LatentShards.precompute(folder: Shared.photo(""), output: shards, autoencoder: IdentityAutoencoder(), size: 32, lowResSize: 16,
+                                shardSize: 3, validationFraction: config.validationFraction) { messages.append($0) }
+    #expect(messages.filter { $0.contains("skipped") }.count >= 1)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: shards.appendingPathComponent("train").path).sorted() == first)
+    var options = TinyRun.options(dir.appendingPathComponent("run"), maxSteps: 3)
+    options.dataFolder = shards.path
+    let summary = try Trainer(config: config, yaml: yaml, options: options).run()
+    #expect(summary.losses.count == 3 && summary.losses.allSatisfy { $0.isFinite && $0 > 0 })
+  }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import FMBoost
+import Foundation
+import Training
+
+/// `fmboost precompute`: encode a folder once into latent shards for training.
+struct Precompute: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Encode a folder of images once into latent shards (train/ and validation/) that `fmboost train --data` reads.",
+    discussion: """
+      Each image is resized so its short side is the config's high_res_size and centre-cropped; a
+      shard holds `image` (uint8), `latent` and `latent_lowres` (the PSU latent) for up to
+      --shard-size samples. Existing complete shards are skipped, so an interrupted run resumes.
+      """)
+
+  @Option(help: "The training config (its first stage, sizes and validation split are used).")
+  var config: String
+
+  @Option(help: "Folder of images.")
+  var data: String
+
+  @Option(name: .shortAndLong, help: "Output folder for the shards.")
+  var output: String
+
+  @Option(help: "Samples per shard.")
+  var shardSize = 256
+
+  @Argument(help: "Config overrides key.path=value.")
+  var overrides: [String] = []
+
+  func run() throws {
+    let tree = try ConfigTree(path: config)
+    try tree.apply(overrides: overrides)
+    let c = try TrainingConfig(tree)
+    let autoencoder: any LatentAutoencoder
+    switch c.firstStage {
+    case .none: autoencoder = IdentityAutoencoder()
+    case .stableDiffusion(let path): autoencoder = try AutoencoderLoader.load([path])
+    case .tiny(let e, let d): autoencoder = try AutoencoderLoader.load([e, d])
+    }
+    try LatentShards.precompute(
+      folder: data, output: URL(fileURLWithPath: output), autoencoder: autoencoder, size: c.highResSize, lowResSize: c.lowResSize,
+      shardSize: max(1, shardSize), validationFraction: c.validationFraction) { print($0) }
+  }
+}
