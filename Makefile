@@ -1,7 +1,9 @@
 # FMBoost-Swift: `make run` (the main job) and `make test` (the whole suite) do all the set-up.
 SHELL := /bin/bash
 SWIFT ?= swift
-SYSTEM_PACKAGES := libtorch-dev libpng-dev libjpeg62-turbo-dev
+# libopenblas0-openmp replaces the reference BLAS that Debian's libtorch would otherwise use for
+# matrix products (attention is 10-20x faster with it).
+SYSTEM_PACKAGES := libtorch-dev libpng-dev libjpeg62-turbo-dev libopenblas0-openmp
 
 .PHONY: run test build deps photos bench-conv fuzz clean
 
