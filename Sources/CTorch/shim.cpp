@@ -163,19 +163,6 @@ int ct_from_data(const void *data, int64_t nbytes, const int64_t *shape, int ndi
   })
 }
 
-int ct_from_storage(const void *storage, int64_t storage_nbytes, const int64_t *shape,
-                    const int64_t *strides, int ndim, int64_t storage_offset, int dtype,
-                    ct_tensor *out) {
-  GUARD({
-    auto itemsize = static_cast<int64_t>(c10::elementSize(scalar_type(dtype)));
-    if (storage_nbytes % itemsize != 0)
-      throw std::invalid_argument("storage size is not a multiple of the element size");
-    at::Tensor base = at::empty({storage_nbytes / itemsize}, options(dtype, 0));
-    if (storage_nbytes > 0) std::memcpy(base.data_ptr(), storage, static_cast<size_t>(storage_nbytes));
-    *out = wrap(base.as_strided(dims(shape, ndim), dims(strides, ndim), storage_offset));
-  })
-}
-
 int ct_copy_to(ct_tensor t, void *dst, int64_t nbytes) {
   GUARD({
     at::Tensor c = t->t.to(at::kCPU).contiguous();

@@ -26,20 +26,6 @@ extension Tensor {
     self.init(owning: try Tensor.handle(bytes: bytes, shape: shape, dtype: dtype))
   }
 
-  /// A strided view over a copy of a raw storage (the layout `torch.save` uses): `strides` and
-  /// `storageOffset` are in elements and are validated against the storage size first.
-  public convenience init(
-    storage: UnsafeRawBufferPointer, shape: [Int], strides: [Int], storageOffset: Int, dtype: DType
-  ) throws {
-    try Tensor.checkView(shape: shape, strides: strides, storageOffset: storageOffset, storageElements: storage.count / dtype.byteSize)
-    Runtime.ensureConfigured()
-    let d = shape.map(Int64.init), s = strides.map(Int64.init)
-    let handle = try produceHandle {
-      ct_from_storage(storage.baseAddress, Int64(storage.count), d, s, Int32(d.count), Int64(storageOffset), dtype.rawValue, $0)
-    }
-    self.init(owning: handle)
-  }
-
   /// Checks that a strided view (sizes, strides, offset in elements) stays inside a storage of
   /// `storageElements` elements, without overflow — the guard for views read from files.
   public static func checkView(shape: [Int], strides: [Int], storageOffset: Int, storageElements: Int) throws {

@@ -44,10 +44,6 @@ int ct_linspace(double start, double end, int64_t steps, int dtype, ct_tensor *o
 /// Copies `nbytes` from `data` into a new contiguous CPU tensor.
 int ct_from_data(const void *data, int64_t nbytes, const int64_t *shape, int ndim, int dtype,
                  ct_tensor *out);
-/// Builds a strided tensor over a copy of `storage_nbytes` bytes (storage offset in elements).
-int ct_from_storage(const void *storage, int64_t storage_nbytes, const int64_t *shape,
-                    const int64_t *strides, int ndim, int64_t storage_offset, int dtype,
-                    ct_tensor *out);
 /// Copies the tensor's elements (row-major, its own dtype) into `dst` of exactly `nbytes`.
 int ct_copy_to(ct_tensor t, void *dst, int64_t nbytes);
 /// Kinds: 0 uniform [0,1), 1 standard normal.
