@@ -62,7 +62,7 @@ struct Upsample: ParsableCommand {
   @Option(help: "Number of ×2 stages (2: 512 → 2048 px).")
   var cascade: Int = 1
 
-  @Option(help: "Run the flow network and decoder in tiles of this many latent positions (blended overlaps).")
+  @Option(help: "Run the encoder, the flow network and the decoder in tiles of this many latent positions (blended overlaps).")
   var tile: Int?
 
   @Flag(help: "Also write <name>_compare.png: bilinear upsampling next to the CFM result.")

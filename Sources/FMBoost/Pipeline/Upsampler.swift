@@ -15,7 +15,8 @@ public struct UpsamplerSettings: Sendable {
   public var steps: Int = 20
   public var atol = 1e-6
   public var rtol = 1e-3
-  /// Run the flow network and the decoder in tiles of this many latent positions (nil: whole).
+  /// Run the PSU encoder, the flow network and the decoder in tiles of this many latent positions
+  /// (nil: whole).
   public var tile: Int?
 
   public init() {}
@@ -69,7 +70,12 @@ public final class Upsampler {
     return try withNoGrad {
       let context: Tensor
       if settings.mode == .psu {
-        context = try pixelSpace.encode(image.interpolate(size: (h, w), mode: .bilinear))
+        let upsampled = try image.interpolate(size: (h, w), mode: .bilinear)
+        if let tile = settings.tile {
+          context = try Tiling(tile: tile, overlap: max(2, tile / 4)).applyDownscaling(upsampled, factor: f, pixelSpace.encode)
+        } else {
+          context = try pixelSpace.encode(upsampled)
+        }
       } else {
         let lowLatent = try pixelSpace.encode(image)
         context = try upsampleLatent(lowLatent, to: (h / f, w / f), mode: settings.mode, image: image, pixelSpace: pixelSpace, generator: generator)

@@ -1,0 +1,305 @@
+// Element-wise, in-place, reduction and shape operations.
+#include "shim_internal.h"
+
+extern "C" {
+// ---- element-wise ----
+
+int ct_unary(int op, ct_tensor a, ct_tensor *out) {
+  GUARD({
+    const at::Tensor &x = a->t;
+    at::Tensor r;
+    switch (op) {
+      case CT_NEG: r = x.neg(); break;
+      case CT_EXP: r = x.exp(); break;
+      case CT_LOG: r = x.log(); break;
+      case CT_SQRT: r = x.sqrt(); break;
+      case CT_RSQRT: r = x.rsqrt(); break;
+      case CT_SIN: r = x.sin(); break;
+      case CT_COS: r = x.cos(); break;
+      case CT_TANH: r = x.tanh(); break;
+      case CT_ABS: r = x.abs(); break;
+      case CT_SIGMOID: r = x.sigmoid(); break;
+      case CT_RELU: r = x.relu(); break;
+      case CT_SILU: r = at::silu(x); break;
+      case CT_GELU: r = at::gelu(x); break;
+      case CT_GELU_TANH: r = at::gelu(x, "tanh"); break;
+      case CT_SQUARE: r = x.square(); break;
+      case CT_FLOOR: r = x.floor(); break;
+      case CT_CEIL: r = x.ceil(); break;
+      case CT_ROUND: r = x.round(); break;
+      case CT_ISNAN: r = x.isnan(); break;
+      case CT_ISFINITE: r = x.isfinite(); break;
+      case CT_LOGICAL_NOT: r = x.logical_not(); break;
+      case CT_SIGN: r = x.sign(); break;
+      case CT_RECIPROCAL: r = x.reciprocal(); break;
+      case CT_LOG10: r = x.log10(); break;
+      case CT_ERF: r = x.erf(); break;
+      default: throw std::invalid_argument("unknown unary op " + std::to_string(op));
+    }
+    *out = wrap(std::move(r));
+  })
+}
+
+static at::Tensor binary(int op, const at::Tensor &x, const at::Tensor &y) {
+  switch (op) {
+    case CT_ADD: return x + y;
+    case CT_SUB: return x - y;
+    case CT_MUL: return x * y;
+    case CT_DIV: return x / y;
+    case CT_POW: return x.pow(y);
+    case CT_MAXIMUM: return at::maximum(x, y);
+    case CT_MINIMUM: return at::minimum(x, y);
+    case CT_EQ: return x.eq(y);
+    case CT_NE: return x.ne(y);
+    case CT_LT: return x.lt(y);
+    case CT_LE: return x.le(y);
+    case CT_GT: return x.gt(y);
+    case CT_GE: return x.ge(y);
+    case CT_MATMUL: return at::matmul(x, y);
+    case CT_BMM: return at::bmm(x, y);
+    case CT_LOGICAL_AND: return x.logical_and(y);
+    case CT_LOGICAL_OR: return x.logical_or(y);
+    case CT_REMAINDER: return x.remainder(y);
+    case CT_ATAN2: return x.atan2(y);
+    default: throw std::invalid_argument("unknown binary op " + std::to_string(op));
+  }
+}
+
+int ct_binary(int op, ct_tensor a, ct_tensor b, ct_tensor *out) {
+  GUARD(*out = wrap(binary(op, a->t, b->t)))
+}
+
+int ct_binary_scalar(int op, ct_tensor a, double s, bool reversed, ct_tensor *out) {
+  GUARD({
+    const at::Tensor &x = a->t;
+    at::Scalar v(s);
+    at::Tensor r;
+    if (reversed) {
+      switch (op) {
+        case CT_SUB: r = at::rsub(x, v); break;
+        case CT_DIV: r = x.reciprocal() * v; break;
+        case CT_POW: r = at::pow(v, x); break;
+        default: throw std::invalid_argument("op has no reversed scalar form");
+      }
+    } else {
+      switch (op) {
+        case CT_ADD: r = x + v; break;
+        case CT_SUB: r = x - v; break;
+        case CT_MUL: r = x * v; break;
+        case CT_DIV: r = x / v; break;
+        case CT_POW: r = x.pow(v); break;
+        case CT_MAXIMUM: r = x.clamp_min(v); break;
+        case CT_MINIMUM: r = x.clamp_max(v); break;
+        case CT_EQ: r = x.eq(v); break;
+        case CT_NE: r = x.ne(v); break;
+        case CT_LT: r = x.lt(v); break;
+        case CT_LE: r = x.le(v); break;
+        case CT_GT: r = x.gt(v); break;
+        case CT_GE: r = x.ge(v); break;
+        case CT_REMAINDER: r = x.remainder(v); break;
+        default: throw std::invalid_argument("op has no scalar form");
+      }
+    }
+    *out = wrap(std::move(r));
+  })
+}
+
+int ct_clamp(ct_tensor a, const double *min, const double *max, ct_tensor *out) {
+  GUARD(*out = wrap(at::clamp(a->t, optional_scalar(min), optional_scalar(max))))
+}
+
+int ct_where(ct_tensor cond, ct_tensor a, ct_tensor b, ct_tensor *out) {
+  GUARD(*out = wrap(at::where(cond->t, a->t, b->t)))
+}
+
+int ct_lerp(ct_tensor a, ct_tensor b, double weight, ct_tensor *out) {
+  GUARD(*out = wrap(at::lerp(a->t, b->t, weight)))
+}
+
+// ---- in place ----
+
+int ct_inplace_binary(int op, ct_tensor self, ct_tensor other, double alpha) {
+  GUARD({
+    at::Tensor &x = self->t;
+    switch (op) {
+      case CT_ADD: x.add_(other->t, alpha); break;
+      case CT_SUB: x.sub_(other->t, alpha); break;
+      case CT_MUL: x.mul_(other->t); break;
+      case CT_DIV: x.div_(other->t); break;
+      case CT_MAXIMUM: at::maximum_out(x, x, other->t); break;
+      default: throw std::invalid_argument("op has no in-place form");
+    }
+  })
+}
+
+int ct_inplace_scalar(int op, ct_tensor self, double s) {
+  GUARD({
+    at::Tensor &x = self->t;
+    switch (op) {
+      case CT_ADD: x.add_(s); break;
+      case CT_SUB: x.sub_(s); break;
+      case CT_MUL: x.mul_(s); break;
+      case CT_DIV: x.div_(s); break;
+      case CT_POW: x.pow_(s); break;
+      default: throw std::invalid_argument("op has no in-place scalar form");
+    }
+  })
+}
+
+int ct_copy_(ct_tensor dst, ct_tensor src) { GUARD(dst->t.copy_(src->t)) }
+int ct_fill_(ct_tensor t, double value) { GUARD(t->t.fill_(value)) }
+
+int ct_addc_(ct_tensor self, int kind, ct_tensor t1, ct_tensor t2, double value) {
+  GUARD({
+    if (kind == 0) self->t.addcmul_(t1->t, t2->t, value);
+    else self->t.addcdiv_(t1->t, t2->t, value);
+  })
+}
+
+int ct_lerp_(ct_tensor self, ct_tensor end, double weight) { GUARD(self->t.lerp_(end->t, weight)) }
+int ct_sqrt_(ct_tensor self) { GUARD(self->t.sqrt_()) }
+
+int ct_clamp_(ct_tensor self, const double *min, const double *max) {
+  GUARD(self->t.clamp_(optional_scalar(min), optional_scalar(max)))
+}
+
+// ---- reductions ----
+
+int ct_reduce(int op, ct_tensor a, const int64_t *dp, int ndims, bool keepdim, int64_t correction,
+              ct_tensor *out) {
+  GUARD({
+    const at::Tensor &x = a->t;
+    at::OptionalIntArrayRef d = ndims > 0 ? at::OptionalIntArrayRef(dims(dp, ndims)) : c10::nullopt;
+    at::IntArrayRef dl = ndims > 0 ? dims(dp, ndims) : at::IntArrayRef();
+    c10::optional<int64_t> one = ndims == 1 ? c10::optional<int64_t>(dp[0]) : c10::nullopt;
+    if (ndims > 1 && (op == CT_ARGMAX || op == CT_ARGMIN || op == CT_LOGSUMEXP || op == CT_PROD))
+      throw std::invalid_argument("this reduction takes at most one dimension");
+    at::Tensor r;
+    switch (op) {
+      case CT_SUM: r = at::sum(x, d, keepdim); break;
+      case CT_MEAN: r = at::mean(x, d, keepdim); break;
+      case CT_AMAX: r = at::amax(x, dl, keepdim); break;
+      case CT_AMIN: r = at::amin(x, dl, keepdim); break;
+      case CT_VAR: r = at::var(x, d, correction, keepdim); break;
+      case CT_STD: r = at::std(x, d, correction, keepdim); break;
+      case CT_PROD: r = one ? at::prod(x, *one, keepdim) : at::prod(x); break;
+      case CT_ARGMAX: r = at::argmax(x, one, keepdim); break;
+      case CT_ARGMIN: r = at::argmin(x, one, keepdim); break;
+      case CT_ALL: r = one ? at::all(x, *one, keepdim) : at::all(x); break;
+      case CT_ANY: r = one ? at::any(x, *one, keepdim) : at::any(x); break;
+      case CT_LOGSUMEXP:
+        if (!one) throw std::invalid_argument("logsumexp needs a dimension");
+        r = at::logsumexp(x, {*one}, keepdim);
+        break;
+      default: throw std::invalid_argument("unknown reduction " + std::to_string(op));
+    }
+    *out = wrap(std::move(r));
+  })
+}
+
+int ct_norm(ct_tensor a, double p, ct_tensor *out) {
+  GUARD(*out = wrap(at::linalg_vector_norm(a->t, p)))
+}
+
+int ct_item_double(ct_tensor a, double *out) { GUARD(*out = a->t.item<double>()) }
+int ct_item_int64(ct_tensor a, int64_t *out) { GUARD(*out = a->t.item<int64_t>()) }
+int ct_equal(ct_tensor a, ct_tensor b, bool *out) { GUARD(*out = at::equal(a->t, b->t)) }
+
+int ct_allclose(ct_tensor a, ct_tensor b, double rtol, double atol, bool *out) {
+  GUARD(*out = at::allclose(a->t, b->t, rtol, atol))
+}
+
+// ---- shape ----
+
+int ct_reshape(ct_tensor a, const int64_t *shape, int ndim, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.reshape(dims(shape, ndim))))
+}
+
+int ct_view(ct_tensor a, const int64_t *shape, int ndim, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.view(dims(shape, ndim))))
+}
+
+int ct_permute(ct_tensor a, const int64_t *d, int ndim, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.permute(dims(d, ndim))))
+}
+
+int ct_transpose(ct_tensor a, int64_t d0, int64_t d1, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.transpose(d0, d1)))
+}
+
+int ct_expand(ct_tensor a, const int64_t *shape, int ndim, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.expand(dims(shape, ndim))))
+}
+
+int ct_as_strided(ct_tensor a, const int64_t *shape, const int64_t *strides, int ndim,
+                  int64_t storage_offset, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.as_strided(dims(shape, ndim), dims(strides, ndim), storage_offset)))
+}
+
+int ct_contiguous(ct_tensor a, int memory_format, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.contiguous(memory_format == 1 ? at::MemoryFormat::ChannelsLast
+                                                       : at::MemoryFormat::Contiguous)))
+}
+
+int ct_clone(ct_tensor a, ct_tensor *out) { GUARD(*out = wrap(a->t.clone())) }
+
+static std::vector<at::Tensor> tensor_list(const ct_tensor *ts, int n) {
+  std::vector<at::Tensor> v;
+  v.reserve(static_cast<size_t>(n));
+  for (int i = 0; i < n; i++) v.push_back(ts[i]->t);
+  return v;
+}
+
+int ct_cat(const ct_tensor *ts, int n, int64_t dim, ct_tensor *out) {
+  GUARD(*out = wrap(at::cat(tensor_list(ts, n), dim)))
+}
+
+int ct_stack(const ct_tensor *ts, int n, int64_t dim, ct_tensor *out) {
+  GUARD(*out = wrap(at::stack(tensor_list(ts, n), dim)))
+}
+
+int ct_narrow(ct_tensor a, int64_t dim, int64_t start, int64_t length, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.narrow(dim, start, length)))
+}
+
+int ct_slice(ct_tensor a, int64_t dim, int64_t start, int64_t end, int64_t step, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.slice(dim, start, end, step)))
+}
+
+int ct_select(ct_tensor a, int64_t dim, int64_t index, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.select(dim, index)))
+}
+
+int ct_index_select(ct_tensor a, int64_t dim, ct_tensor index, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.index_select(dim, index->t)))
+}
+
+int ct_masked_select(ct_tensor a, ct_tensor mask, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.masked_select(mask->t)))
+}
+
+int ct_flip(ct_tensor a, const int64_t *d, int ndims, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.flip(dims(d, ndims))))
+}
+
+int ct_squeeze(ct_tensor a, int64_t dim, ct_tensor *out) { GUARD(*out = wrap(a->t.squeeze(dim))) }
+int ct_unsqueeze(ct_tensor a, int64_t dim, ct_tensor *out) { GUARD(*out = wrap(a->t.unsqueeze(dim))) }
+
+int ct_pad(ct_tensor a, const int64_t *pads, int npads, int mode, double value, ct_tensor *out) {
+  GUARD({
+    static const char *modes[] = {"constant", "reflect", "replicate", "circular"};
+    if (mode < 0 || mode > 3) throw std::invalid_argument("unknown pad mode");
+    c10::optional<double> v = mode == 0 ? c10::optional<double>(value) : c10::nullopt;
+    *out = wrap(at::pad(a->t, dims(pads, npads), modes[mode], v));
+  })
+}
+
+int ct_to_dtype(ct_tensor a, int dtype, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.to(scalar_type(dtype))))
+}
+
+int ct_to_device(ct_tensor a, int device, int index, ct_tensor *out) {
+  GUARD(*out = wrap(a->t.to(device_of(device, index))))
+}
+
+}  // extern "C"
