@@ -16,6 +16,7 @@ public final class ImageFolderDataset {
   let flip: Bool
   let seed: UInt64
   private var cache: [Int: Tensor] = [:]
+  private var order = EpochOrder()
 
   /// Splits the folder's images by a hash of their relative path (stable across machines and
   /// file-system order, never the same image on both sides).
@@ -66,10 +67,7 @@ public final class ImageFolderDataset {
 
   /// Sample k of the training stream: a random crop (and flip) of the image the epoch order picks.
   public func sample(_ k: Int) throws -> Tensor {
-    let n = files.count
-    let epoch = k / n
-    let order = try Tensor.randperm(n, generator: Generator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)).toArray(Int64.self)
-    let image = try self.image(Int(order[k % n]))
+    let image = try self.image(try order.index(ofSample: k, count: files.count, seed: seed))
     let g = try Generator(seed: seed ^ (UInt64(k) &* 0xBF58_476D_1CE4_E5B9) ^ 0x5555)
     let y = try Tensor.randint(0, image.size(1) - size + 1, [1], generator: g).itemInt()
     let x = try Tensor.randint(0, image.size(2) - size + 1, [1], generator: g).itemInt()
@@ -93,5 +91,22 @@ public final class ImageFolderDataset {
     return try stride(from: 0, to: crops.count, by: batchSize).prefix(limit).map {
       try Tensor.stack(Array(crops[$0..<min(crops.count, $0 + batchSize)]))
     }
+  }
+}
+
+/// The shuffled order of one epoch (a permutation seeded by the epoch number), kept while the
+/// stream stays in that epoch.
+struct EpochOrder {
+  private var epoch = -1
+  private var permutation: [Int64] = []
+
+  /// The dataset index of sample `k` of the stream.
+  mutating func index(ofSample k: Int, count: Int, seed: UInt64) throws -> Int {
+    let e = k / count
+    if e != epoch {
+      permutation = try Tensor.randperm(count, generator: Generator(seed: seed &+ UInt64(e) &* 0x9E37_79B9)).toArray(Int64.self)
+      epoch = e
+    }
+    return Int(permutation[k % count])
   }
 }

@@ -73,6 +73,7 @@ final class ShardDataset {
   let count: Int
   let seed: UInt64
   let flip: Bool
+  private var order = EpochOrder()
 
   init(folder: String, split: String, seed: UInt64, flip: Bool) throws {
     let files = LatentShards.files(in: folder, split: split)
@@ -105,11 +106,12 @@ final class ShardDataset {
 
   /// Training batch `index` (samples index·B ..< (index+1)·B of the shuffled stream).
   func batch(_ index: Int, batchSize: Int) throws -> Sample {
-    let samples = try (0..<batchSize).map { j -> Sample in
+    var samples: [Sample] = []
+    for j in 0..<batchSize {
       let k = index * batchSize + j
-      let order = try Tensor.randperm(count, generator: Generator(seed: seed &+ UInt64(k / count) &* 0x9E37_79B9)).toArray(Int64.self)
       let g = try Generator(seed: seed ^ (UInt64(k) &* 0xBF58_476D_1CE4_E5B9) ^ 0x5555)
-      return try sample(at: Int(order[k % count]), flipped: flip && (try Tensor.rand([1], generator: g).item()) < 0.5)
+      let at = try order.index(ofSample: k, count: count, seed: seed)
+      samples.append(try sample(at: at, flipped: flip && (try Tensor.rand([1], generator: g).item()) < 0.5))
     }
     return Sample(image: try Tensor.stack(samples.map(\.image)), latent: try Tensor.stack(samples.map(\.latent)),
                   latentLowRes: try Tensor.stack(samples.map(\.latentLowRes)))
