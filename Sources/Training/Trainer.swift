@@ -41,6 +41,7 @@ public final class Trainer {
   let optimizer: Adam
   let pixelSpace: PixelSpace
   let data: TrainingData
+  let prefetcher: BatchPrefetcher
   let diffusion = ForwardDiffusion()
   var step = 0
 
@@ -64,6 +65,7 @@ public final class Trainer {
     }
     pixelSpace = PixelSpace(autoencoder: autoencoder, latentScale: config.scaleFactor)
     data = try TrainingData(folder: options.dataFolder, config: config)
+    prefetcher = BatchPrefetcher(data: data, batchSize: config.batchSize)
     if let resume = options.resumeFrom { try restore(resume) }
     if let weights = options.loadWeights { try loadWeights(weights) }
   }
@@ -104,7 +106,7 @@ public final class Trainer {
     var total = 0.0
     for micro in 0..<accumulation {
       let batchIndex = step * accumulation + micro
-      let batch = try data.batch(batchIndex, batchSize: config.batchSize)
+      let batch = try prefetcher.batch(batchIndex)
       let generator = try Generator(seed: config.seed &+ 0x1000_0000 &+ UInt64(batchIndex))
       let (x1, x0, context) = try sourceAndTarget(batch, generator: generator)
       let useContext = config.concatContext || config.startFromNoise
