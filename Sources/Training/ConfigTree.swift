@@ -38,7 +38,8 @@ public final class ConfigTree {
       guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
         throw ConfigError("override '\(item)' is not key.path=value")
       }
-      let path = item[..<eq].split(separator: ".").map(String.init)
+      let path = item[..<eq].split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+      guard !path.contains(where: \.isEmpty) else { throw ConfigError("override '\(item)' has an empty key component") }
       let text = String(item[item.index(after: eq)...])
       let value = (try? Yams.load(yaml: text)).flatMap { $0 } ?? (text.isEmpty ? NSNull() : text)
       root = try set(root, path: path[...], value: value, full: path.joined(separator: "."))

@@ -37,5 +37,7 @@ import Training
     try wrongType.apply(overrides: ["train.max_steps=many"])
     #expect { try TrainingConfig(wrongType) } throws: { "\($0)".contains("train.max_steps must be an integer") }
     #expect(throws: ConfigError.self) { try bad.apply(overrides: ["novalue"]) }
+    #expect(throws: ConfigError.self) { try bad.apply(overrides: [".=3"]) }
+    #expect(throws: ConfigError.self) { try bad.apply(overrides: ["model..lr=3"]) }
   }
 }
