@@ -10,6 +10,10 @@ var seconds = 60.0, seed: UInt64 = 1, out = "fuzz-out"
 var seedFiles: [String] = []
 while !arguments.isEmpty {
   let a = arguments.removeFirst()
+  if a.hasPrefix("--") && arguments.isEmpty {
+    FileHandle.standardError.write(Data("\(a) needs a value\n".utf8))
+    exit(2)
+  }
   switch a {
   case "--seconds": seconds = Double(arguments.removeFirst()) ?? seconds
   case "--seed": seed = UInt64(arguments.removeFirst()) ?? seed
