@@ -22,6 +22,12 @@ public enum WeightFile {
     return try decodeConfig(type, json: Data(json.utf8), file: path)
   }
 
+  /// Reads a config from a JSON file (the original constructor arguments).
+  public static func config<C: Decodable>(_ type: C.Type, jsonFile path: String) throws -> C {
+    guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError(file: path, "cannot read the file") }
+    return try decodeConfig(type, json: data, file: path)
+  }
+
   /// Decodes a config from JSON, naming the file on failure.
   public static func decodeConfig<C: Decodable>(_ type: C.Type, json: Data, file: String) throws -> C {
     do {

@@ -54,12 +54,7 @@ public final class Trainer {
     emaFlow = try CouplingFlowMatching(net: EfficientUNet(config.net), path: config.path, sigmaMin: config.sigmaMin)
     ema = try EMA(online: flow, shadow: emaFlow, beta: config.emaRate, updateAfterStep: config.emaUpdateAfterStep, updateEvery: config.emaUpdateEvery)
     optimizer = Adam(flow.namedParameters(), .init(lr: config.lr, weightDecay: config.weightDecay))
-    let autoencoder: any LatentAutoencoder
-    switch config.firstStage {
-    case .none: autoencoder = IdentityAutoencoder()
-    case .stableDiffusion(let path): autoencoder = try AutoencoderLoader.load([path])
-    case .tiny(let encoder, let decoder): autoencoder = try AutoencoderLoader.load([encoder, decoder])
-    }
+    let autoencoder = try config.firstStage.load()
     guard autoencoder.latentChannels == config.net.outChannels else {
       throw ConfigError("the network outputs \(config.net.outChannels) channels but the first stage's latents have \(autoencoder.latentChannels)")
     }

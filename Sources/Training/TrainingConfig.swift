@@ -179,3 +179,14 @@ public struct TrainingConfig {
     try tree.rejectUnknownKeys()
   }
 }
+
+extension TrainingConfig.FirstStage {
+  /// The autoencoder this first stage names (identity for pixel space).
+  public func load() throws -> any LatentAutoencoder {
+    switch self {
+    case .none: return IdentityAutoencoder()
+    case .stableDiffusion(let path): return try AutoencoderLoader.load([path])
+    case .tiny(let encoder, let decoder): return try AutoencoderLoader.load([encoder, decoder])
+    }
+  }
+}

@@ -107,15 +107,12 @@ func benchTilingError(size: Int, tile: Int) throws {
   }
 }
 
-/// A tiled 1024 → 2048 px upsample with the real TAEF2 autoencoder and a small random CFM network
-/// (the golden toy autoencoder downsamples only ×2, which makes 2048 px attention quadratic in
-/// nearly every pixel); prints time and peak RSS.
-func benchUpsampleMemory(size: Int, tile: Int?) throws {
-  let shared = ProcessInfo.processInfo.environment["FMBOOST_SHARED"] ?? "../shared"
-  let taef2 = try AutoencoderLoader.load([shared + "/weights/taef2_encoder.pth", shared + "/weights/taef2_decoder.pth"])
+/// The cpu-tiny network's shape (32 channels, levels ×1 ×2 ×2, attention at the lowest level)
+/// for `latentChannels` latent channels plus as many of context.
+func smallUNet(latentChannels: Int) -> EfficientUNetConfig {
   var config = EfficientUNetConfig()
-  config.inChannels = 64
-  config.outChannels = 32
+  config.inChannels = 2 * latentChannels
+  config.outChannels = latentChannels
   config.modelChannels = 32
   config.channelMult = [1, 2, 2]
   config.numResBlocks = 1
@@ -123,7 +120,16 @@ func benchUpsampleMemory(size: Int, tile: Int?) throws {
   config.dimHead = 16
   config.numHeads = 2
   config.useLinearAttn = false
-  let flow = try CouplingFlowMatching(net: EfficientUNet(config, generator: Generator(seed: 0)))
+  return config
+}
+
+/// A tiled 1024 → 2048 px upsample with the real TAEF2 autoencoder and a small random CFM network
+/// (the golden toy autoencoder downsamples only ×2, which makes 2048 px attention quadratic in
+/// nearly every pixel); prints time and peak RSS.
+func benchUpsampleMemory(size: Int, tile: Int?) throws {
+  let shared = ProcessInfo.processInfo.environment["FMBOOST_SHARED"] ?? "../shared"
+  let taef2 = try AutoencoderLoader.load([shared + "/weights/taef2_encoder.pth", shared + "/weights/taef2_decoder.pth"])
+  let flow = try CouplingFlowMatching(net: EfficientUNet(smallUNet(latentChannels: 32), generator: Generator(seed: 0)))
   var settings = UpsamplerSettings()
   settings.latentScale = 1
   settings.steps = 2
@@ -138,17 +144,7 @@ func benchUpsampleMemory(size: Int, tile: Int?) throws {
 
 /// Forward and backward of the cpu-tiny network (batch 8, 64×64), timed separately.
 func benchTinyStep(iterations: Int) throws {
-  var config = EfficientUNetConfig()
-  config.inChannels = 6
-  config.outChannels = 3
-  config.modelChannels = 32
-  config.channelMult = [1, 2, 2]
-  config.numResBlocks = 1
-  config.attentionResolutions = [4]
-  config.dimHead = 16
-  config.numHeads = 2
-  config.useLinearAttn = false
-  let net = try EfficientUNet(config, generator: Generator(seed: 0))
+  let net = try EfficientUNet(smallUNet(latentChannels: 3), generator: Generator(seed: 0))
   let x = try Tensor.randn([8, 3, 64, 64]), c = try Tensor.randn([8, 3, 64, 64]), t = try Tensor.rand([8])
   var forward: [Double] = [], backward: [Double] = []
   for _ in 0..<iterations {

@@ -55,10 +55,7 @@ struct Forward: ParsableCommand {
   var force = false
 
   func architecture<C: Decodable>(_ type: C.Type) throws -> C? {
-    if let config {
-      guard let data = FileManager.default.contents(atPath: config) else { throw CommandError("\(config): cannot read the file") }
-      return try WeightFile.decodeConfig(type, json: data, file: config)
-    }
+    if let config { return try WeightFile.config(type, jsonFile: config) }
     return try WeightFile.config(type, in: weights)
   }
 

@@ -32,12 +32,7 @@ struct Precompute: ParsableCommand {
     let tree = try ConfigTree(path: config)
     try tree.apply(overrides: overrides)
     let c = try TrainingConfig(tree)
-    let autoencoder: any LatentAutoencoder
-    switch c.firstStage {
-    case .none: autoencoder = IdentityAutoencoder()
-    case .stableDiffusion(let path): autoencoder = try AutoencoderLoader.load([path])
-    case .tiny(let e, let d): autoencoder = try AutoencoderLoader.load([e, d])
-    }
+    let autoencoder = try c.firstStage.load()
     try LatentShards.precompute(
       folder: data, output: URL(fileURLWithPath: output), autoencoder: autoencoder, size: c.highResSize, lowResSize: c.lowResSize,
       shardSize: max(1, shardSize), validationFraction: c.validationFraction) { print($0) }

@@ -83,11 +83,7 @@ struct Upsample: ParsableCommand {
   func run() throws {
     if let threads { Runtime.threads = threads }
     guard let model else { throw CommandError("no --model given (the default model ships with a later release)") }
-    var config: EfficientUNetConfig?
-    if let modelConfig {
-      guard let data = FileManager.default.contents(atPath: modelConfig) else { throw CommandError("\(modelConfig): cannot read the file") }
-      config = try WeightFile.decodeConfig(EfficientUNetConfig.self, json: data, file: modelConfig)
-    }
+    let config = try modelConfig.map { try WeightFile.config(EfficientUNetConfig.self, jsonFile: $0) }
     let loaded = try FlowModelLoader.load(model, weights: weights, config: config)
     let autoencoder = try AutoencoderLoader.load(CommandSupport.vaePaths(vae))
     var settings = UpsamplerSettings()
