@@ -2,8 +2,9 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # libopenblas0-openmp replaces the reference BLAS that Debian's libtorch would otherwise use for
-# matrix products (attention is 10-20x faster with it).
-SYSTEM_PACKAGES := libtorch-dev libpng-dev libjpeg62-turbo-dev libopenblas0-openmp
+# matrix products (attention is 10-20x faster with it). libgloo-dev: the Gloo headers that libtorch's
+# ProcessGroupGloo.hpp includes (data-parallel training).
+SYSTEM_PACKAGES := libtorch-dev libgloo-dev libpng-dev libjpeg62-turbo-dev libopenblas0-openmp
 
 .PHONY: run test build deps photos bench-conv fuzz clean
 

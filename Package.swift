@@ -24,7 +24,7 @@ let package = Package(
   targets: [
     .target(
       name: "CTorch",
-      cxxSettings: [.unsafeFlags(torchIncludes + ["-O2", "-w"])],
+      cxxSettings: [.headerSearchPath("compat"), .unsafeFlags(torchIncludes + ["-O2", "-w"])],
       linkerSettings: [
         .unsafeFlags(torchLinkFlags),
         .linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10"),

@@ -33,7 +33,7 @@ public enum WeightFile {
     do {
       return try JSONDecoder().decode(type, from: json)
     } catch {
-      throw CheckpointError(file: file, "the architecture config is not valid for \(type): \(error)")
+      throw CheckpointError(file: file, "its \(type) metadata is not valid: \(error)")
     }
   }
 }

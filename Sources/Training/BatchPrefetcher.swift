@@ -5,13 +5,16 @@ import Dispatch
 final class BatchPrefetcher: @unchecked Sendable {
   private let data: TrainingData
   private let batchSize: Int
+  /// How far apart consecutive requests are (the number of ranks).
+  private let stride: Int
   private let queue = DispatchQueue(label: "fmboost.prefetch")
   /// The batch prepared ahead; read and written only on `queue`.
   private var ahead: (index: Int, result: Result<Batch, Error>)?
 
-  init(data: TrainingData, batchSize: Int) {
+  init(data: TrainingData, batchSize: Int, stride: Int = 1) {
     self.data = data
     self.batchSize = batchSize
+    self.stride = stride
   }
 
   /// Batch `index` (from the prefetched one when it is that), then starts preparing `index + 1`.
@@ -22,7 +25,7 @@ final class BatchPrefetcher: @unchecked Sendable {
       return Result(catching: { try data.batch(index, batchSize: batchSize) })
     }
     queue.async { [self] in
-      ahead = (index + 1, Result(catching: { try data.batch(index + 1, batchSize: batchSize) }))
+      ahead = (index + stride, Result(catching: { try data.batch(index + stride, batchSize: batchSize) }))
     }
     return try result.get()
   }

@@ -18,30 +18,49 @@ public final class ImageFolderDataset {
   private var cache: [Int: Tensor] = [:]
   private var order = EpochOrder()
 
-  /// Splits the folder's images by a hash of their relative path (stable across machines and
-  /// file-system order, never the same image on both sides).
-  public init(folder: String, split: Split, validationFraction: Double, size: Int, flip: Bool, seed: UInt64) throws {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-      throw ConfigError("\(folder): not a folder of images")
+  let maxShortSide: Int?
+
+  /// A folder with `train/` and `validation/` subfolders is split by them; any other folder by a
+  /// hash of each image's relative path (stable across machines and file-system order, never the
+  /// same image on both sides).
+  public init(folder: String, split: Split, validationFraction: Double, size: Int, flip: Bool, seed: UInt64, maxShortSide: Int? = nil) throws {
+    guard Self.isFolder(folder) else { throw ConfigError("\(folder): not a folder of images") }
+    let train = (folder as NSString).appendingPathComponent("train"), validation = (folder as NSString).appendingPathComponent("validation")
+    if Self.isFolder(train), Self.isFolder(validation) {
+      let chosen = split == .train ? train : validation
+      let all = Self.images(in: chosen)
+      guard !all.isEmpty else { throw ConfigError("\(chosen): no PNG or JPEG images found") }
+      files = all.map { (chosen as NSString).appendingPathComponent($0) }
+    } else {
+      let all = Self.images(in: folder)
+      guard !all.isEmpty else { throw ConfigError("\(folder): no PNG or JPEG images found") }
+      let validation = Set(all.filter { Self.hashFraction($0) < validationFraction })
+      var chosen = all.filter { (split == .validation) == validation.contains($0) }
+      // Small folders: keep at least one image on each side.
+      if chosen.isEmpty {
+        chosen = split == .validation ? [all.last!] : Array(all.dropLast(all.count > 1 ? 1 : 0))
+      }
+      files = chosen.map { (folder as NSString).appendingPathComponent($0) }
     }
+    self.size = size
+    self.flip = flip
+    self.seed = seed
+    self.maxShortSide = maxShortSide
+  }
+
+  static func isFolder(_ path: String) -> Bool {
+    var isDirectory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+  }
+
+  /// Relative paths of the PNG/JPEG files under `folder`, sorted.
+  static func images(in folder: String) -> [String] {
     var all: [String] = []
     let enumerator = FileManager.default.enumerator(atPath: folder)
     while let item = enumerator?.nextObject() as? String {
       if ["png", "jpg", "jpeg"].contains((item as NSString).pathExtension.lowercased()) { all.append(item) }
     }
-    all.sort()
-    guard !all.isEmpty else { throw ConfigError("\(folder): no PNG or JPEG images found") }
-    let validation = Set(all.filter { Self.hashFraction($0) < validationFraction })
-    var chosen = all.filter { (split == .validation) == validation.contains($0) }
-    // Small folders: keep at least one image on each side.
-    if chosen.isEmpty {
-      chosen = split == .validation ? [all.last!] : Array(all.dropLast(all.count > 1 ? 1 : 0))
-    }
-    files = chosen.map { (folder as NSString).appendingPathComponent($0) }
-    self.size = size
-    self.flip = flip
-    self.seed = seed
+    return all.sorted()
   }
 
   /// FNV-1a of the path, mapped to [0, 1).
@@ -51,10 +70,11 @@ public final class ImageFolderDataset {
     return Double(h >> 11) / Double(1 << 53)
   }
 
-  /// The image, decoded once, with its short side at least `size`.
+  /// The image, decoded once, with its short side at least `size` (and at most `maxShortSide`).
   func image(_ index: Int) throws -> Tensor {
     if let cached = cache[index] { return cached }
     var image = try ImageFile.read(files[index], range: .symmetric)
+    if let limit = maxShortSide { image = try UpsamplingEvaluation.limitShortSide(image, to: limit) }
     let (h, w) = (image.size(1), image.size(2))
     if min(h, w) < size {
       let scale = Double(size) / Double(min(h, w))

@@ -18,6 +18,8 @@ public final class Trainer {
     public var maxSteps: Int?
     /// Asked after every step; true stops the run with an `interrupted` checkpoint.
     public var shouldStop: () -> Bool = { false }
+    /// Data-parallel training: this process is one rank of the group (nil: the only process).
+    public var processGroup: ProcessGroup?
     public var log: (String) -> Void = { print($0) }
 
     public init(runDirectory: URL, dataFolder: String) {
@@ -44,6 +46,12 @@ public final class Trainer {
   let prefetcher: BatchPrefetcher
   let diffusion = ForwardDiffusion()
   var step = 0
+  /// Averages gradients over the ranks (nil on a single process).
+  var reducer: GradientReducer?
+  var rank: Int { options.processGroup?.rank ?? 0 }
+  var worldSize: Int { options.processGroup?.worldSize ?? 1 }
+  /// Rank 0 alone writes logs, samples and checkpoints.
+  var writes: Bool { rank == 0 }
 
   public init(config: TrainingConfig, yaml: String, options: Options) throws {
     self.config = config
@@ -60,21 +68,39 @@ public final class Trainer {
     }
     pixelSpace = PixelSpace(autoencoder: autoencoder, latentScale: config.scaleFactor)
     data = try TrainingData(folder: options.dataFolder, config: config)
-    prefetcher = BatchPrefetcher(data: data, batchSize: config.batchSize)
+    prefetcher = BatchPrefetcher(data: data, batchSize: config.batchSize, stride: options.processGroup?.worldSize ?? 1)
     if let resume = options.resumeFrom { try restore(resume) }
     if let weights = options.loadWeights { try loadWeights(weights) }
+    if let group = options.processGroup {
+      // Identical starting weights everywhere: rank 0's (fresh, resumed or loaded).
+      try group.broadcast((flow.stateDict() + emaFlow.stateDict()).map(\.1))
+      reducer = try GradientReducer(group: group, parameters: flow.parameters())
+    }
   }
 
   var checkpointDirectory: URL { options.runDirectory.appendingPathComponent("checkpoints") }
 
   // MARK: one step
 
+  /// Per-sample t ~ U(0, 1) and augmentation noise (one latent's shape) for samples first..<first+count.
+  func sampleDraws(first: Int, count: Int) throws -> (t: Tensor, noise: [Tensor]) {
+    let latentShape = [config.net.outChannels, config.highResSize / pixelSpace.autoencoder.downsamplingFactor,
+                       config.highResSize / pixelSpace.autoencoder.downsamplingFactor]
+    var t: [Tensor] = [], noise: [Tensor] = []
+    for k in first..<(first + count) {
+      let g = try Generator(seed: config.seed ^ (UInt64(k) &* 0x94D0_49BB_1331_11EB) ^ 0x7A11)
+      t.append(try Tensor.rand([1], generator: g))
+      if config.noisingStep > 0 { noise.append(try Tensor.randn(latentShape, generator: g)) }
+    }
+    return (try Tensor.cat(t, dim: 0), noise)
+  }
+
   /// Target x1, source x0 and context for a batch (the original's `extract_from_batch` and
   /// `get_source_and_context`): precomputed latents are scaled and used as they are.
-  func sourceAndTarget(_ batch: Batch, generator: Generator) throws -> (x1: Tensor, x0: Tensor, context: Tensor) {
+  func sourceAndTarget(_ batch: Batch, generator: Generator, noise: [Tensor] = []) throws -> (x1: Tensor, x0: Tensor, context: Tensor) {
     let images = try toAutoencoderRange(batch.image)
     let x1 = try withNoGrad { try batch.latent.map { try $0 * config.scaleFactor } ?? pixelSpace.encode(images) }
-    let lowRes = try images.interpolate(size: (config.lowResSize, config.lowResSize), mode: .bilinear)
+    let lowRes = try config.lowResImage(images)
     let latentSize = (x1.size(2), x1.size(3))
     let context = try withNoGrad {
       if let precomputed = batch.latentLowRes, config.upsamplingMode == .psu { return try precomputed * config.scaleFactor }
@@ -82,7 +108,10 @@ public final class Trainer {
       return try upsampleLatent(lowLatent, to: latentSize, mode: config.upsamplingMode, image: lowRes, pixelSpace: pixelSpace, generator: generator)
     }
     var x0 = config.startFromNoise ? try context.randnLike(generator: generator) : context
-    if config.noisingStep > 0 { x0 = try diffusion.qSample(x0, step: config.noisingStep, generator: generator) }
+    if config.noisingStep > 0 {
+      let eps = noise.isEmpty ? nil : try Tensor.stack(noise)
+      x0 = try diffusion.qSample(x0, step: config.noisingStep, noise: eps.flatMap { $0.shape == x0.shape ? $0 : nil }, generator: generator)
+    }
     return (x1, x0, context)
   }
 
@@ -100,17 +129,24 @@ public final class Trainer {
     let accumulation = config.accumulateGradBatches
     var total = 0.0
     for micro in 0..<accumulation {
-      let batchIndex = step * accumulation + micro
+      // Rank r takes every worldSize-th batch of the stream: together the ranks see exactly the
+      // samples one process with a worldSize times larger batch would.
+      let batchIndex = (step * accumulation + micro) * worldSize + rank
       let batch = try prefetcher.batch(batchIndex)
       let generator = try Generator(seed: config.seed &+ 0x1000_0000 &+ UInt64(batchIndex))
-      let (x1, x0, context) = try sourceAndTarget(batch, generator: generator)
+      // t and the augmentation noise belong to the sample (its index in the stream), not to the
+      // process: ranks draw different values (the original shares its seed across ranks), and the
+      // result does not depend on how the batch is split.
+      let draws = try sampleDraws(first: batchIndex * config.batchSize, count: batch.image.size(0))
+      let (x1, x0, context) = try sourceAndTarget(batch, generator: generator, noise: draws.noise)
       let useContext = config.concatContext || config.startFromNoise
-      let result = try flow.trainingLoss(x1: x1, x0: x0, context: useContext ? context : nil, generator: generator)
+      let result = try flow.trainingLoss(x1: x1, x0: x0, context: useContext ? context : nil, t: draws.t, generator: generator)
       let loss = try result.loss.item()
       guard loss.isFinite else {
         throw TrainingError.nonFiniteLoss(step: step, value: loss)
       }
       try ema.update()
+      if micro == accumulation - 1 { try reducer?.prepareForBackward() }
       try (result.loss / Double(accumulation)).backward()
       total += loss
     }
@@ -128,6 +164,9 @@ public final class Trainer {
   // MARK: the loop
 
   public func run() throws -> Summary {
+    let maxSteps = options.maxSteps ?? config.maxSteps
+    options.log("training: \(flow.net.parameterCount.formatted()) trainable parameters; global batch size \(config.batchSize * worldSize * config.accumulateGradBatches) = batch \(config.batchSize) × \(worldSize) process\(worldSize == 1 ? "" : "es") × accumulation \(config.accumulateGradBatches)")
+    guard writes else { return try runWithoutWriting(maxSteps: maxSteps) }
     let fm = FileManager.default
     try fm.createDirectory(at: checkpointDirectory, withIntermediateDirectories: true)
     try fm.createDirectory(at: options.runDirectory.appendingPathComponent("samples"), withIntermediateDirectories: true)
@@ -135,14 +174,19 @@ public final class Trainer {
     let csv = try CSVLog(url: options.runDirectory.appendingPathComponent("metrics.csv"),
                          columns: ["step", "loss", "lr", "grad_norm", "steps_per_s", "elapsed_s", "val_psnr", "val_ssim", "val_mse"])
     let board = try TensorBoardWriter(directory: options.runDirectory)
-    let maxSteps = options.maxSteps ?? config.maxSteps
-    options.log("training: \(flow.net.parameterCount.formatted()) trainable parameters; global batch size \(config.batchSize * config.accumulateGradBatches) = batch \(config.batchSize) × 1 process × accumulation \(config.accumulateGradBatches)")
     options.log("low res \(config.lowResSize), high res \(config.highResSize), upsampling \(config.upsamplingMode.rawValue), start from noise \(config.startFromNoise), noising step \(config.noisingStep), concat context \(config.concatContext); \(data.description); run folder \(options.runDirectory.path)")
+    if step == 0 {
+      // What scale_factor should be: the original's recipe is 1 / std of the first batch's latents.
+      let latents = try withNoGrad { try pixelSpace.encode(toAutoencoderRange(prefetcher.batch(0).image)) / config.scaleFactor }
+      let std = try latents.std().item()
+      options.log(String(format: "first batch: latent std %.4f (1/std = %.3f; scale_factor %.4g gives std %.3f)", std, 1 / std, config.scaleFactor, std * config.scaleFactor))
+    }
     var losses: [Double] = []
     let start = Date()
     var windowStart = Date(), windowSteps = 0
     while step < maxSteps {
-      let (loss, norm, lr) = try trainStep()
+      var (loss, norm, lr) = try trainStep()
+      if step % config.logEvery == 0 || step == maxSteps { loss = try meanOverRanks(loss) }
       losses.append(loss)
       windowSteps += 1
       let rate = Double(windowSteps) / max(1e-9, Date().timeIntervalSince(windowStart))
@@ -161,13 +205,37 @@ public final class Trainer {
       if step % config.validateEvery == 0 || step == maxSteps { try validate(csv: csv, board: board) }
       if step % config.checkpointEvery == 0 { try saveCheckpoint(String(format: "step%06d", step)) }
       if step % config.checkpointEvery == 0 || step == maxSteps { try saveCheckpoint("last") }
-      if options.shouldStop() {
+      if try stopRequested() {
         try saveCheckpoint("interrupted")
         options.log("stopped at step \(step): wrote \(checkpointDirectory.appendingPathComponent("interrupted.safetensors").path)")
         return Summary(steps: step, losses: losses, stoppedEarly: true)
       }
     }
     return Summary(steps: step, losses: losses, stoppedEarly: false)
+  }
+
+  /// The other ranks: the same steps (and collectives), nothing written.
+  func runWithoutWriting(maxSteps: Int) throws -> Summary {
+    var losses: [Double] = []
+    while step < maxSteps {
+      var (loss, _, _) = try trainStep()
+      if step % config.logEvery == 0 || step == maxSteps { loss = try meanOverRanks(loss) }
+      losses.append(loss)
+      if try stopRequested() { return Summary(steps: step, losses: losses, stoppedEarly: true) }
+    }
+    return Summary(steps: step, losses: losses, stoppedEarly: false)
+  }
+
+  func meanOverRanks(_ value: Double) throws -> Double {
+    guard let group = options.processGroup else { return value }
+    let t = try Tensor([value])
+    try group.allReduceSum(t)
+    return try t.item() / Double(worldSize)
+  }
+
+  /// A stop asked of any rank stops all of them after the same step.
+  func stopRequested() throws -> Bool {
+    try meanOverRanks(options.shouldStop() ? 1 : 0) > 0
   }
 
   func saveCheckpoint(_ name: String) throws {
@@ -199,8 +267,7 @@ public final class Trainer {
         psnr.append(try ImageMetrics.psnr(prediction, images))
         ssim.append(try ImageMetrics.ssim(prediction, images))
         mse.append(try ImageMetrics.mse(prediction, images))
-        let lowRes = try images.interpolate(size: (config.lowResSize, config.lowResSize), mode: .bilinear)
-          .interpolate(size: (config.highResSize, config.highResSize), mode: .bilinear)
+        let lowRes = try config.lowResImage(images).interpolate(size: (config.highResSize, config.highResSize), mode: .bilinear)
         for j in 0..<images.size(0) where rows.count < config.imagesToVisualise {
           rows.append(try Tensor.cat([images[j], lowRes[j], prediction[j]], dim: 2))
         }
@@ -275,9 +342,9 @@ enum TrainingData {
     } else {
       self = .images(
         train: try ImageFolderDataset(folder: folder, split: .train, validationFraction: config.validationFraction,
-                                      size: config.highResSize, flip: config.randomFlip, seed: config.seed),
+                                      size: config.highResSize, flip: config.randomFlip, seed: config.seed, maxShortSide: config.maxShortSide),
         validation: try ImageFolderDataset(folder: folder, split: .validation, validationFraction: config.validationFraction,
-                                           size: config.highResSize, flip: false, seed: config.seed))
+                                           size: config.highResSize, flip: false, seed: config.seed, maxShortSide: config.maxShortSide))
     }
   }
 

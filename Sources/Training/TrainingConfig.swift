@@ -1,6 +1,7 @@
 import FMBoost
 import Foundation
 import NN
+import Torch
 
 /// Everything a training run is configured with, read from the original's YAML keys
 /// (`model.params.*`, `fm_cfg`, `net_cfg`, `first_stage_cfg`, `data.params.*`, `train.*`).
@@ -9,6 +10,16 @@ public struct TrainingConfig {
     case none
     case stableDiffusion(checkpoint: String)
     case tiny(encoder: String, decoder: String)
+    /// Exact pixel-unshuffle ×factor (ours: a first stage that can be shipped; see configs/default-2x.yaml).
+    case pixelUnshuffle(factor: Int)
+  }
+
+  /// How training builds the low-resolution image from the high-resolution crop.
+  public enum Downsampling: String, Sendable {
+    /// The original: `F.interpolate(mode="bilinear")`, no antialiasing.
+    case bilinear
+    /// Bicubic with antialiasing, as photo-editing tools and `fmboost eval` downsample.
+    case bicubicAntialias = "bicubic_antialias"
   }
 
   public var net = EfficientUNetConfig()
@@ -19,6 +30,7 @@ public struct TrainingConfig {
   public var lowResSize = 32
   public var highResSize = 64
   public var upsamplingMode = UpsamplingMode.bilinear
+  public var downsampling = Downsampling.bilinear
   public var startFromNoise = false
   public var noisingStep = -1
   public var concatContext = false
@@ -40,6 +52,8 @@ public struct TrainingConfig {
   public var validationBatchSize = 4
   public var validationFraction = 0.1
   public var randomFlip = true
+  /// Images whose short side is longer are first downscaled to it (bicubic, antialiased).
+  public var maxShortSide: Int?
 
   // train
   public var maxSteps = 1000
@@ -95,8 +109,12 @@ public struct TrainingConfig {
           throw ConfigError("\(tree.source): \(fs).params needs encoder_path and decoder_path for a TAESD-family first stage")
         }
         firstStage = .tiny(encoder: e, decoder: d)
+      } else if target.hasSuffix("PixelUnshuffle") {
+        let factor = try tree.int(fs + ".params.factor", default: 4)
+        guard factor >= 1 else { throw ConfigError("\(tree.source): \(fs).params.factor must be at least 1") }
+        firstStage = .pixelUnshuffle(factor: factor)
       } else {
-        throw ConfigError("\(tree.source): \(fs).target \(target) is not a known first stage (AutoencoderKL or TAESD)")
+        throw ConfigError("\(tree.source): \(fs).target \(target) is not a known first stage (AutoencoderKL, TAESD or PixelUnshuffle)")
       }
     }
     scaleFactor = try tree.double(m + "scale_factor", default: 1)
@@ -107,6 +125,11 @@ public struct TrainingConfig {
       throw ConfigError("\(tree.source): \(m)upsampling_mode must be one of \(UpsamplingMode.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     upsamplingMode = mode
+    let downsamplingName = try tree.string(m + "low_res_downsampling", default: "bilinear")!
+    guard let ds = Downsampling(rawValue: downsamplingName) else {
+      throw ConfigError("\(tree.source): \(m)low_res_downsampling must be bilinear or bicubic_antialias, got \(downsamplingName)")
+    }
+    downsampling = ds
     if let contextMode = try tree.string(m + "upsampling_mode_context", default: nil), contextMode != modeName {
       throw ConfigError("\(tree.source): \(m)upsampling_mode_context different from upsampling_mode is not supported")
     }
@@ -152,6 +175,8 @@ public struct TrainingConfig {
     validationBatchSize = try tree.int(d + "val_batch_size", default: batchSize)
     validationFraction = try tree.double(d + "val_fraction", default: 0.1)
     randomFlip = try tree.bool(d + "random_flip", default: true)
+    maxShortSide = tree.has(d + "max_short_side") ? try tree.int(d + "max_short_side", default: 0) : nil
+    if let side = maxShortSide, side < 1 { throw ConfigError("\(tree.source): \(d)max_short_side must be positive") }
     _ = try tree.int(d + "num_workers", default: 0)
 
     let t = "train."
@@ -180,6 +205,16 @@ public struct TrainingConfig {
   }
 }
 
+extension TrainingConfig {
+  /// The low-resolution image of a batch of high-resolution crops (`lowResSize` pixels a side).
+  public func lowResImage(_ images: Tensor) throws -> Tensor {
+    switch downsampling {
+    case .bilinear: return try images.interpolate(size: (lowResSize, lowResSize), mode: .bilinear)
+    case .bicubicAntialias: return try images.interpolate(size: (lowResSize, lowResSize), mode: .bicubic, antialias: true)
+    }
+  }
+}
+
 extension TrainingConfig.FirstStage {
   /// The autoencoder this first stage names (identity for pixel space).
   public func load() throws -> any LatentAutoencoder {
@@ -187,6 +222,7 @@ extension TrainingConfig.FirstStage {
     case .none: return IdentityAutoencoder()
     case .stableDiffusion(let path): return try AutoencoderLoader.load([path])
     case .tiny(let encoder, let decoder): return try AutoencoderLoader.load([encoder, decoder])
+    case .pixelUnshuffle(let factor): return try PixelUnshuffleAutoencoder(factor: factor)
     }
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FMBoost
 import Torch
 
 /// Small pieces the subcommands share.
@@ -64,5 +65,33 @@ enum CommandSupport {
   /// Parses `--vae a[,b]`.
   static func vaePaths(_ value: String) -> [String] {
     value.split(separator: ",").map(String.init)
+  }
+
+  /// The first stage for a model: `--vae` when given, else the model's built-in one.
+  static func autoencoder(vae: String?, pipeline: PipelineDefaults?, model: String) throws -> any LatentAutoencoder {
+    if let vae { return try AutoencoderLoader.load(vaePaths(vae)) }
+    if let builtIn = try pipeline?.builtInFirstStage() { return builtIn }
+    let needed = pipeline.map { " (it was trained with the first stage \($0.firstStage))" } ?? ""
+    throw CommandError("\(model) needs an autoencoder: pass --vae\(needed)")
+  }
+}
+
+/// The model that ships with the project (`models/default-2x.safetensors`, made by `make default-model`).
+enum DefaultModel {
+  static let fileName = "default-2x.safetensors"
+
+  /// $FMBOOST_DEFAULT_MODEL, else models/default-2x.safetensors in a folder above the executable
+  /// (the source tree it was built in), else <prefix>/share/fmboost/.
+  static func path() throws -> String {
+    if let override = ProcessInfo.processInfo.environment["FMBOOST_DEFAULT_MODEL"] { return override }
+    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var folder = executable.deletingLastPathComponent()
+    var candidates: [URL] = [folder.deletingLastPathComponent().appendingPathComponent("share/fmboost/\(fileName)")]
+    for _ in 0..<6 {
+      candidates.append(folder.appendingPathComponent("models/\(fileName)"))
+      folder = folder.deletingLastPathComponent()
+    }
+    if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) { return found.path }
+    throw CommandError("no --model given and the default model (models/\(fileName)) was not found next to \(executable.path); pass --model or set FMBOOST_DEFAULT_MODEL")
   }
 }

@@ -1,12 +1,19 @@
 import ArgumentParser
+@preconcurrency import Glibc
 
 @main
 struct FMBoostCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fmboost",
     abstract: "FMBoost: coupling flow matching latent upsampling, in Swift over libtorch.",
-    subcommands: [Upsample.self, Train.self, Precompute.self, Info.self, Inspect.self, Convert.self, Encode.self, Decode.self, Forward.self]
+    subcommands: [Upsample.self, Train.self, Precompute.self, Info.self, Inspect.self, Convert.self, Export.self, Eval.self, Encode.self, Decode.self, Forward.self]
   )
+
+  /// Line-buffered stdout, so progress reaches a log file (`> train.log`) as it happens.
+  static func main() {
+    setvbuf(stdout, nil, _IOLBF, 0)
+    main(nil)
+  }
 }
 
 /// A failure the command reports as one line (no usage text): the message names the file and the problem.

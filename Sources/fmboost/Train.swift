@@ -12,6 +12,11 @@ struct Train: ParsableCommand {
       model.params.lr=1e-4 train.max_steps=500. Logs, the merged config, samples and checkpoints go
       to logs/<name>_<timestamp>/ (a resumed run continues in its own folder). SIGINT, SIGTERM and
       SIGUSR1 stop after the current step with checkpoints/interrupted.safetensors.
+
+      Data-parallel: --nproc N starts N local processes (ranks); or start one process per rank
+      yourself with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (and LOCAL_RANK) set, as torchrun
+      does. Ranks meet through a TCP store on MASTER_ADDR:MASTER_PORT and average gradients with
+      libtorch's Gloo process group; each reads its own share of every batch; rank 0 alone writes.
       """)
 
   @Option(help: "The YAML config (original keys).")
@@ -38,19 +43,31 @@ struct Train: ParsableCommand {
   @Option(help: "Folder for run folders.")
   var logs = "logs"
 
-  @Option(help: "Intra-op threads (default: every core).")
+  @Option(help: "Intra-op threads per process (default: every core, divided among --nproc processes).")
   var threads: Int?
+
+  @Option(help: "Start this many local processes for data-parallel training (each with batch_size samples per step).")
+  var nproc: Int?
+
+  @Option(help: "Seconds a rank waits for the others (rendezvous, collectives) before failing.")
+  var distTimeout: Double = 300
 
   @Argument(help: "Config overrides key.path=value.")
   var overrides: [String] = []
 
   func validate() throws {
+    if let nproc, nproc < 1 { throw ValidationError("--nproc must be at least 1") }
+    guard distTimeout > 0 else { throw ValidationError("--dist-timeout must be positive") }
     if resumeCheckpoint != nil && loadWeights != nil {
       throw ValidationError("--resume-checkpoint and --load-weights exclude each other")
     }
   }
 
   func run() throws {
+    if let nproc, nproc > 1, ProcessInfo.processInfo.environment["RANK"] == nil {
+      return try LocalLauncher(processes: nproc, threads: threads).run()
+    }
+    let rendezvous = try Rendezvous.fromEnvironment()
     if let threads { Runtime.threads = threads }
     let tree = try ConfigTree(path: config)
     var all = overrides
@@ -63,7 +80,9 @@ struct Train: ParsableCommand {
     var resume = resumeCheckpoint
     if resume == "last" { resume = try newestLastCheckpoint() }
     let runDirectory: URL
-    if let resume {
+    if let shared = ProcessInfo.processInfo.environment[LocalLauncher.runDirectoryVariable], resume == nil {
+      runDirectory = URL(fileURLWithPath: shared)
+    } else if let resume {
       // checkpoints/<file> inside the run folder.
       runDirectory = URL(fileURLWithPath: resume).deletingLastPathComponent().deletingLastPathComponent()
     } else {
@@ -71,16 +90,29 @@ struct Train: ParsableCommand {
       formatter.dateFormat = "yyyy-MM-dd-HH-mm-ss"
       runDirectory = URL(fileURLWithPath: logs).appendingPathComponent("\(name)_\(formatter.string(from: Date()))")
     }
-    try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true)
+    let rank = rendezvous?.rank ?? 0
+    if rank == 0 { try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true) }
 
     let stop = StopSignal()
     var options = Trainer.Options(runDirectory: runDirectory, dataFolder: folder)
+    if let rendezvous {
+      if rank == 0 { print("rank 0 of \(rendezvous.worldSize): waiting for the others at \(rendezvous.master):\(rendezvous.port)") }
+      options.processGroup = try rendezvous.connect(timeout: distTimeout)
+      if rank != 0 { options.log = { _ in } }
+    }
     options.resumeFrom = resume
     options.loadWeights = loadWeights
     options.maxSteps = maxSteps
     options.shouldStop = { stop.requested }
     let trainer = try Trainer(config: trainingConfig, yaml: try tree.yaml(), options: options)
-    let summary = try trainer.run()
+    let summary: Trainer.Summary
+    do {
+      summary = try trainer.run()
+    } catch let error as TorchError where rendezvous != nil {
+      let checkpoint = runDirectory.appendingPathComponent("checkpoints/last.safetensors").path
+      throw CommandError("rank \(rank): training stopped because another rank failed, was killed or cannot be reached (\(error)); the last checkpoint is \(checkpoint)")
+    }
+    guard rank == 0 else { return }
     print("finished at step \(summary.steps)\(summary.stoppedEarly ? " (stopped by a signal)" : ""); run folder \(runDirectory.path)")
   }
 

@@ -23,7 +23,7 @@ struct Upsample: ParsableCommand {
   @Option(name: .shortAndLong, help: "Output folder.")
   var output: String
 
-  @Option(help: "CFM weights: a Lightning .ckpt of the original, or safetensors (with its config in the metadata).")
+  @Option(help: "CFM weights: a Lightning .ckpt of the original, or safetensors (with its config in the metadata). Default: the shipped models/default-2x.safetensors.")
   var model: String?
 
   @Option(help: "Weights to use from a Lightning checkpoint: ema or online.")
@@ -32,20 +32,20 @@ struct Upsample: ParsableCommand {
   @Option(help: "A JSON file with the EfficientUNet constructor arguments, when the model file holds none.")
   var modelConfig: String?
 
-  @Option(help: "The autoencoder: SD's (sd_ae.ckpt or safetensors) or a TAESD-family encoder,decoder pair.")
-  var vae: String
+  @Option(help: "The autoencoder: SD's (sd_ae.ckpt or safetensors) or a TAESD-family encoder,decoder pair. Not needed for models with a built-in first stage (pixel space, pixel-unshuffle).")
+  var vae: String?
 
-  @Option(help: "Latent scale of the first stage (SD: 0.18215).")
-  var scaleFactor: Double = 0.18215
+  @Option(help: "Latent scale of the first stage (default: the model's, else SD's 0.18215).")
+  var scaleFactor: Double?
 
-  @Option(help: "Upsampling mode before the flow: psu, bilinear, nearest, bicubic, noise_upsampling, identity.")
-  var mode: UpsamplingMode = .psu
+  @Option(help: "Upsampling mode before the flow: psu, bilinear, nearest, bicubic, noise_upsampling, identity (default: the model's, else psu).")
+  var mode: UpsamplingMode?
 
-  @Option(help: "ODE method: euler, midpoint, heun, rk4 (torchdiffeq's 3/8 rule), rk4-classic, dopri5.")
-  var method: ODEMethod = .euler
+  @Option(help: "ODE method: euler, midpoint, heun, rk4 (torchdiffeq's 3/8 rule), rk4-classic, dopri5 (default: the model's, else euler).")
+  var method: ODEMethod?
 
-  @Option(help: "Integration steps (grid points − 1); dopri5 uses --atol/--rtol instead.")
-  var steps: Int = 20
+  @Option(help: "Integration steps (grid points − 1; default: the model's, else 20); dopri5 uses --atol/--rtol instead.")
+  var steps: Int?
 
   @Option(help: "Absolute tolerance for dopri5.")
   var atol: Double = 1e-3
@@ -53,8 +53,8 @@ struct Upsample: ParsableCommand {
   @Option(help: "Relative tolerance for dopri5.")
   var rtol: Double = 1e-3
 
-  @Option(help: "Noise-augmentation step of x0 (0 turns it off).")
-  var noisingStep: Int = 400
+  @Option(help: "Noise-augmentation step of x0 (0 turns it off; default: the model's, else 400).")
+  var noisingStep: Int?
 
   @Option(help: "Random seed for the noise augmentation.")
   var seed: UInt64 = 2024
@@ -65,7 +65,7 @@ struct Upsample: ParsableCommand {
   @Option(help: "Run the encoder, the flow network and the decoder in tiles of this many latent positions (blended overlaps).")
   var tile: Int?
 
-  @Flag(help: "Also write <name>_compare.png: bilinear upsampling next to the CFM result.")
+  @Flag(help: "Also write <name>_compare.png: bicubic upsampling (left) next to the CFM result (right).")
   var compare = false
 
   @Flag(help: "Overwrite existing outputs.")
@@ -76,28 +76,29 @@ struct Upsample: ParsableCommand {
 
   func validate() throws {
     guard cascade >= 1 else { throw ValidationError("--cascade must be at least 1") }
-    guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+    if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
     if let tile, tile < 4 { throw ValidationError("--tile must be at least 4 latent positions") }
   }
 
   func run() throws {
     if let threads { Runtime.threads = threads }
-    guard let model else { throw CommandError("no --model given (the default model ships with a later release)") }
+    let model = try self.model ?? DefaultModel.path()
     let config = try modelConfig.map { try WeightFile.config(EfficientUNetConfig.self, jsonFile: $0) }
     let loaded = try FlowModelLoader.load(model, weights: weights, config: config)
-    let autoencoder = try AutoencoderLoader.load(CommandSupport.vaePaths(vae))
-    var settings = UpsamplerSettings()
-    settings.latentScale = scaleFactor
-    settings.mode = mode
-    settings.method = method
-    settings.steps = steps
+    let autoencoder = try CommandSupport.autoencoder(vae: vae, pipeline: loaded.pipeline, model: model)
+    var settings = UpsamplerSettings(pipeline: loaded.pipeline)
+    if let scaleFactor { settings.latentScale = scaleFactor }
+    if let mode { settings.mode = mode }
+    if let method { settings.method = method }
+    if let steps { settings.steps = steps }
+    if let noisingStep { settings.noisingStep = noisingStep }
     settings.atol = atol
     settings.rtol = rtol
-    settings.noisingStep = noisingStep
     settings.tile = tile
     let upsampler = try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: settings)
     let generator = try Generator(seed: seed)
-    print("model \(model) (\(loaded.weights) weights, \(loaded.flow.net.parameterCount.grouped) parameters), autoencoder \(autoencoder.kind), \(method.rawValue) \(method.isAdaptive ? "atol \(atol) rtol \(rtol)" : "\(steps) steps"), \(Runtime.threads) threads")
+    let method = settings.method
+    print("model \(model) (\(loaded.weights) weights, \(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind), \(method.rawValue) \(method.isAdaptive ? "atol \(atol) rtol \(rtol)" : "\(settings.steps) steps"), \(Runtime.threads) threads")
     try CommandSupport.prepareDirectory(output)
     let files = CommandSupport.expand(inputs, extensions: ["png", "jpg", "jpeg"])
     let progress = ProgressLine(total: files.count, label: "image")
@@ -121,8 +122,9 @@ struct Upsample: ParsableCommand {
       }
       try ImageFile.write(current, to: destination, range: autoencoder.pixelRange)
       if compare {
-        let bilinear = try image.unsqueeze(dim: 0).interpolate(size: (current.size(2), current.size(3)), mode: .bilinear)
-        let side = try Tensor.cat([bilinear, current], dim: 3)
+        let bicubic = try image.unsqueeze(dim: 0).interpolate(size: (current.size(2), current.size(3)), mode: .bicubic)
+          .clamp(min: autoencoder.pixelRange == .unit ? 0 : -1, max: 1)
+        let side = try Tensor.cat([bicubic, current], dim: 3)
         let comparePath = (destination as NSString).deletingPathExtension + "_compare.png"
         try ImageFile.write(side, to: comparePath, range: autoencoder.pixelRange)
       }

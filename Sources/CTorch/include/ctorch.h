@@ -175,6 +175,24 @@ void ct_set_num_interop_threads(int n);
 /// libtorch version, build configuration and parallel info (caller frees with ct_free_string).
 int ct_runtime_info(char **version, char **config, char **parallel, char **capability);
 
+// ---- distributed (c10d: TCPStore rendezvous, Gloo, the DDP reducer) -----------------------------
+typedef struct ct_process_group_s *ct_process_group;
+typedef struct ct_reducer_s *ct_reducer;
+/// Rendezvous at master:port (rank 0 serves the store) and connect a Gloo process group; every
+/// collective fails instead of waiting longer than timeout_ms.
+int ct_dist_init(const char *master, int port, int rank, int world_size, int64_t timeout_ms, ct_process_group *out);
+void ct_dist_free(ct_process_group group);
+/// Every tensor set to root's values (coalesced into buffers).
+int ct_dist_broadcast(ct_process_group group, const ct_tensor *tensors, int n, int root);
+int ct_dist_all_reduce_sum(ct_process_group group, ct_tensor tensor);
+int ct_dist_barrier(ct_process_group group);
+/// A DDP reducer over these parameters: from the next backward after prepare_for_backward, their
+/// gradients are averaged across ranks in buckets of bucket_bytes, each bucket's all-reduce
+/// starting as soon as its gradients are ready (overlapping the rest of the backward pass).
+int ct_reducer_new(ct_process_group group, const ct_tensor *parameters, int n, int64_t bucket_bytes, ct_reducer *out);
+void ct_reducer_free(ct_reducer reducer);
+int ct_reducer_prepare_for_backward(ct_reducer reducer);
+
 #ifdef __cplusplus
 }
 #endif

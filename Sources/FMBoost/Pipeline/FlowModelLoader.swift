@@ -11,6 +11,8 @@ public enum FlowModelLoader {
     public let flow: CouplingFlowMatching
     /// Which weights were taken ("ema", "online" or "as stored").
     public let weights: String
+    /// The settings it was trained with, when the file records them (`fmboost export`).
+    public let pipeline: PipelineDefaults?
   }
 
   public static func load(_ path: String, weights choice: StateDictSelection.Weights = .ema, config: EfficientUNetConfig? = nil) throws -> Loaded {
@@ -36,6 +38,9 @@ public enum FlowModelLoader {
       throw CheckpointError(file: path, "\(error)")
     }
     net.eval()
-    return Loaded(flow: try CouplingFlowMatching(net: net), weights: taken)
+    let pipeline = try file.metadata[PipelineDefaults.metadataKey].map {
+      try WeightFile.decodeConfig(PipelineDefaults.self, json: Data($0.utf8), file: path)
+    }
+    return Loaded(flow: try CouplingFlowMatching(net: net), weights: taken, pipeline: pipeline)
   }
 }

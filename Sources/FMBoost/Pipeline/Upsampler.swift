@@ -20,6 +20,17 @@ public struct UpsamplerSettings: Sendable {
   public var tile: Int?
 
   public init() {}
+
+  /// The settings a model was trained with (the defaults above where it records none).
+  public init(pipeline: PipelineDefaults?) {
+    guard let pipeline else { return }
+    latentScale = pipeline.scaleFactor
+    noisingStep = pipeline.noisingStep
+    mode = pipeline.upsamplingMode
+    startFromNoise = pipeline.startFromNoise
+    method = pipeline.method
+    steps = pipeline.steps
+  }
 }
 
 /// Low-resolution image (or latent) in, higher-resolution image out: PSU → noise augmentation →

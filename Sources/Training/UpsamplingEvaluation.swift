@@ -1,0 +1,83 @@
+import FMBoost
+import Foundation
+import Torch
+
+/// `fmboost eval`: each image is downsampled ×2 (bicubic, antialiased), brought back to its size by
+/// every method, and compared with the original.
+public enum UpsamplingEvaluation {
+  public struct Score: Sendable {
+    public let image: String
+    public let method: String
+    public let psnr: Double
+    public let ssim: Double
+    /// Gradient energy of the result over that of the original (1 = as sharp; blur < 1).
+    public let sharpness: Double
+    public let seconds: Double
+  }
+
+  /// The original, centre-cropped to at most `maxSide` and to a multiple of `multiple` (×2 stays
+  /// valid for the model), in [−1, 1], (1, 3, H, W).
+  public static func prepare(_ image: Tensor, multiple: Int, maxSide: Int) throws -> Tensor {
+    let m = 2 * multiple
+    let h = min(image.size(1), maxSide) / m * m, w = min(image.size(2), maxSide) / m * m
+    guard h > 0, w > 0 else { throw TorchError.invalidArgument("smaller than \(m)×\(m) pixels") }
+    return try image.narrow(dim: 1, start: (image.size(1) - h) / 2, length: h)
+      .narrow(dim: 2, start: (image.size(2) - w) / 2, length: w).unsqueeze(dim: 0).contiguous()
+  }
+
+  /// (3, H, W) with its short side brought down to `limit` (bicubic, antialiased); 0 or a smaller
+  /// image leaves it as it is.
+  public static func limitShortSide(_ image: Tensor, to limit: Int) throws -> Tensor {
+    let short = min(image.size(1), image.size(2))
+    guard limit > 0, short > limit else { return image }
+    let scale = Double(limit) / Double(short)
+    let size = (Int((Double(image.size(1)) * scale).rounded()), Int((Double(image.size(2)) * scale).rounded()))
+    return try image.unsqueeze(dim: 0).interpolate(size: size, mode: .bicubic, antialias: true).squeeze(dim: 0).clamp(min: -1, max: 1)
+  }
+
+  public static func downsample(_ original: Tensor) throws -> Tensor {
+    try original.interpolate(size: (original.size(2) / 2, original.size(3) / 2), mode: .bicubic, antialias: true).clamp(min: -1, max: 1)
+  }
+
+  /// PSNR and SSIM as the training metrics compute them, sharpness as the gradient-energy ratio.
+  public static func score(_ result: Tensor, original: Tensor, image: String, method: String, seconds: Double) throws -> Score {
+    let clamped = try result.clamp(min: -1, max: 1)
+    return Score(
+      image: image, method: method, psnr: try ImageMetrics.psnr(clamped, original), ssim: try ImageMetrics.ssim(clamped, original),
+      sharpness: try gradientEnergy(clamped) / max(1e-12, try gradientEnergy(original)), seconds: seconds)
+  }
+
+  static func gradientEnergy(_ x: Tensor) throws -> Double {
+    let (h, w) = (x.size(2), x.size(3))
+    let dy = try x.narrow(dim: 2, start: 1, length: h - 1) - x.narrow(dim: 2, start: 0, length: h - 1)
+    let dx = try x.narrow(dim: 3, start: 1, length: w - 1) - x.narrow(dim: 3, start: 0, length: w - 1)
+    return try dy.square().mean().item() + dx.square().mean().item()
+  }
+
+  /// Mean scores per method, in the order methods first appear.
+  public static func means(_ scores: [Score]) -> [Score] {
+    var order: [String] = []
+    for s in scores where !order.contains(s.method) { order.append(s.method) }
+    return order.map { method in
+      let group = scores.filter { $0.method == method }
+      let n = Double(group.count)
+      return Score(image: "mean", method: method, psnr: group.map(\.psnr).reduce(0, +) / n, ssim: group.map(\.ssim).reduce(0, +) / n,
+                   sharpness: group.map(\.sharpness).reduce(0, +) / n, seconds: group.map(\.seconds).reduce(0, +) / n)
+    }
+  }
+
+  public static func csv(_ scores: [Score]) -> String {
+    "image,method,psnr_db,ssim,sharpness,seconds\n"
+      + scores.map { String(format: "%@,%@,%.4f,%.5f,%.4f,%.3f", $0.image, $0.method, $0.psnr, $0.ssim, $0.sharpness, $0.seconds) }
+      .joined(separator: "\n") + "\n"
+  }
+
+  /// A Markdown table of per-method means.
+  public static func table(_ means: [Score]) -> String {
+    var lines = ["| method | PSNR (dB) | SSIM | sharpness | s / image |", "| --- | ---: | ---: | ---: | ---: |"]
+    for s in means {
+      lines.append(String(format: "| %@ | %.2f | %.4f | %.3f | %.2f |", s.method, s.psnr, s.ssim, s.sharpness, s.seconds))
+    }
+    return lines.joined(separator: "\n")
+  }
+}
