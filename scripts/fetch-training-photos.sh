@@ -19,8 +19,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$target/train" "$target/validation"
 
-(cd "$tmp" && apt-get download mate-backgrounds >/dev/null 2>&1) || {
-  echo "could not download Debian's mate-backgrounds package (apt-get download mate-backgrounds)" >&2; exit 1; }
+download() { (cd "$tmp" && apt-get download mate-backgrounds >/dev/null 2>&1); }
+if ! download; then  # a fresh machine may have no package lists yet
+  sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+  $sudo apt-get update -qq >/dev/null 2>&1 || true
+  download || { echo "could not download Debian's mate-backgrounds package (apt-get download mate-backgrounds)" >&2; exit 1; }
+fi
 dpkg-deb -x "$tmp"/mate-backgrounds_*.deb "$tmp/mate"
 nature="$tmp/mate/usr/share/backgrounds/mate/nature"
 for f in "${train_mate[@]}"; do cp "$nature/$f" "$target/train/mate-$f"; done

@@ -33,20 +33,21 @@ public struct TensorFile {
       throw CheckpointError(file: path, FileManager.default.fileExists(atPath: path) ? "is not readable" : "does not exist")
     }
     let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 9)) ?? Data()
-    if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.first == 0x80 {
-      let c = try TorchCheckpoint(path: path)
-      checkpoint = c
-      safetensors = nil
-      kind = c.format == .legacy ? .torchLegacy : .torchZip
-      metadata = [:]
-      skippedClasses = c.skippedClasses
-    } else if head.count == 9 && head.last == UInt8(ascii: "{") {
+    // Safetensors first: its 8-byte header length may well start with 0x80, pickle's PROTO opcode.
+    if head.count == 9 && head.last == UInt8(ascii: "{") {
       let s = try SafeTensorsFile(path: path)
       safetensors = s
       checkpoint = nil
       kind = .safetensors
       metadata = s.metadata
       skippedClasses = []
+    } else if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.first == 0x80 {
+      let c = try TorchCheckpoint(path: path)
+      checkpoint = c
+      safetensors = nil
+      kind = c.format == .legacy ? .torchLegacy : .torchZip
+      metadata = [:]
+      skippedClasses = c.skippedClasses
     } else {
       throw CheckpointError(file: path, "not a checkpoint: neither safetensors nor a torch.save zip or pickle")
     }

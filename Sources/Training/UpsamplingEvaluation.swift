@@ -67,8 +67,12 @@ public enum UpsamplingEvaluation {
   }
 
   public static func csv(_ scores: [Score]) -> String {
-    "image,method,psnr_db,ssim,sharpness,seconds\n"
-      + scores.map { String(format: "%@,%@,%.4f,%.5f,%.4f,%.3f", $0.image, $0.method, $0.psnr, $0.ssim, $0.sharpness, $0.seconds) }
+    // RFC 4180: a field with a comma or a quote is quoted, quotes doubled.
+    func field(_ text: String) -> String {
+      text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    }
+    return "image,method,psnr_db,ssim,sharpness,seconds\n"
+      + scores.map { String(format: "%@,%@,%.4f,%.5f,%.4f,%.3f", field($0.image), field($0.method), $0.psnr, $0.ssim, $0.sharpness, $0.seconds) }
       .joined(separator: "\n") + "\n"
   }
 

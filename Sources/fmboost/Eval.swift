@@ -71,7 +71,7 @@ struct Eval: ParsableCommand {
     let upsamplers = try stepCounts.map { n -> (String, Upsampler) in
       var s = settings
       s.steps = n
-      return ("model, \(s.method.rawValue) \(n) step\(n == 1 ? "" : "s")", try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: s))
+      return ("model \(s.method.rawValue) \(n) step\(n == 1 ? "" : "s")", try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: s))
     }
     let unit = autoencoder.pixelRange == .unit
     let files = CommandSupport.expand(inputs, extensions: ["png", "jpg", "jpeg"])

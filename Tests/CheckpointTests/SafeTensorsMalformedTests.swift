@@ -2,6 +2,7 @@ import Checkpoint
 import Foundation
 import TestSupport
 import Testing
+import Torch
 
 /// Hostile files: each gives a CheckpointError naming the file and the problem, never a crash or
 /// a large allocation.
@@ -56,6 +57,24 @@ import Testing
       #expect(error.file == path)
       #expect(error.description.contains(fragment), "\(label): \(error)")
     }
+  }
+
+  /// A header length whose first byte is 0x80 (pickle's PROTO opcode) is still safetensors.
+  @Test func headerLengthStartingWith0x80IsNotMistakenForAPickle() throws {
+    let folder = try temporaryDirectory("st-0x80")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let url = folder.appendingPathComponent("m.safetensors")
+    var found = false
+    for padding in 0..<512 {
+      try SafeTensors.write([("w", try Torch.Tensor([1.5, 2.5]))], metadata: ["pad": String(repeating: "x", count: padding)], to: url)
+      guard try Data(contentsOf: url).first == 0x80 else { continue }
+      found = true
+      let file = try TensorFile(path: url.path)
+      #expect(file.kind == .safetensors)
+      #expect(try file.stateDict().first?.1.toArray(Double.self) == [1.5, 2.5])
+      break
+    }
+    #expect(found)
   }
 
   @Test func missingFileNamesThePath() {

@@ -1,0 +1,65 @@
+import Checkpoint
+import FMBoost
+import Foundation
+import Imaging
+import TestSupport
+import Testing
+import Torch
+import Training
+
+/// train → export → upsample with the model's own settings → eval, with a tiny pixel-unshuffle model.
+@Suite struct ExportEvalCommandTests {
+  @Test func exportedModelRunsWithoutFlagsAndEvalReportsEveryMethod() throws {
+    let folder = try temporaryDirectory("export-eval")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let logs = folder.appendingPathComponent("logs").path
+    let train = try CommandRunner.fmboost([
+      "train", "--config", TrainCommandTests.repo.appendingPathComponent("configs/cpu-tiny.yaml").path, "--data", Shared.photo(""),
+      "--name", "ex", "--logs", logs, "--max-steps", "2", "--threads", "1",
+      "model.params.fm_cfg.params.net_cfg.params.channel_mult=[1, 2]", "model.params.fm_cfg.params.net_cfg.params.attention_resolutions=[]",
+      "model.params.first_stage_cfg.target=fmboost.pixel_unshuffle.PixelUnshuffle", "model.params.first_stage_cfg.params.factor=2",
+      "model.params.fm_cfg.params.net_cfg.params.in_channels=24", "model.params.fm_cfg.params.net_cfg.params.out_channels=12",
+      "model.params.low_res_downsampling=bicubic_antialias", "model.params.noising_step=-1", "model.params.scale_factor=1.5",
+      "train.val_check_interval=1000", "train.val_steps=3",
+    ])
+    #expect(train.status == 0, "\(train.error)")
+    let run = try #require(try FileManager.default.contentsOfDirectory(atPath: logs).first)
+    let model = folder.appendingPathComponent("model.safetensors").path
+    let export = try CommandRunner.fmboost(["export", "\(logs)/\(run)/checkpoints/last.safetensors", "-o", model, "--half"])
+    #expect(export.status == 0, "\(export.error)")
+    let file = try SafeTensorsFile(path: model)
+    #expect(file.metadata["format"] == ModelExport.format)
+    let pipeline = try JSONDecoder().decode(PipelineDefaults.self, from: Data(try #require(file.metadata["pipeline"]).utf8))
+    #expect(pipeline == PipelineDefaults(firstStage: "pixel-unshuffle-2", scaleFactor: 1.5, upsamplingMode: .bilinear, noisingStep: -1,
+                                         startFromNoise: false, lowResDownsampling: "bicubic_antialias", method: .euler, steps: 3))
+    #expect(try file.tensors().values.allSatisfy { $0.dtype == .float16 })
+    // Exporting again without --force keeps the file and says so.
+    let again = try CommandRunner.fmboost(["export", "\(logs)/\(run)/checkpoints/last.safetensors", "-o", model])
+    #expect(again.status != 0 && again.error.contains("--force"))
+
+    let out = folder.appendingPathComponent("out").path
+    let up = try CommandRunner.fmboost(["upsample", Shared.photo("chelsea.png"), "-o", out, "--model", model, "--compare"])
+    #expect(up.status == 0, "\(up.error)")
+    #expect(up.output.contains("first stage pixel-unshuffle-2, euler 3 steps"))
+    let image = try ImageFile.read(out + "/chelsea.png", range: .unit)
+    #expect(image.shape == [3, 600, 900])  // 451×300 cropped to a multiple of 2, then ×2
+    let compare = try ImageFile.read(out + "/chelsea_compare.png", range: .unit)
+    #expect(compare.size(2) == 2 * image.size(2))
+
+    let csv = folder.appendingPathComponent("eval.csv").path
+    let eval = try CommandRunner.fmboost(["eval", Shared.photo("chelsea.png"), Shared.photo("coffee.png"), "--model", model,
+                                         "--steps", "1,2", "--max-side", "64", "--csv", csv])
+    #expect(eval.status == 0, "\(eval.error)")
+    for method in ["| bilinear |", "| bicubic |", "| model euler 1 step |", "| model euler 2 steps |"] {
+      #expect(eval.output.contains(method), "\(eval.output)")
+    }
+    let rows = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
+    #expect(rows.count == 1 + 2 * 4 + 4)
+    // Bicubic beats bilinear on real photos; a broken metric or downsampling would not show it.
+    let means = rows.filter { $0.hasPrefix("mean,") }.map { $0.split(separator: ",") }
+    let psnr = Dictionary(uniqueKeysWithValues: means.map { (String($0[1]), Double($0[2]) ?? .nan) })
+    #expect((psnr["bicubic"] ?? .nan) > (psnr["bilinear"] ?? .nan) + 0.3, "\(psnr)")
+    let bad = try CommandRunner.fmboost(["eval", Shared.photo("chelsea.png"), "--model", model, "--steps", "1,x"])
+    #expect(bad.status != 0 && bad.error.contains("--steps"))
+  }
+}
