@@ -3,6 +3,7 @@
 //        fmboost-bench vae-decode --size PX [--tile LATENTS]
 //        fmboost-bench tiling-error --size PX [--tile LATENTS]
 //        fmboost-bench upsample-memory --size PX [--tile LATENTS]
+//        fmboost-bench item NAME [--iterations REPS] [--warmup N] [--threads N]   (JSON; see Items.swift)
 import FMBoost
 import Foundation
 import Torch
@@ -13,12 +14,15 @@ struct Options {
   var threads: Int?
   var size = 512
   var tile: Int?
+  var name = ""
+  var warmup = 1
 
   init(_ arguments: [String]) throws {
     var rest = arguments[...]
     if let first = rest.first, !first.hasPrefix("-") { item = first; rest = rest.dropFirst() }
+    if item == "item", let first = rest.first, !first.hasPrefix("-") { name = first; rest = rest.dropFirst() }
     while let flag = rest.popFirst() {
-      guard let value = rest.popFirst(), let n = Int(value), n > 0 else {
+      guard let value = rest.popFirst(), let n = Int(value), n > 0 || (flag == "--warmup" && n == 0) else {
         throw TorchError.invalidArgument("\(flag) needs a positive integer")
       }
       switch flag {
@@ -26,6 +30,7 @@ struct Options {
       case "--threads": threads = n
       case "--size": size = n
       case "--tile": tile = n
+      case "--warmup": warmup = n
       default: throw TorchError.invalidArgument("unknown option \(flag)")
       }
     }
@@ -165,6 +170,7 @@ do {
   case "tiling-error": try benchTilingError(size: options.size, tile: options.tile ?? 32)
   case "upsample-memory": try benchUpsampleMemory(size: options.size, tile: options.tile)
   case "tiny-step": try benchTinyStep(iterations: options.iterations)
+  case "item": try benchItemJSON(options.name, reps: options.iterations, warmup: options.warmup)
   default: throw TorchError.invalidArgument("unknown benchmark '\(options.item)' (known: conv2d, vae-decode, tiling-error, upsample-memory)")
   }
 } catch {

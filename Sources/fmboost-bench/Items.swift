@@ -1,0 +1,117 @@
+// The Swift side of `make bench` (benchmarks/run.sh): one item, timed, printed as one JSON line
+// in the format of benchmarks/items.py (the PyTorch side).
+import FMBoost
+import Foundation
+import NN
+import Torch
+
+/// The paper's EfficientUNet (configs/flow400_64-128/unet-base_psu.yaml; 305.8M parameters).
+func paperUNet() -> EfficientUNetConfig {
+  var c = EfficientUNetConfig()
+  c.inChannels = 8
+  c.modelChannels = 128
+  c.outChannels = 4
+  c.numResBlocks = 3
+  c.attentionResolutions = [8, 16]
+  c.channelMult = [1, 2, 4, 8]
+  c.dimHead = 64
+  c.numHeads = 4
+  c.useLinearAttn = false
+  c.useScaleShiftNorm = true
+  return c
+}
+
+/// configs/default-2x.yaml's network.
+func defaultTwoXUNet() -> EfficientUNetConfig {
+  var c = EfficientUNetConfig()
+  c.inChannels = 96
+  c.modelChannels = 64
+  c.outChannels = 48
+  c.numResBlocks = 1
+  c.attentionResolutions = []
+  c.channelMult = [1, 1, 1]
+  c.dimHead = 32
+  c.numHeads = 2
+  c.useLinearAttn = false
+  return c
+}
+
+/// A closure that runs the item once, and whether it needs autograd.
+func benchItem(_ item: String) throws -> (run: () throws -> Void, grad: Bool) {
+  let g = try Generator(seed: 1)
+  let parts = item.split(separator: "-").map(String.init)
+  switch (parts.first ?? "", parts.count) {
+  case ("unet", 2):
+    let size = Int(parts[1]) ?? 64
+    let net = try EfficientUNet(paperUNet(), generator: g)
+    net.eval()
+    let x = try Tensor.randn([1, 4, size, size], generator: g), c = try Tensor.randn([1, 4, size, size], generator: g)
+    let t = try Tensor([Float(0.5)])
+    return ({ _ = try net(x, t: t, context: c) }, false)
+  case ("vae", 3):
+    let size = Int(parts[2]) ?? 512
+    let vae = try AutoencoderKL(.stableDiffusion, generator: g)
+    vae.eval()
+    if parts[1] == "encode" {
+      let image = try Tensor.rand([1, 3, size, size], generator: g) * 2 - 1
+      return ({ _ = try vae.encode(image) }, false)
+    }
+    let z = try Tensor.randn([1, 4, size / 8, size / 8], generator: g)
+    return ({ _ = try vae.decode(z) }, false)
+  case ("taef2", 3):
+    let size = Int(parts[2]) ?? 1024
+    if parts[1] == "encode" {
+      let encoder = try TAESDEncoder(.taef2, generator: g)
+      encoder.eval()
+      let image = try Tensor.rand([1, 3, size, size], generator: g)
+      return ({ _ = try encoder(image) }, false)
+    }
+    let decoder = try TAESDDecoder(.taef2, generator: g)
+    decoder.eval()
+    let z = try Tensor.randn([1, 32, size / 8, size / 8], generator: g)
+    return ({ _ = try decoder(z) }, false)
+  case ("train", _):
+    let name = parts.dropFirst().joined(separator: "-")
+    let (config, batch, channels, size, lr): (EfficientUNetConfig, Int, Int, Int, Double)
+    switch name {
+    case "cpu-tiny": (config, batch, channels, size, lr) = (smallUNet(latentChannels: 3), 4, 3, 64, 2e-4)
+    case "default-2x": (config, batch, channels, size, lr) = (defaultTwoXUNet(), 8, 48, 32, 5e-4)
+    default: throw TorchError.invalidArgument("unknown training item \(item)")
+    }
+    let flow = try CouplingFlowMatching(net: EfficientUNet(config, generator: g))
+    let optimizer = Adam(flow.namedParameters(), .init(lr: lr))
+    let x1 = try Tensor.randn([batch, channels, size, size], generator: g)
+    let x0 = try Tensor.randn([batch, channels, size, size], generator: g)
+    let c = try Tensor.randn([batch, channels, size, size], generator: g)
+    return ({
+      try flow.trainingLoss(x1: x1, x0: x0, context: c, generator: g).loss.backward()
+      try optimizer.step()
+      try optimizer.zeroGrad()
+    }, true)
+  case ("upsample", 2):
+    let size = Int(parts[1]) ?? 512
+    let flow = try CouplingFlowMatching(net: EfficientUNet(paperUNet(), generator: g))
+    let vae = try AutoencoderKL(.stableDiffusion, generator: g)
+    vae.eval()
+    flow.net.eval()
+    var settings = UpsamplerSettings()
+    settings.steps = 10
+    let upsampler = try Upsampler(flow: flow, autoencoder: vae, settings: settings)
+    let image = try Tensor.rand([1, 3, size, size], generator: g) * 2 - 1
+    return ({ _ = try upsampler.upsample(image: image, factor: 2, generator: g) }, false)
+  default:
+    throw TorchError.invalidArgument("unknown item \(item)")
+  }
+}
+
+func benchItemJSON(_ item: String, reps: Int, warmup: Int) throws {
+  let (run, grad) = try benchItem(item)
+  let body = {
+    for _ in 0..<warmup { try run() }
+    return try (0..<reps).map { _ in try seconds(run) }
+  }
+  let times = grad ? try body() : try withNoGrad(body)
+  let line: [String: Any] = ["side": "swift", "item": item, "times": times, "peak_rss_mib": peakRSSMiB(), "threads": Runtime.threads,
+                             "version": (try? Runtime.buildInfo().version) ?? "?"]
+  print(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
+}

@@ -1,0 +1,283 @@
+"""PyTorch re-statements of the benchmarked networks (random weights of the real shapes), written
+from the original's definitions: FMBoost's EfficientUNet, the LDM/SD AutoencoderKL and the
+TAESD family (TAEF2). Only what the forward pass needs; the Swift side builds the same shapes."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def gn(channels, eps=1e-5):
+    return nn.GroupNorm(32, channels, eps=eps)
+
+
+# ---- EfficientUNet (fmboost/models/unet) ---------------------------------------------------------
+
+def timestep_embedding(t, dim, max_period=10000):
+    half = dim // 2
+    freqs = torch.exp(-math.log(max_period) * torch.arange(half, dtype=torch.float32) / half)
+    args = t.float()[:, None] * freqs[None]
+    emb = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
+    return F.pad(emb, (0, 1)) if dim % 2 else emb
+
+
+class ResBlock(nn.Module):
+    def __init__(self, ch, emb_ch, out_ch, scale_shift=True):
+        super().__init__()
+        self.out_ch, self.scale_shift = out_ch, scale_shift
+        self.in_layers = nn.Sequential(gn(ch), nn.SiLU(), nn.Conv2d(ch, out_ch, 3, padding=1))
+        self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_ch, 2 * out_ch if scale_shift else out_ch))
+        self.out_layers = nn.Sequential(gn(out_ch), nn.SiLU(), nn.Dropout(0.0), nn.Conv2d(out_ch, out_ch, 3, padding=1))
+        self.skip_connection = nn.Identity() if ch == out_ch else nn.Conv2d(ch, out_ch, 1)
+
+    def forward(self, x, emb):
+        h = self.in_layers(x)
+        e = self.emb_layers(emb)[..., None, None]
+        norm, rest = self.out_layers[0], self.out_layers[1:]
+        if self.scale_shift:
+            scale, shift = e.chunk(2, dim=1)
+            h = rest(norm(h) * (1 + scale) + shift)
+        else:
+            h = rest(norm(h + e))
+        return self.skip_connection(x) + h
+
+
+class SpatialSelfAttention(nn.Module):
+    def __init__(self, ch, heads, dim_head):
+        super().__init__()
+        self.heads, self.dim_head = heads, dim_head
+        inner = heads * dim_head
+        self.norm = gn(ch)
+        self.qkv = nn.Conv1d(ch, 3 * inner, 1)
+        self.proj_out = nn.Conv1d(inner, ch, 1)
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        flat = x.reshape(b, c, h * w)
+        y = self.qkv(self.norm(flat)).reshape(b, self.heads, h * w, 3 * self.dim_head)
+        q, k, v = y.chunk(3, dim=-1)
+        attn = torch.softmax(q @ k.transpose(-1, -2) * self.dim_head ** -0.5, dim=-1)
+        out = self.proj_out((attn @ v).reshape(b, self.heads * self.dim_head, h * w))
+        return (flat + out).reshape(b, c, h, w)
+
+
+class Seq(nn.ModuleList):
+    def forward(self, x, emb):
+        for layer in self:
+            x = layer(x, emb) if isinstance(layer, ResBlock) else layer(x)
+        return x
+
+
+class Down(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.op = nn.Conv2d(ch, ch, 3, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.op(x)
+
+
+class Up(nn.Module):
+    def __init__(self, ch):
+        super().__init__()
+        self.conv = nn.Conv2d(ch, ch, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
+
+
+class EfficientUNet(nn.Module):
+    def __init__(self, in_channels, model_channels, out_channels, num_res_blocks, attention_resolutions,
+                 channel_mult, dim_head, num_heads, **_):
+        super().__init__()
+        self.model_channels = model_channels
+        emb = 4 * model_channels
+        self.time_embed = nn.Sequential(nn.Linear(model_channels, emb), nn.SiLU(), nn.Linear(emb, emb))
+        ch = channel_mult[0] * model_channels
+        self.input_blocks = nn.ModuleList([Seq([nn.Conv2d(in_channels, ch, 3, padding=1)])])
+        skips, ds = [ch], 1
+        for level, mult in enumerate(channel_mult):
+            for _ in range(num_res_blocks):
+                layers = [ResBlock(ch, emb, mult * model_channels)]
+                ch = mult * model_channels
+                if ds in attention_resolutions:
+                    layers.append(SpatialSelfAttention(ch, num_heads, dim_head))
+                self.input_blocks.append(Seq(layers))
+                skips.append(ch)
+            if level != len(channel_mult) - 1:
+                self.input_blocks.append(Seq([Down(ch)]))
+                skips.append(ch)
+                ds *= 2
+        self.middle_block = Seq([ResBlock(ch, emb, ch), SpatialSelfAttention(ch, num_heads, dim_head), ResBlock(ch, emb, ch)])
+        self.output_blocks = nn.ModuleList()
+        for level, mult in list(enumerate(channel_mult))[::-1]:
+            for i in range(num_res_blocks + 1):
+                layers = [ResBlock(ch + skips.pop(), emb, model_channels * mult)]
+                ch = model_channels * mult
+                if ds in attention_resolutions:
+                    layers.append(SpatialSelfAttention(ch, num_heads, dim_head))
+                if level and i == num_res_blocks:
+                    layers.append(Up(ch))
+                    ds //= 2
+                self.output_blocks.append(Seq(layers))
+        self.out = nn.Sequential(gn(ch), nn.SiLU(), nn.Conv2d(channel_mult[0] * model_channels, out_channels, 3, padding=1))
+
+    def forward(self, x, t, context=None):
+        emb = self.time_embed(timestep_embedding(t.expand(x.shape[0]), self.model_channels))
+        h = torch.cat([x, context], dim=1) if context is not None else x
+        hs = []
+        for block in self.input_blocks:
+            h = block(h, emb)
+            hs.append(h)
+        h = self.middle_block(h, emb)
+        for block in self.output_blocks:
+            h = block(torch.cat([h, hs.pop()], dim=1), emb)
+        return self.out(h)
+
+
+PAPER_UNET = dict(in_channels=8, model_channels=128, out_channels=4, num_res_blocks=3, attention_resolutions=[8, 16],
+                  channel_mult=[1, 2, 4, 8], dim_head=64, num_heads=4)
+CPU_TINY_UNET = dict(in_channels=6, model_channels=32, out_channels=3, num_res_blocks=1, attention_resolutions=[4],
+                     channel_mult=[1, 2, 2], dim_head=16, num_heads=2)
+DEFAULT_2X_UNET = dict(in_channels=96, model_channels=64, out_channels=48, num_res_blocks=1, attention_resolutions=[],
+                       channel_mult=[1, 1, 1], dim_head=32, num_heads=2)
+
+
+# ---- AutoencoderKL (ldm/modules/diffusionmodules/model.py, SD's ddconfig) ------------------------
+
+class ResnetBlock(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.norm1, self.conv1 = gn(cin, 1e-6), nn.Conv2d(cin, cout, 3, padding=1)
+        self.norm2, self.conv2 = gn(cout, 1e-6), nn.Conv2d(cout, cout, 3, padding=1)
+        self.nin_shortcut = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x):
+        h = self.conv1(F.silu(self.norm1(x)))
+        h = self.conv2(F.silu(self.norm2(h)))
+        return self.nin_shortcut(x) + h
+
+
+class AttnBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.norm = gn(c, 1e-6)
+        self.q, self.k, self.v, self.proj_out = (nn.Conv2d(c, c, 1) for _ in range(4))
+
+    def forward(self, x):
+        b, c, h, w = x.shape
+        n = self.norm(x)
+        q = self.q(n).reshape(b, c, h * w).permute(0, 2, 1)
+        k = self.k(n).reshape(b, c, h * w)
+        attn = torch.softmax(torch.bmm(q, k) * c ** -0.5, dim=2)
+        v = self.v(n).reshape(b, c, h * w)
+        out = torch.bmm(v, attn.permute(0, 2, 1)).reshape(b, c, h, w)
+        return x + self.proj_out(out)
+
+
+class Middle(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.block_1, self.attn_1, self.block_2 = ResnetBlock(c, c), AttnBlock(c), ResnetBlock(c, c)
+
+    def forward(self, x):
+        return self.block_2(self.attn_1(self.block_1(x)))
+
+
+class Encoder(nn.Module):
+    def __init__(self, ch=128, ch_mult=(1, 2, 4, 4), num_res_blocks=2, z=4):
+        super().__init__()
+        self.conv_in = nn.Conv2d(3, ch, 3, padding=1)
+        layers, cin = [], ch
+        for level, mult in enumerate(ch_mult):
+            for _ in range(num_res_blocks):
+                layers.append(ResnetBlock(cin, ch * mult))
+                cin = ch * mult
+            if level != len(ch_mult) - 1:
+                layers.append(nn.Sequential(nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(cin, cin, 3, stride=2)))
+        self.down = nn.Sequential(*layers)
+        self.mid = Middle(cin)
+        self.norm_out, self.conv_out = gn(cin, 1e-6), nn.Conv2d(cin, 2 * z, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv_out(F.silu(self.norm_out(self.mid(self.down(self.conv_in(x))))))
+
+
+class Decoder(nn.Module):
+    def __init__(self, ch=128, ch_mult=(1, 2, 4, 4), num_res_blocks=2, z=4):
+        super().__init__()
+        cin = ch * ch_mult[-1]
+        self.conv_in = nn.Conv2d(z, cin, 3, padding=1)
+        self.mid = Middle(cin)
+        layers = []
+        for level, mult in list(enumerate(ch_mult))[::-1]:
+            for _ in range(num_res_blocks + 1):
+                layers.append(ResnetBlock(cin, ch * mult))
+                cin = ch * mult
+            if level:
+                layers.append(Up(cin))
+        self.up = nn.Sequential(*layers)
+        self.norm_out, self.conv_out = gn(cin, 1e-6), nn.Conv2d(cin, 3, 3, padding=1)
+
+    def forward(self, z):
+        return self.conv_out(F.silu(self.norm_out(self.up(self.mid(self.conv_in(z))))))
+
+
+class AutoencoderKL(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.encoder, self.decoder = Encoder(), Decoder()
+        self.quant_conv, self.post_quant_conv = nn.Conv2d(8, 8, 1), nn.Conv2d(4, 4, 1)
+
+    def encode(self, x):  # posterior mode (mean), as FMBoost uses it
+        return self.quant_conv(self.encoder(x)).chunk(2, dim=1)[0]
+
+    def decode(self, z):
+        return self.decoder(self.post_quant_conv(z))
+
+
+# ---- TAESD family (madebyollin/taesd), TAEF2 variant ---------------------------------------------
+
+class TAEBlock(nn.Module):
+    def __init__(self, n_in, n_out, use_midblock_gn=False):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(n_in, n_out, 3, padding=1), nn.ReLU(), nn.Conv2d(n_out, n_out, 3, padding=1), nn.ReLU(),
+                                  nn.Conv2d(n_out, n_out, 3, padding=1))
+        self.skip = nn.Conv2d(n_in, n_out, 1, bias=False) if n_in != n_out else nn.Identity()
+        self.pool = (nn.Sequential(nn.Conv2d(n_in, n_in * 4, 1, bias=False), nn.GroupNorm(4, n_in * 4), nn.ReLU(),
+                                   nn.Conv2d(n_in * 4, n_in, 1, bias=False)) if use_midblock_gn else None)
+
+    def forward(self, x):
+        if self.pool is not None:
+            x = x + self.pool(x)
+        return F.relu(self.conv(x) + self.skip(x))
+
+
+class Clamp(nn.Module):
+    def forward(self, x):
+        return torch.tanh(x / 3) * 3
+
+
+def tae_encoder(latent_channels=32, gn=True):
+    def conv(n_in, n_out, **kw):
+        return nn.Conv2d(n_in, n_out, 3, padding=1, **kw)
+    return nn.Sequential(conv(3, 64), TAEBlock(64, 64),
+                         conv(64, 64, stride=2, bias=False), TAEBlock(64, 64), TAEBlock(64, 64), TAEBlock(64, 64),
+                         conv(64, 64, stride=2, bias=False), TAEBlock(64, 64), TAEBlock(64, 64), TAEBlock(64, 64),
+                         conv(64, 64, stride=2, bias=False), TAEBlock(64, 64, gn), TAEBlock(64, 64, gn), TAEBlock(64, 64, gn),
+                         conv(64, latent_channels))
+
+
+def tae_decoder(latent_channels=32, gn=True):
+    def conv(n_in, n_out, **kw):
+        return nn.Conv2d(n_in, n_out, 3, padding=1, **kw)
+    return nn.Sequential(Clamp(), conv(latent_channels, 64), nn.ReLU(),
+                         TAEBlock(64, 64, gn), TAEBlock(64, 64, gn), TAEBlock(64, 64, gn), nn.Upsample(scale_factor=2), conv(64, 64, bias=False),
+                         TAEBlock(64, 64), TAEBlock(64, 64), TAEBlock(64, 64), nn.Upsample(scale_factor=2), conv(64, 64, bias=False),
+                         TAEBlock(64, 64), TAEBlock(64, 64), TAEBlock(64, 64), nn.Upsample(scale_factor=2), conv(64, 64, bias=False),
+                         TAEBlock(64, 64), conv(64, 3))
+
+
+def parameter_count(module):
+    return sum(p.numel() for p in module.parameters())
