@@ -7,7 +7,11 @@ import PackageDescription
 let libtorch = ProcessInfo.processInfo.environment["LIBTORCH"]
 let torchIncludes = libtorch.map { ["-I\($0)/include", "-I\($0)/include/torch/csrc/api/include"] }
   ?? ["-I/usr/include/torch/csrc/api/include"]
-let torchLinkFlags = libtorch.map { ["-L\($0)/lib", "-Xlinker", "-rpath", "-Xlinker", "\($0)/lib"] } ?? []
+// Another libtorch's libraries are linked by path: the Swift driver puts the system library folder,
+// where Debian's libtorch may also be, ahead of any -L.
+let torchLinking: [LinkerSetting] = libtorch.map { path in
+  [.unsafeFlags(["torch", "torch_cpu", "c10"].flatMap { ["-Xlinker", "\(path)/lib/lib\($0).so"] } + ["-Xlinker", "-rpath", "-Xlinker", "\(path)/lib"])]
+} ?? [.linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10")]
 
 let package = Package(
   name: "FMBoost",
@@ -25,10 +29,7 @@ let package = Package(
     .target(
       name: "CTorch",
       cxxSettings: [.headerSearchPath("compat"), .unsafeFlags(torchIncludes + ["-O2", "-w"])],
-      linkerSettings: [
-        .unsafeFlags(torchLinkFlags),
-        .linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10"),
-      ]
+      linkerSettings: torchLinking
     ),
     .target(
       name: "CImaging",
@@ -59,5 +60,6 @@ let package = Package(
     .testTarget(name: "CLITests", dependencies: ["fmboost", "FMBoost", "Training", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
   ],
-  cxxLanguageStandard: .cxx17
+  // PyTorch 2.x headers need C++20; Debian's libtorch 1.13 is built as C++17.
+  cxxLanguageStandard: libtorch == nil ? .cxx17 : .cxx20
 )

@@ -2,14 +2,14 @@
 # `make bench`: every item of the issue's list in Swift (fmboost-bench item) and in PyTorch
 # (benchmarks/items.py, its own re-statement of the networks), same thread count, random weights of
 # the same shapes, each run in its own process, the two sides alternating; prints a Markdown table.
-#   ITEMS="unet-64 ..." to run some; THREADS=N (default: every core); ROUNDS=N (default 2).
+#   ITEMS="unet-64 ..." to run some; THREADS=N (default: every core); ROUNDS=N (default 1).
 # PyTorch comes from its own virtual environment, .venv-bench: `pip install torch` (a CPU wheel from
 # pip's find-links if one is there, else the registry's). BENCH_PYTHON=/usr/bin/python3 uses Debian's
 # python3-torch instead (the same libtorch 1.13 as the Swift build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${THREADS:-$(nproc)}
-rounds=${ROUNDS:-2}
+rounds=${ROUNDS:-1}
 # name reps warmup rounds(0 = $rounds)
 all_items="unet-64 3 1 0
 unet-128 3 1 0
@@ -24,7 +24,7 @@ taef2-decode-1024 3 1 0
 upsample-512 1 0 1"
 python=${BENCH_PYTHON:-}
 if [ -z "$python" ]; then
-  if [ ! -x .venv-bench/bin/python ] || ! .venv-bench/bin/python -c "import torch" 2>/dev/null; then
+  if ! .venv-bench/bin/python -c "import torch" 2>/dev/null; then
     echo "installing torch into .venv-bench (once)" >&2
     python3 -m venv .venv-bench
     .venv-bench/bin/pip install --quiet "torch==2.13.0+cpu" 2>/dev/null || .venv-bench/bin/pip install --quiet torch
@@ -32,6 +32,14 @@ if [ -z "$python" ]; then
   python=.venv-bench/bin/python
 fi
 swift build -c release --product fmboost-bench >/dev/null
+benches=(.build/release/fmboost-bench)
+# The Swift layer built a second time against the libtorch inside the PyTorch wheel (LIBTORCH=),
+# so the comparison is also made on the same kernels: NEWER_LIBTORCH=none skips it.
+newer=${NEWER_LIBTORCH:-$("$python" -c "import torch, os; print(os.path.dirname(torch.__file__))" 2>/dev/null || echo none)}
+if [ "$newer" != none ] && [ -d "$newer/include/ATen" ]; then
+  LIBTORCH="$newer" swift build -c release --scratch-path .build-libtorch --product fmboost-bench >/dev/null
+  benches+=(.build-libtorch/release/fmboost-bench)
+fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $threads threads; $(date -u +%Y-%m-%d)" >&2
@@ -39,9 +47,19 @@ while read -r name reps warmup item_rounds; do
   if [ -n "${ITEMS:-}" ] && ! [[ " $ITEMS " == *" $name "* ]]; then continue; fi
   n=$item_rounds; [ "$n" = 0 ] && n=$rounds
   for round in $(seq "$n"); do
-    swift() { OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} .build/release/fmboost-bench item "$name" --threads "$threads" --iterations "$reps" --warmup "$warmup"; }
-    torch() { (cd benchmarks && OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE} "../$python" -W ignore items.py "$name" --threads "$threads" --reps "$reps" --warmup "$warmup"); }
-    if [ $((round % 2)) = 1 ]; then swift >>"$out"; torch >>"$out"; else torch >>"$out"; swift >>"$out"; fi
+    sides=()
+    for bench in "${benches[@]}"; do sides+=("$bench item $name --threads $threads --iterations $reps --warmup $warmup"); done
+    sides+=("torch")
+    # Rotate the order every round and every item, so no side always runs first.
+    shift_by=$(( (round + ${#name}) % ${#sides[@]} ))
+    for i in $(seq 0 $(( ${#sides[@]} - 1 ))); do
+      side=${sides[$(( (i + shift_by) % ${#sides[@]} ))]}
+      if [ "$side" = torch ]; then
+        (cd benchmarks && "../$python" -W ignore items.py "$name" --threads "$threads" --reps "$reps" --warmup "$warmup") >>"$out"
+      else
+        $side >>"$out"
+      fi
+    done
     echo "  $name round $round/$n done" >&2
   done
 done <<<"$all_items"

@@ -1,35 +1,39 @@
-"""Reads the JSON lines of benchmarks/run.sh and prints the results table."""
+"""Reads the JSON lines of benchmarks/run.sh and prints the results table: one column per side
+(Swift on each libtorch it was built against, PyTorch), ratios against PyTorch."""
 import json
 import statistics
 import sys
 
-PEAK_NOTE = "peak = cores x 2 FMA units x 16 fp32 lanes x 2 FLOP x 2.1 GHz (AVX-512, nominal clock)"
-
-rows = {}
-versions = {}
+rows, sides, threads = {}, [], 0
 for line in open(sys.argv[1]):
     line = line.strip()
     if not line.startswith("{"):
         continue
     r = json.loads(line)
-    entry = rows.setdefault(r["item"], {"swift": [], "pytorch": [], "gflop": None, "rss": {}, "threads": r["threads"]})
-    entry[r["side"]] += r["times"]
-    entry["rss"][r["side"]] = max(entry["rss"].get(r["side"], 0), r["peak_rss_mib"])
-    if "gflop" in r:
-        entry["gflop"] = r["gflop"]
-    versions[r["side"]] = r["version"]
+    side = f"{'Swift' if r['side'] == 'swift' else 'PyTorch'} {r['version']}"
+    if side not in sides:
+        sides.append(side)
+    entry = rows.setdefault(r["item"], {"times": {}, "rss": {}, "gflop": None})
+    entry["times"].setdefault(side, []).extend(r["times"])
+    entry["rss"][side] = max(entry["rss"].get(side, 0), r["peak_rss_mib"])
+    entry["gflop"] = r.get("gflop", entry["gflop"])
+    threads = r["threads"]
 
-threads = next(iter(rows.values()))["threads"] if rows else 0
+swift = [s for s in sides if s.startswith("Swift")]
+torch = next((s for s in sides if s.startswith("PyTorch")), None)
 peak = threads * 2 * 16 * 2 * 2.1
-print(f"Swift: libtorch {versions.get('swift', '?')}; PyTorch {versions.get('pytorch', '?')}; {threads} threads; {PEAK_NOTE}: {peak:.1f} GFLOP/s")
+print(f"{threads} threads; peak = {threads} cores x 2 AVX-512 FMA units x 16 fp32 lanes x 2 FLOP x 2.1 GHz (nominal) = {peak:.1f} GFLOP/s")
 print()
-print("| item | GFLOP | Swift median | PyTorch median | ratio Swift/PyTorch | Swift GFLOP/s (% of peak) | PyTorch GFLOP/s | peak RSS Swift / PyTorch |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+header = ["item", "GFLOP"] + [f"{s} median" for s in sides] + [f"ratio {s} / {torch}" for s in swift]
+header += [f"{s} GFLOP/s (% of peak)" for s in sides] + ["peak RSS " + " / ".join(sides)]
+print("| " + " | ".join(header) + " |")
+print("| --- " + "| ---: " * (len(header) - 1) + "|")
+fmt = lambda t: f"{t * 1e3:.0f} ms" if t < 1 else f"{t:.2f} s"
 for item, e in rows.items():
-    if not e["swift"] or not e["pytorch"]:
-        continue
-    s, p = statistics.median(e["swift"]), statistics.median(e["pytorch"])
+    med = {s: statistics.median(e["times"][s]) for s in sides if e["times"].get(s)}
     g = e["gflop"] or 0
-    fmt = lambda t: f"{t * 1e3:.1f} ms" if t < 1 else f"{t:.2f} s"
-    print(f"| {item} | {g:.1f} | {fmt(s)} | {fmt(p)} | {s / p:.2f} | {g / s:.1f} ({100 * g / s / peak:.0f}%) | {g / p:.1f} | "
-          f"{e['rss'].get('swift', 0) / 1024:.2f} / {e['rss'].get('pytorch', 0) / 1024:.2f} GiB |")
+    cells = [item, f"{g:.1f}"] + [fmt(med[s]) if s in med else "—" for s in sides]
+    cells += [f"{med[s] / med[torch]:.2f}" if s in med and torch in med else "—" for s in swift]
+    cells += [f"{g / med[s]:.1f} ({100 * g / med[s] / peak:.0f}%)" if s in med and g else "—" for s in sides]
+    cells += [" / ".join(f"{e['rss'].get(s, 0) / 1024:.2f}" for s in sides) + " GiB"]
+    print("| " + " | ".join(cells) + " |")

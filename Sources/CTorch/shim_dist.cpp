@@ -12,7 +12,7 @@
 
 struct ct_process_group_s {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<c10d::ProcessGroup> group;
 };
 struct ct_reducer_s {
   std::shared_ptr<c10d::Reducer> reducer;
@@ -49,7 +49,15 @@ int ct_dist_init(const char *master, int port, int rank, int world_size, int64_t
     auto store = c10::make_intrusive<c10d::TCPStore>(std::string(master), store_options);
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     options->devices.push_back(gloo_device(master));
-    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, options);
+    auto gloo = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, options);
+#if TORCH_VERSION_MAJOR >= 2
+    // PyTorch 2 separates the process group from its backends.
+    auto group = c10::make_intrusive<c10d::ProcessGroup>(store, rank, world_size);
+    group->setDefaultBackend(c10d::ProcessGroup::BackendType::GLOO);
+    group->setBackend(c10::DeviceType::CPU, c10d::ProcessGroup::BackendType::GLOO, gloo);
+#else
+    c10::intrusive_ptr<c10d::ProcessGroup> group = gloo;
+#endif
     *out = new ct_process_group_s{store, group};
   })
 }
@@ -86,9 +94,17 @@ int ct_reducer_new(ct_process_group group, const ct_tensor *parameters, int n, i
     auto limits = std::get<1>(assignment);
     std::reverse(buckets.begin(), buckets.end());
     std::reverse(limits.begin(), limits.end());
+#if TORCH_VERSION_MAJOR >= 2
+    std::vector<int64_t> caps(limits.begin(), limits.end());
+    auto reducer = std::make_shared<c10d::Reducer>(
+        params, buckets, group->group, sparse, bucket_bytes, /*find_unused_parameters=*/false,
+        /*gradient_as_bucket_view=*/false, std::unordered_map<size_t, std::string>(), first_bucket,
+        /*skip_all_reduce_unused_params=*/false, /*use_python_reducer=*/false, caps);
+#else
     auto reducer = std::make_shared<c10d::Reducer>(
         params, buckets, limits, group->group, sparse, bucket_bytes, /*find_unused_parameters=*/false,
         /*gradient_as_bucket_view=*/false, std::unordered_map<size_t, std::string>(), first_bucket);
+#endif
     *out = new ct_reducer_s{reducer};
   })
 }

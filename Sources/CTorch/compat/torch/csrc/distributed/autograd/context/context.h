@@ -3,6 +3,10 @@
 // depend on the class). These are those names, as in PyTorch 1.13's
 // torch/csrc/distributed/autograd/context/context.h; nothing else of the class is used.
 #pragma once
+#if __has_include_next(<torch/csrc/distributed/autograd/context/context.h>)
+// A libtorch that ships the real header (LIBTORCH=...) gets it.
+#include_next <torch/csrc/distributed/autograd/context/context.h>
+#else
 #include <ATen/core/Tensor.h>
 #include <functional>
 #include <memory>
@@ -18,3 +22,4 @@ using ContextPtr = std::shared_ptr<DistAutogradContext>;
 }  // namespace autograd
 }  // namespace distributed
 }  // namespace torch
+#endif
