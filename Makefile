@@ -6,7 +6,7 @@ SWIFT ?= swift
 # ProcessGroupGloo.hpp includes (data-parallel training).
 SYSTEM_PACKAGES := libtorch-dev libgloo-dev libpng-dev libjpeg62-turbo-dev libopenblas0-openmp
 
-.PHONY: run test build deps photos training-photos default-model eval bench-conv fuzz clean
+.PHONY: run test build deps photos training-photos default-model eval bench bench-ddp bench-conv fuzz clean
 
 # Installs the Debian -dev libraries the package links against, when any is missing.
 deps:
@@ -57,6 +57,14 @@ test: deps photos
 
 fuzz: deps
 	./benchmarks/fuzz.sh $(or $(SECONDS_TOTAL),600)
+
+# Swift against PyTorch on every item of the benchmark list (about 40 minutes; see the README).
+bench: deps
+	./benchmarks/run.sh
+
+# Samples/s of configs/cpu-tiny.yaml with 1 and 2 ranks.
+bench-ddp: deps
+	./benchmarks/ddp-throughput.sh
 
 bench-conv: deps
 	./benchmarks/conv2d.sh

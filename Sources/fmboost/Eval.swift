@@ -102,6 +102,7 @@ struct Eval: ParsableCommand {
     let means = UpsamplingEvaluation.means(scores)
     print(UpsamplingEvaluation.table(means))
     if let csv {
+      try CommandSupport.prepareDirectory((csv as NSString).deletingLastPathComponent.isEmpty ? "." : (csv as NSString).deletingLastPathComponent)
       try AtomicFile.write(Data(UpsamplingEvaluation.csv(scores + means).utf8), to: URL(fileURLWithPath: csv))
       print("wrote \(csv)")
     }
