@@ -5,35 +5,26 @@ import Foundation
 import NN
 import Torch
 
-/// The paper's EfficientUNet (configs/flow400_64-128/unet-base_psu.yaml; 305.8M parameters).
-func paperUNet() -> EfficientUNetConfig {
+/// An EfficientUNet configuration from the constructor arguments the configs name.
+func unet(in inChannels: Int, model: Int, out: Int, resBlocks: Int, attention: [Int], mult: [Int], dimHead: Int, heads: Int)
+  -> EfficientUNetConfig
+{
   var c = EfficientUNetConfig()
-  c.inChannels = 8
-  c.modelChannels = 128
-  c.outChannels = 4
-  c.numResBlocks = 3
-  c.attentionResolutions = [8, 16]
-  c.channelMult = [1, 2, 4, 8]
-  c.dimHead = 64
-  c.numHeads = 4
+  (c.inChannels, c.modelChannels, c.outChannels, c.numResBlocks) = (inChannels, model, out, resBlocks)
+  (c.attentionResolutions, c.channelMult, c.dimHead, c.numHeads) = (attention, mult, dimHead, heads)
   c.useLinearAttn = false
   c.useScaleShiftNorm = true
   return c
 }
 
+/// The paper's EfficientUNet (configs/flow400_64-128/unet-base_psu.yaml; 305.8M parameters).
+func paperUNet() -> EfficientUNetConfig {
+  unet(in: 8, model: 128, out: 4, resBlocks: 3, attention: [8, 16], mult: [1, 2, 4, 8], dimHead: 64, heads: 4)
+}
+
 /// configs/default-2x.yaml's network.
 func defaultTwoXUNet() -> EfficientUNetConfig {
-  var c = EfficientUNetConfig()
-  c.inChannels = 96
-  c.modelChannels = 64
-  c.outChannels = 48
-  c.numResBlocks = 1
-  c.attentionResolutions = []
-  c.channelMult = [1, 1, 1]
-  c.dimHead = 32
-  c.numHeads = 2
-  c.useLinearAttn = false
-  return c
+  unet(in: 96, model: 64, out: 48, resBlocks: 1, attention: [], mult: [1, 1, 1], dimHead: 32, heads: 2)
 }
 
 /// A closure that runs the item once, and whether it needs autograd.

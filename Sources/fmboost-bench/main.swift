@@ -115,17 +115,7 @@ func benchTilingError(size: Int, tile: Int) throws {
 /// The cpu-tiny network's shape (32 channels, levels ×1 ×2 ×2, attention at the lowest level)
 /// for `latentChannels` latent channels plus as many of context.
 func smallUNet(latentChannels: Int) -> EfficientUNetConfig {
-  var config = EfficientUNetConfig()
-  config.inChannels = 2 * latentChannels
-  config.outChannels = latentChannels
-  config.modelChannels = 32
-  config.channelMult = [1, 2, 2]
-  config.numResBlocks = 1
-  config.attentionResolutions = [4]
-  config.dimHead = 16
-  config.numHeads = 2
-  config.useLinearAttn = false
-  return config
+  unet(in: 2 * latentChannels, model: 32, out: latentChannels, resBlocks: 1, attention: [4], mult: [1, 2, 2], dimHead: 16, heads: 2)
 }
 
 /// A tiled 1024 → 2048 px upsample with the real TAEF2 autoencoder and a small random CFM network
