@@ -42,7 +42,7 @@ public enum ModelExport {
     let tensors = try net.sorted { $0.key < $1.key }.map { ($0.key, try $0.value.to(dtype).contiguous()) }
     try SafeTensors.write(
       tensors,
-      metadata: ["format": format, "config": netConfig, PipelineDefaults.metadataKey: pipeline.json,
+      metadata: ["format": format, "config": netConfig, PipelineDefaults.metadataKey: try pipeline.json(),
                  "trained_steps": String(contents.step), "weights": weights.rawValue],
       to: output)
     return Summary(step: contents.step, tensors: tensors.count, bytes: tensors.reduce(0) { $0 + $1.1.elementCount * dtype.byteSize },

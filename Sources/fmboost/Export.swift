@@ -44,6 +44,6 @@ struct Export: ParsableCommand {
     if FileManager.default.fileExists(atPath: output) && !force { throw CommandError("\(output) exists; pass --force to overwrite it") }
     let summary = try ModelExport.export(
       checkpoint: checkpoint, to: URL(fileURLWithPath: output), weights: weights, dtype: half ? .float16 : .float32, method: method, steps: steps)
-    print("wrote \(output): \(summary.tensors) tensors, \(summary.bytes.grouped) bytes of weights from step \(summary.step); pipeline \(summary.pipeline.json)")
+    print("wrote \(output): \(summary.tensors) tensors, \(summary.bytes.grouped) bytes of weights from step \(summary.step); pipeline \(try summary.pipeline.json())")
   }
 }

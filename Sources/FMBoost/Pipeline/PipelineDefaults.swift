@@ -35,7 +35,7 @@ public struct PipelineDefaults: Codable, Equatable, Sendable {
 
   public static let metadataKey = "pipeline"
 
-  public var json: String { String(decoding: try! JSONEncoder().encode(self), as: UTF8.self) }
+  public func json() throws -> String { String(decoding: try JSONEncoder().encode(self), as: UTF8.self) }
 
   /// The autoencoder this model needs when it needs no weights (identity, pixel-unshuffle); nil otherwise.
   public func builtInFirstStage() throws -> (any LatentAutoencoder)? {
