@@ -79,8 +79,6 @@ int ct_dist_all_reduce_sum(ct_process_group group, ct_tensor tensor) {
   })
 }
 
-int ct_dist_barrier(ct_process_group group) { GUARD(group->group->barrier()->wait()) }
-
 int ct_reducer_new(ct_process_group group, const ct_tensor *parameters, int n, int64_t bucket_bytes, ct_reducer *out) {
   GUARD({
     auto params = tensors(parameters, n);

@@ -35,7 +35,6 @@ public final class ProcessGroup {
     try withExtendedLifetime(tensor) { try check(ct_dist_all_reduce_sum(handle, tensor.handle)) }
   }
 
-  public func barrier() throws { try check(ct_dist_barrier(handle)) }
 }
 
 /// libtorch's DistributedDataParallel reducer: after `prepareForBackward()`, the next backward pass

@@ -139,6 +139,11 @@ public final class Trainer {
       // result does not depend on how the batch is split.
       let draws = try sampleDraws(first: batchIndex * config.batchSize, count: batch.image.size(0))
       let (x1, x0, context) = try sourceAndTarget(batch, generator: generator, noise: draws.noise)
+      if step == 0 && micro == 0 {
+        // What scale_factor should be: the original's recipe is 1 / std of the first batch's latents.
+        let std = try x1.std().item() / config.scaleFactor
+        options.log(String(format: "first batch: latent std %.4f (1/std = %.3f; scale_factor %.4g gives std %.3f)", std, 1 / std, config.scaleFactor, std * config.scaleFactor))
+      }
       let useContext = config.concatContext || config.startFromNoise
       let result = try flow.trainingLoss(x1: x1, x0: x0, context: useContext ? context : nil, t: draws.t, generator: generator)
       let loss = try result.loss.item()
@@ -166,64 +171,55 @@ public final class Trainer {
   public func run() throws -> Summary {
     let maxSteps = options.maxSteps ?? config.maxSteps
     options.log("training: \(flow.net.parameterCount.formatted()) trainable parameters; global batch size \(config.batchSize * worldSize * config.accumulateGradBatches) = batch \(config.batchSize) × \(worldSize) process\(worldSize == 1 ? "" : "es") × accumulation \(config.accumulateGradBatches)")
-    guard writes else { return try runWithoutWriting(maxSteps: maxSteps) }
-    let fm = FileManager.default
-    try fm.createDirectory(at: checkpointDirectory, withIntermediateDirectories: true)
-    try fm.createDirectory(at: options.runDirectory.appendingPathComponent("samples"), withIntermediateDirectories: true)
-    try AtomicFile.write(Data(yaml.utf8), to: options.runDirectory.appendingPathComponent("config.yaml"))
-    let csv = try CSVLog(url: options.runDirectory.appendingPathComponent("metrics.csv"),
-                         columns: ["step", "loss", "lr", "grad_norm", "steps_per_s", "elapsed_s", "val_psnr", "val_ssim", "val_mse"])
-    let board = try TensorBoardWriter(directory: options.runDirectory)
-    options.log("low res \(config.lowResSize), high res \(config.highResSize), upsampling \(config.upsamplingMode.rawValue), start from noise \(config.startFromNoise), noising step \(config.noisingStep), concat context \(config.concatContext); \(data.description); run folder \(options.runDirectory.path)")
-    if step == 0 {
-      // What scale_factor should be: the original's recipe is 1 / std of the first batch's latents.
-      let latents = try withNoGrad { try pixelSpace.encode(toAutoencoderRange(prefetcher.batch(0).image)) / config.scaleFactor }
-      let std = try latents.std().item()
-      options.log(String(format: "first batch: latent std %.4f (1/std = %.3f; scale_factor %.4g gives std %.3f)", std, 1 / std, config.scaleFactor, std * config.scaleFactor))
-    }
+    let sinks = writes ? try openLogs() : nil
     var losses: [Double] = []
     let start = Date()
     var windowStart = Date(), windowSteps = 0
     while step < maxSteps {
       var (loss, norm, lr) = try trainStep()
-      if step % config.logEvery == 0 || step == maxSteps { loss = try meanOverRanks(loss) }
+      let logging = step % config.logEvery == 0 || step == maxSteps
+      if logging { loss = try meanOverRanks(loss) }
       losses.append(loss)
       windowSteps += 1
       let rate = Double(windowSteps) / max(1e-9, Date().timeIntervalSince(windowStart))
-      if step % config.logEvery == 0 || step == maxSteps {
-        let eta = Double(maxSteps - step) / max(rate, 1e-9)
-        options.log(String(format: "step %d/%d  loss %.5f  lr %.2e%@  %.2f it/s  ETA %@", step, maxSteps, loss, lr,
-                           norm.map { String(format: "  grad %.3f", $0) } ?? "", rate, clock(eta)))
-        try csv.append(["step": "\(step)", "loss": "\(loss)", "lr": "\(lr)", "grad_norm": norm.map { "\($0)" } ?? "",
-                        "steps_per_s": String(format: "%.3f", rate), "elapsed_s": String(format: "%.1f", Date().timeIntervalSince(start))])
-        try board.scalar("train/loss", loss, step: step)
-        try board.scalar("train/lr", lr, step: step)
-        if let norm { try board.scalar("train/grad_norm", norm, step: step) }
-        windowStart = Date()
-        windowSteps = 0
+      if let (csv, board) = sinks {
+        if logging {
+          let eta = Double(maxSteps - step) / max(rate, 1e-9)
+          options.log(String(format: "step %d/%d  loss %.5f  lr %.2e%@  %.2f it/s  ETA %@", step, maxSteps, loss, lr,
+                             norm.map { String(format: "  grad %.3f", $0) } ?? "", rate, clock(eta)))
+          try csv.append(["step": "\(step)", "loss": "\(loss)", "lr": "\(lr)", "grad_norm": norm.map { "\($0)" } ?? "",
+                          "steps_per_s": String(format: "%.3f", rate), "elapsed_s": String(format: "%.1f", Date().timeIntervalSince(start))])
+          try board.scalar("train/loss", loss, step: step)
+          try board.scalar("train/lr", lr, step: step)
+          if let norm { try board.scalar("train/grad_norm", norm, step: step) }
+          windowStart = Date()
+          windowSteps = 0
+        }
+        if step % config.validateEvery == 0 || step == maxSteps { try validate(csv: csv, board: board) }
+        if step % config.checkpointEvery == 0 { try saveCheckpoint(String(format: "step%06d", step)) }
+        if step % config.checkpointEvery == 0 || step == maxSteps { try saveCheckpoint("last") }
       }
-      if step % config.validateEvery == 0 || step == maxSteps { try validate(csv: csv, board: board) }
-      if step % config.checkpointEvery == 0 { try saveCheckpoint(String(format: "step%06d", step)) }
-      if step % config.checkpointEvery == 0 || step == maxSteps { try saveCheckpoint("last") }
       if try stopRequested() {
-        try saveCheckpoint("interrupted")
-        options.log("stopped at step \(step): wrote \(checkpointDirectory.appendingPathComponent("interrupted.safetensors").path)")
+        if sinks != nil {
+          try saveCheckpoint("interrupted")
+          options.log("stopped at step \(step): wrote \(checkpointDirectory.appendingPathComponent("interrupted.safetensors").path)")
+        }
         return Summary(steps: step, losses: losses, stoppedEarly: true)
       }
     }
     return Summary(steps: step, losses: losses, stoppedEarly: false)
   }
 
-  /// The other ranks: the same steps (and collectives), nothing written.
-  func runWithoutWriting(maxSteps: Int) throws -> Summary {
-    var losses: [Double] = []
-    while step < maxSteps {
-      var (loss, _, _) = try trainStep()
-      if step % config.logEvery == 0 || step == maxSteps { loss = try meanOverRanks(loss) }
-      losses.append(loss)
-      if try stopRequested() { return Summary(steps: step, losses: losses, stoppedEarly: true) }
-    }
-    return Summary(steps: step, losses: losses, stoppedEarly: false)
+  /// Rank 0's run folder: the merged config, metrics.csv and TensorBoard events.
+  func openLogs() throws -> (CSVLog, TensorBoardWriter) {
+    let fm = FileManager.default
+    try fm.createDirectory(at: checkpointDirectory, withIntermediateDirectories: true)
+    try fm.createDirectory(at: options.runDirectory.appendingPathComponent("samples"), withIntermediateDirectories: true)
+    try AtomicFile.write(Data(yaml.utf8), to: options.runDirectory.appendingPathComponent("config.yaml"))
+    let csv = try CSVLog(url: options.runDirectory.appendingPathComponent("metrics.csv"),
+                         columns: ["step", "loss", "lr", "grad_norm", "steps_per_s", "elapsed_s", "val_psnr", "val_ssim", "val_mse"])
+    options.log("low res \(config.lowResSize), high res \(config.highResSize), upsampling \(config.upsamplingMode.rawValue), start from noise \(config.startFromNoise), noising step \(config.noisingStep), concat context \(config.concatContext); \(data.description); run folder \(options.runDirectory.path)")
+    return (csv, try TensorBoardWriter(directory: options.runDirectory))
   }
 
   func meanOverRanks(_ value: Double) throws -> Double {

@@ -52,7 +52,7 @@ struct LocalLauncher {
     environment["MASTER_PORT"] = String(port)
     environment["WORLD_SIZE"] = String(processes)
     if environment[Self.runDirectoryVariable] == nil, !arguments.contains("--resume-checkpoint") {
-      environment[Self.runDirectoryVariable] = try runDirectory(arguments)
+      environment[Self.runDirectoryVariable] = runDirectory(arguments)
     }
     print("starting \(processes) ranks on 127.0.0.1:\(port), \(perRank) thread\(perRank == 1 ? "" : "s") each")
     var children: [Process] = []
@@ -86,14 +86,12 @@ struct LocalLauncher {
   }
 
   /// logs/<name>_<timestamp>, decided once for all ranks.
-  func runDirectory(_ arguments: [String]) throws -> String {
+  func runDirectory(_ arguments: [String]) -> String {
     func value(_ flag: String, _ fallback: String) -> String {
       guard let i = arguments.firstIndex(of: flag), i + 1 < arguments.count else { return fallback }
       return arguments[i + 1]
     }
-    let formatter = DateFormatter()
-    formatter.dateFormat = "yyyy-MM-dd-HH-mm-ss"
-    return "\(value("--logs", "logs"))/\(value("--name", "debug"))_\(formatter.string(from: Date()))"
+    return Train.newRunFolder(logs: value("--logs", "logs"), name: value("--name", "debug"))
   }
 
   /// A TCP port nobody listens on now (bound to port 0, then released).

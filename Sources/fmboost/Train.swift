@@ -86,9 +86,7 @@ struct Train: ParsableCommand {
       // checkpoints/<file> inside the run folder.
       runDirectory = URL(fileURLWithPath: resume).deletingLastPathComponent().deletingLastPathComponent()
     } else {
-      let formatter = DateFormatter()
-      formatter.dateFormat = "yyyy-MM-dd-HH-mm-ss"
-      runDirectory = URL(fileURLWithPath: logs).appendingPathComponent("\(name)_\(formatter.string(from: Date()))")
+      runDirectory = URL(fileURLWithPath: Self.newRunFolder(logs: logs, name: name))
     }
     let rank = rendezvous?.rank ?? 0
     if rank == 0 { try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true) }
@@ -114,6 +112,13 @@ struct Train: ParsableCommand {
     }
     guard rank == 0 else { return }
     print("finished at step \(summary.steps)\(summary.stoppedEarly ? " (stopped by a signal)" : ""); run folder \(runDirectory.path)")
+  }
+
+  /// logs/<name>_<timestamp>.
+  static func newRunFolder(logs: String, name: String) -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyy-MM-dd-HH-mm-ss"
+    return "\(logs)/\(name)_\(formatter.string(from: Date()))"
   }
 
   func newestLastCheckpoint() throws -> String {

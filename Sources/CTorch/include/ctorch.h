@@ -185,7 +185,6 @@ void ct_dist_free(ct_process_group group);
 /// Every tensor set to root's values (coalesced into buffers).
 int ct_dist_broadcast(ct_process_group group, const ct_tensor *tensors, int n, int root);
 int ct_dist_all_reduce_sum(ct_process_group group, ct_tensor tensor);
-int ct_dist_barrier(ct_process_group group);
 /// A DDP reducer over these parameters: from the next backward after prepare_for_backward, their
 /// gradients are averaged across ranks in buckets of bucket_bytes, each bucket's all-reduce
 /// starting as soon as its gradients are ready (overlapping the rest of the backward pass).
