@@ -44,9 +44,13 @@ class ResBlock(nn.Module):
 
 
 class SpatialSelfAttention(nn.Module):
-    def __init__(self, ch, heads, dim_head):
+    """The original's (B, 3·inner, L) → (B, heads, L, 3·d) reshape *without a transpose* (spec 3.4), then
+    softmax attention (SDPA semantics) or, with `linear`, LinearQKVAttention: q softmaxed over the
+    features and scaled by 1/√d, k softmaxed over the tokens, out = q·(kᵀv)."""
+
+    def __init__(self, ch, heads, dim_head, linear=False):
         super().__init__()
-        self.heads, self.dim_head = heads, dim_head
+        self.heads, self.dim_head, self.linear = heads, dim_head, linear
         inner = heads * dim_head
         self.norm = gn(ch)
         self.qkv = nn.Conv1d(ch, 3 * inner, 1)
@@ -57,8 +61,13 @@ class SpatialSelfAttention(nn.Module):
         flat = x.reshape(b, c, h * w)
         y = self.qkv(self.norm(flat)).reshape(b, self.heads, h * w, 3 * self.dim_head)
         q, k, v = y.chunk(3, dim=-1)
-        attn = torch.softmax(q @ k.transpose(-1, -2) * self.dim_head ** -0.5, dim=-1)
-        out = self.proj_out((attn @ v).reshape(b, self.heads * self.dim_head, h * w))
+        if self.linear:
+            q = q.softmax(dim=-1) * self.dim_head ** -0.5
+            k = k.softmax(dim=-2)
+            o = q @ (k.transpose(-1, -2) @ v)
+        else:
+            o = torch.softmax(q @ k.transpose(-1, -2) * self.dim_head ** -0.5, dim=-1) @ v
+        out = self.proj_out(o.reshape(b, self.heads * self.dim_head, h * w))
         return (flat + out).reshape(b, c, h, w)
 
 
@@ -70,62 +79,112 @@ class Seq(nn.ModuleList):
 
 
 class Down(nn.Module):
-    def __init__(self, ch):
+    """Stride-2 3×3 conv (key `op`), or AvgPool2d(2) (no parameters) without conv_resample."""
+
+    def __init__(self, ch, use_conv=True):
         super().__init__()
-        self.op = nn.Conv2d(ch, ch, 3, stride=2, padding=1)
+        self.op = nn.Conv2d(ch, ch, 3, stride=2, padding=1) if use_conv else nn.AvgPool2d(2)
 
     def forward(self, x):
         return self.op(x)
 
 
 class Up(nn.Module):
-    def __init__(self, ch):
+    """Nearest ×2, then a 3×3 conv (key `conv`) unless conv_resample is off."""
+
+    def __init__(self, ch, use_conv=True):
         super().__init__()
-        self.conv = nn.Conv2d(ch, ch, 3, padding=1)
+        if use_conv:
+            self.conv = nn.Conv2d(ch, ch, 3, padding=1)
+        self.use_conv = use_conv
 
     def forward(self, x):
-        return self.conv(F.interpolate(x, scale_factor=2, mode="nearest"))
+        x = F.interpolate(x, scale_factor=2, mode="nearest")
+        return self.conv(x) if self.use_conv else x
+
+
+class Pool2d(nn.Module):
+    """pool_factor > 1: patchify with Conv2d(kernel = stride = p); the original wraps it as `down_conv`."""
+
+    def __init__(self, cin, cout, p):
+        super().__init__()
+        self.down_conv = nn.Conv2d(cin, cout, p, stride=p)
+
+    def forward(self, x):
+        return self.down_conv(x)
+
+
+class UnPool2d(nn.Module):
+    """pool_factor > 1: ConvTranspose2d(kernel = stride = p), wrapped as `up_conv` like the original."""
+
+    def __init__(self, cin, cout, p):
+        super().__init__()
+        self.up_conv = nn.ConvTranspose2d(cin, cout, p, stride=p)
+
+    def forward(self, x):
+        return self.up_conv(x)
 
 
 class EfficientUNet(nn.Module):
+    """The original's constructor options (spec 3): `use_linear_attn` (encoder/decoder attention only;
+    the middle block is always softmax), `use_scale_shift_norm`, `conv_resample`, `pool_factor`.
+    Defaults are those of the paper's config, which the benchmarks use — not the original class's
+    (`use_linear_attn=True` there). state_dict keys equal the original's."""
+
     def __init__(self, in_channels, model_channels, out_channels, num_res_blocks, attention_resolutions,
-                 channel_mult, dim_head, num_heads, **_):
+                 channel_mult, dim_head, num_heads, dropout=0.0, conv_resample=True, use_linear_attn=False,
+                 use_scale_shift_norm=True, pool_factor=-1, **_):
         super().__init__()
+        assert dropout == 0.0, "only dropout 0 is re-stated"
+        if pool_factor > 1 and pool_factor not in (2, 4, 8):
+            raise ValueError(f"pool_factor must be 1, 2, 4 or 8, got {pool_factor}")
         self.model_channels = model_channels
+        pooled = pool_factor > 1
         emb = 4 * model_channels
+
+        def res(cin, cout):
+            return ResBlock(cin, emb, cout, scale_shift=use_scale_shift_norm)
+
+        def attn(c, linear):
+            return SpatialSelfAttention(c, num_heads, dim_head, linear=linear)
+
         self.time_embed = nn.Sequential(nn.Linear(model_channels, emb), nn.SiLU(), nn.Linear(emb, emb))
-        ch = channel_mult[0] * model_channels
-        self.input_blocks = nn.ModuleList([Seq([nn.Conv2d(in_channels, ch, 3, padding=1)])])
+        self.pool = Pool2d(in_channels, model_channels, pool_factor) if pooled else nn.Identity()
+        ch = model_channels
+        self.input_blocks = nn.ModuleList([Seq([nn.Conv2d(model_channels if pooled else in_channels, ch, 3, padding=1)])])
         skips, ds = [ch], 1
         for level, mult in enumerate(channel_mult):
             for _ in range(num_res_blocks):
-                layers = [ResBlock(ch, emb, mult * model_channels)]
+                layers = [res(ch, mult * model_channels)]
                 ch = mult * model_channels
                 if ds in attention_resolutions:
-                    layers.append(SpatialSelfAttention(ch, num_heads, dim_head))
+                    layers.append(attn(ch, use_linear_attn))
                 self.input_blocks.append(Seq(layers))
                 skips.append(ch)
             if level != len(channel_mult) - 1:
-                self.input_blocks.append(Seq([Down(ch)]))
+                self.input_blocks.append(Seq([Down(ch, conv_resample)]))
                 skips.append(ch)
                 ds *= 2
-        self.middle_block = Seq([ResBlock(ch, emb, ch), SpatialSelfAttention(ch, num_heads, dim_head), ResBlock(ch, emb, ch)])
+        self.middle_block = Seq([res(ch, ch), attn(ch, False), res(ch, ch)])
         self.output_blocks = nn.ModuleList()
         for level, mult in list(enumerate(channel_mult))[::-1]:
             for i in range(num_res_blocks + 1):
-                layers = [ResBlock(ch + skips.pop(), emb, model_channels * mult)]
+                layers = [res(ch + skips.pop(), model_channels * mult)]
                 ch = model_channels * mult
                 if ds in attention_resolutions:
-                    layers.append(SpatialSelfAttention(ch, num_heads, dim_head))
+                    layers.append(attn(ch, use_linear_attn))
                 if level and i == num_res_blocks:
-                    layers.append(Up(ch))
+                    layers.append(Up(ch, conv_resample))
                     ds //= 2
                 self.output_blocks.append(Seq(layers))
-        self.out = nn.Sequential(gn(ch), nn.SiLU(), nn.Conv2d(channel_mult[0] * model_channels, out_channels, 3, padding=1))
+        # GroupNorm over `ch`, conv from model_channels (equal when channel_mult[0] == 1; spec 11.16).
+        self.out = nn.Sequential(gn(ch), nn.SiLU(), nn.Conv2d(model_channels, model_channels if pooled else out_channels, 3, padding=1))
+        self.un_pool = UnPool2d(model_channels, out_channels, pool_factor) if pooled else nn.Identity()
 
     def forward(self, x, t, context=None):
-        emb = self.time_embed(timestep_embedding(t.expand(x.shape[0]), self.model_channels))
+        emb = self.time_embed(timestep_embedding(t.reshape(-1).expand(x.shape[0]), self.model_channels))
         h = torch.cat([x, context], dim=1) if context is not None else x
+        h = self.pool(h)
         hs = []
         for block in self.input_blocks:
             h = block(h, emb)
@@ -133,7 +192,7 @@ class EfficientUNet(nn.Module):
         h = self.middle_block(h, emb)
         for block in self.output_blocks:
             h = block(torch.cat([h, hs.pop()], dim=1), emb)
-        return self.out(h)
+        return self.un_pool(self.out(h))
 
 
 PAPER_UNET = dict(in_channels=8, model_channels=128, out_channels=4, num_res_blocks=3, attention_resolutions=[8, 16],

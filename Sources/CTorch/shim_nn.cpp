@@ -1,6 +1,8 @@
 // Neural-network functionals, autograd and runtime settings.
 #include "shim_internal.h"
 
+#include <ATen/autocast_mode.h>
+
 extern "C" {
 // ---- neural-network functionals ----
 
@@ -102,6 +104,13 @@ int ct_set_grad_undefined(ct_tensor t) { GUARD(t->t.mutable_grad() = at::Tensor(
 int ct_detach(ct_tensor t, ct_tensor *out) { GUARD(*out = wrap(t->t.detach())) }
 bool ct_grad_enabled(void) { return c10::GradMode::is_enabled(); }
 void ct_set_grad_enabled(bool on) { c10::GradMode::set_enabled(on); }
+
+bool ct_autocast_cpu_enabled(void) { return at::autocast::is_cpu_enabled(); }
+void ct_set_autocast_cpu(bool on, int dtype) {
+  if (on) at::autocast::set_autocast_cpu_dtype(scalar_type(dtype));
+  at::autocast::set_cpu_enabled(on);
+  if (!on) at::autocast::clear_cache();
+}
 
 // ---- runtime ----
 

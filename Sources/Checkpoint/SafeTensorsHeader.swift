@@ -80,11 +80,15 @@ enum SafeTensorsHeader {
       guard end <= dataLength else {
         throw fail("tensor '\(name)' has data_offsets [\(begin), \(end)] beyond the \(dataLength)-byte data section")
       }
-      var bytesNeeded = dtype.byteSize
+      // The product of the non-zero dimensions must fit too: a zero elsewhere in the shape hides
+      // an overflow from the byte count but not from libtorch's stride computation.
+      var bytesNeeded = dtype.byteSize, extent = dtype.byteSize
       for d in shape {
         let (p, overflow) = bytesNeeded.multipliedReportingOverflow(by: d)
-        guard !overflow else { throw fail("tensor '\(name)' has shape \(shape) whose size overflows") }
+        let (e, extentOverflow) = extent.multipliedReportingOverflow(by: Swift.max(d, 1))
+        guard !overflow, !extentOverflow else { throw fail("tensor '\(name)' has shape \(shape) whose size overflows") }
         bytesNeeded = p
+        extent = e
       }
       guard bytesNeeded == end - begin else {
         throw fail("tensor '\(name)' of \(dtypeName) \(shape) needs \(bytesNeeded) bytes but data_offsets give \(end - begin)")

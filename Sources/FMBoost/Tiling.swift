@@ -5,6 +5,8 @@ import Torch
 /// with linear ramps that give no weight to either tile's outermost quarter of the overlap, so a
 /// network whose receptive field fits in that quarter tiles exactly, and others without seams.
 public struct Tiling: Sendable, Equatable {
+  /// The smallest tile the command line accepts, in latent positions.
+  public static let minimumTile = 4
   /// Tile side in input positions (latent positions for a decoder).
   public var tile: Int
   /// Overlap between neighbouring tiles, in input positions.

@@ -20,8 +20,11 @@ public final class GroupNorm: Module, Layer {
     register("bias", bias)
   }
 
+  /// A lower-precision input (autocast's bfloat16) is normalised in the weights' float32, as
+  /// autocast's fp32 policy does for normalisation layers.
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
-    try x.groupNorm(groups: groups, weight: weight.value, bias: bias.value, eps: eps)
+    let input = x.dtype == weight.value.dtype ? x : try x.to(weight.value.dtype)
+    return try input.groupNorm(groups: groups, weight: weight.value, bias: bias.value, eps: eps)
   }
 }
 
@@ -43,6 +46,7 @@ public final class LayerNorm: Module, Layer {
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
-    try x.layerNorm(normalizedShape, weight: weight.value, bias: bias.value, eps: eps)
+    let input = x.dtype == weight.value.dtype ? x : try x.to(weight.value.dtype)
+    return try input.layerNorm(normalizedShape, weight: weight.value, bias: bias.value, eps: eps)
   }
 }

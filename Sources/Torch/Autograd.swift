@@ -17,6 +17,15 @@ public func withGrad<R>(_ body: () throws -> R) rethrows -> R {
   return try body()
 }
 
+/// Runs `body` under CPU autocast: convolutions, linear layers and matrix products compute in
+/// `dtype` (bfloat16), reductions and losses in float32, as `torch.autocast("cpu")` does.
+public func withAutocast<R>(_ dtype: DType = .bfloat16, _ body: () throws -> R) rethrows -> R {
+  let previous = ct_autocast_cpu_enabled()
+  ct_set_autocast_cpu(true, dtype.rawValue)
+  defer { ct_set_autocast_cpu(previous, dtype.rawValue) }
+  return try body()
+}
+
 /// Whether operations on this thread record gradients.
 public var isGradEnabled: Bool { ct_grad_enabled() }
 

@@ -12,7 +12,7 @@ public enum Runtime {
   private static let configuration: Void = {
     // Some libtorch builds start with one intra-op thread; use every core unless told otherwise.
     let requested = getenv(threadsVariable).flatMap { Int(String(cString: $0)) }
-    ct_set_num_threads(Int32(max(1, requested ?? coreCount)))
+    ct_set_num_threads(Int32(clamping: max(1, requested ?? coreCount)))
   }()
 
   /// Applies the default thread configuration once; every tensor-creating call does this first.
@@ -30,7 +30,7 @@ public enum Runtime {
     }
     set {
       ensureConfigured()
-      ct_set_num_threads(Int32(max(1, newValue)))
+      ct_set_num_threads(Int32(clamping: max(1, newValue)))
     }
   }
 

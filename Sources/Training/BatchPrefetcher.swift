@@ -1,32 +1,51 @@
 import Dispatch
+import Foundation
 
-/// Prepares the next training batch on a background queue while the current step runs. Batches
-/// are pure functions of their index, so prefetching never changes what a run sees.
+/// Prepares the next `workers` training batches on background threads while the current step
+/// runs (`data.params.num_workers`; 0 builds each batch on the caller's thread). Batches are pure
+/// functions of their index, so prefetching never changes what a run sees.
 final class BatchPrefetcher: @unchecked Sendable {
+  /// One batch being prepared: its result, once the worker has finished.
+  private final class Slot: @unchecked Sendable {
+    let done = DispatchSemaphore(value: 0)
+    var result: Result<Batch, Error>?
+  }
+
   private let data: TrainingData
   private let batchSize: Int
   /// How far apart consecutive requests are (the number of ranks).
   private let stride: Int
-  private let queue = DispatchQueue(label: "fmboost.prefetch")
-  /// The batch prepared ahead; read and written only on `queue`.
-  private var ahead: (index: Int, result: Result<Batch, Error>)?
+  private let workers: Int
+  private let queue = DispatchQueue(label: "fmboost.prefetch", attributes: .concurrent)
+  private let lock = NSLock()
+  private var slots: [Int: Slot] = [:]
 
-  init(data: TrainingData, batchSize: Int, stride: Int = 1) {
+  init(data: TrainingData, batchSize: Int, stride: Int = 1, workers: Int = 1) {
     self.data = data
     self.batchSize = batchSize
     self.stride = stride
+    self.workers = workers
   }
 
-  /// Batch `index` (from the prefetched one when it is that), then starts preparing `index + 1`.
+  /// Batch `index` (waiting for its worker when it is being prepared), then starts preparing the
+  /// `workers` batches after it.
   func batch(_ index: Int) throws -> Batch {
-    let result: Result<Batch, Error> = queue.sync {
-      defer { ahead = nil }
-      if let prepared = ahead, prepared.index == index { return prepared.result }
-      return Result(catching: { try data.batch(index, batchSize: batchSize) })
+    lock.lock()
+    let slot = slots.removeValue(forKey: index)
+    slots = slots.filter { $0.key > index }
+    for k in 1...max(1, workers) where workers > 0 {
+      let next = index + k * stride
+      guard slots[next] == nil else { continue }
+      let prepared = Slot()
+      slots[next] = prepared
+      queue.async { [self] in
+        prepared.result = Result(catching: { try self.data.batch(next, batchSize: self.batchSize) })
+        prepared.done.signal()
+      }
     }
-    queue.async { [self] in
-      ahead = (index + stride, Result(catching: { try data.batch(index + stride, batchSize: batchSize) }))
-    }
-    return try result.get()
+    lock.unlock()
+    guard let slot else { return try data.batch(index, batchSize: batchSize) }
+    slot.done.wait()
+    return try slot.result!.get()
   }
 }

@@ -15,15 +15,26 @@ public final class ImageFolderDataset {
   public let size: Int
   let flip: Bool
   let seed: UInt64
+  /// Decoded images kept for later samples, oldest first out once `cacheLimit` bytes are held.
   private var cache: [Int: Tensor] = [:]
+  private var cacheOrder: [Int] = []
+  private var cacheBytes = 0
+  let cacheLimit: Int
   private var order = EpochOrder()
+  /// Guards the cache and the epoch order: batches are prepared on several threads.
+  private let lock = NSLock()
+  public static let defaultCacheLimit = 2 << 30
 
   let maxShortSide: Int?
 
   /// A folder with `train/` and `validation/` subfolders is split by them; any other folder by a
   /// hash of each image's relative path (stable across machines and file-system order, never the
   /// same image on both sides).
-  public init(folder: String, split: Split, validationFraction: Double, size: Int, flip: Bool, seed: UInt64, maxShortSide: Int? = nil) throws {
+  /// Every file's header is checked here, and all bad files are reported in one error.
+  public init(
+    folder: String, split: Split, validationFraction: Double, size: Int, flip: Bool, seed: UInt64, maxShortSide: Int? = nil,
+    cacheLimit: Int = defaultCacheLimit
+  ) throws {
     guard Self.isFolder(folder) else { throw ConfigError("\(folder): not a folder of images") }
     let train = (folder as NSString).appendingPathComponent("train"), validation = (folder as NSString).appendingPathComponent("validation")
     if Self.isFolder(train), Self.isFolder(validation) {
@@ -46,6 +57,18 @@ public final class ImageFolderDataset {
     self.flip = flip
     self.seed = seed
     self.maxShortSide = maxShortSide
+    self.cacheLimit = cacheLimit
+    let bad = files.compactMap { file -> String? in
+      do {
+        _ = try ImageHeader.read(file)
+        return nil
+      } catch {
+        return "\(error)"
+      }
+    }
+    if !bad.isEmpty {
+      throw ConfigError("\(bad.count) of \(files.count) images cannot be used; fix or remove them:\n  " + bad.joined(separator: "\n  "))
+    }
   }
 
   static func isFolder(_ path: String) -> Bool {
@@ -72,7 +95,7 @@ public final class ImageFolderDataset {
 
   /// The image, decoded once, with its short side at least `size` (and at most `maxShortSide`).
   func image(_ index: Int) throws -> Tensor {
-    if let cached = cache[index] { return cached }
+    if let cached = lock.withLock({ cache[index] }) { return cached }
     var image = try ImageFile.read(files[index], range: .symmetric)
     if let limit = maxShortSide { image = try UpsamplingEvaluation.limitShortSide(image, to: limit) }
     let (h, w) = (image.size(1), image.size(2))
@@ -81,13 +104,31 @@ public final class ImageFolderDataset {
       let (nh, nw) = (max(size, Int((Double(h) * scale).rounded())), max(size, Int((Double(w) * scale).rounded())))
       image = try image.unsqueeze(dim: 0).interpolate(size: (nh, nw), mode: .bicubic, antialias: false).squeeze(dim: 0).clamp(min: -1, max: 1)
     }
-    cache[index] = image
+    remember(image, at: index)
     return image
   }
 
+  private func remember(_ image: Tensor, at index: Int) {
+    let bytes = image.shape.reduce(4, *)
+    lock.withLock {
+      guard cache[index] == nil, bytes <= cacheLimit else { return }
+      while cacheBytes + bytes > cacheLimit, let oldest = cacheOrder.first {
+        cacheOrder.removeFirst()
+        cacheBytes -= cache.removeValue(forKey: oldest).map { $0.shape.reduce(4, *) } ?? 0
+      }
+      cache[index] = image
+      cacheOrder.append(index)
+      cacheBytes += bytes
+    }
+  }
+
+  /// Bytes of decoded images held (at most `cacheLimit`).
+  public var cachedBytes: Int { lock.withLock { cacheBytes } }
+
   /// Sample k of the training stream: a random crop (and flip) of the image the epoch order picks.
   public func sample(_ k: Int) throws -> Tensor {
-    let image = try self.image(try order.index(ofSample: k, count: files.count, seed: seed))
+    let index = try lock.withLock { try order.index(ofSample: k, count: files.count, seed: seed) }
+    let image = try self.image(index)
     let g = try Generator(seed: seed ^ (UInt64(k) &* 0xBF58_476D_1CE4_E5B9) ^ 0x5555)
     let y = try Tensor.randint(0, image.size(1) - size + 1, [1], generator: g).itemInt()
     let x = try Tensor.randint(0, image.size(2) - size + 1, [1], generator: g).itemInt()

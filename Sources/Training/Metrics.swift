@@ -13,9 +13,10 @@ public enum ImageMetrics {
   /// SSIM with an 11×11 Gaussian window (σ = 1.5), data range 1, over the valid region; predictions
   /// are not clamped (as the original).
   public static func ssim(_ prediction: Tensor, _ target: Tensor) throws -> Double {
-    let x = try (prediction + 1) / 2, y = try (target + 1) / 2
+    // In float64: the variance terms subtract nearly equal blurred products.
+    let x = try (prediction.to(.float64) + 1) / 2, y = try (target.to(.float64) + 1) / 2
     let channels = x.size(1)
-    let g = (0..<11).map { i -> Float in let d = Float(i - 5); return Foundation.exp(-d * d / (2 * 1.5 * 1.5)) }
+    let g = (0..<11).map { i -> Double in let d = Double(i - 5); return Foundation.exp(-d * d / (2 * 1.5 * 1.5)) }
     let sum = g.reduce(0, +)
     let g1 = try Tensor(g.map { $0 / sum })
     let window = try (g1.reshape([11, 1]) * g1.reshape([1, 11])).reshape([1, 1, 11, 11]).expand([channels, 1, 11, 11]).contiguous()

@@ -68,7 +68,7 @@ public final class Trainer {
     }
     pixelSpace = PixelSpace(autoencoder: autoencoder, latentScale: config.scaleFactor)
     data = try TrainingData(folder: options.dataFolder, config: config)
-    prefetcher = BatchPrefetcher(data: data, batchSize: config.batchSize, stride: options.processGroup?.worldSize ?? 1)
+    prefetcher = BatchPrefetcher(data: data, batchSize: config.batchSize, stride: options.processGroup?.worldSize ?? 1, workers: config.workers)
     if let resume = options.resumeFrom { try restore(resume) }
     if let weights = options.loadWeights { try loadWeights(weights) }
     if let group = options.processGroup {
@@ -96,16 +96,21 @@ public final class Trainer {
   }
 
   /// Target x1, source x0 and context for a batch (the original's `extract_from_batch` and
-  /// `get_source_and_context`): precomputed latents are scaled and used as they are.
-  func sourceAndTarget(_ batch: Batch, generator: Generator, noise: [Tensor] = []) throws -> (x1: Tensor, x0: Tensor, context: Tensor) {
+  /// `get_source_and_context`, spec 6.2–6.4): precomputed latents are scaled and used as they are.
+  /// `noise` (one latent-shaped draw per sample) makes the noise augmentation reproducible.
+  public func sourceAndTarget(_ batch: Batch, generator: Generator, noise: [Tensor] = []) throws -> (x1: Tensor, x0: Tensor, context: Tensor) {
     let images = try toAutoencoderRange(batch.image)
     let x1 = try withNoGrad { try batch.latent.map { try $0 * config.scaleFactor } ?? pixelSpace.encode(images) }
     let lowRes = try config.lowResImage(images)
     let latentSize = (x1.size(2), x1.size(3))
+    // Spec 6.2-6.4: lres_z = E(lres_ims), brought to the latent size by the upsampling mode; PSU
+    // takes the low-resolution image itself (never the shortcut meant for precomputed latents).
     let context = try withNoGrad {
-      if let precomputed = batch.latentLowRes, config.upsamplingMode == .psu { return try precomputed * config.scaleFactor }
-      let lowLatent = config.upsamplingMode == .psu ? lowRes : try pixelSpace.encode(lowRes)
-      return try upsampleLatent(lowLatent, to: latentSize, mode: config.upsamplingMode, image: lowRes, pixelSpace: pixelSpace, generator: generator)
+      if config.upsamplingMode == .psu {
+        if let precomputed = batch.latentLowRes { return try precomputed * config.scaleFactor }
+        return try pixelSpaceUpsample(lowRes, to: latentSize, pixelSpace: pixelSpace)
+      }
+      return try upsampleLatent(pixelSpace.encode(lowRes), to: latentSize, mode: config.upsamplingMode, generator: generator)
     }
     var x0 = config.startFromNoise ? try context.randnLike(generator: generator) : context
     if config.noisingStep > 0 {
@@ -145,7 +150,8 @@ public final class Trainer {
         options.log(String(format: "first batch: latent std %.4f (1/std = %.3f; scale_factor %.4g gives std %.3f)", std, 1 / std, config.scaleFactor, std * config.scaleFactor))
       }
       let useContext = config.concatContext || config.startFromNoise
-      let result = try flow.trainingLoss(x1: x1, x0: x0, context: useContext ? context : nil, t: draws.t, generator: generator)
+      let forward = { try self.flow.trainingLoss(x1: x1, x0: x0, context: useContext ? context : nil, t: draws.t, generator: generator) }
+      let result = config.precision == .bf16Mixed ? try withAutocast(.bfloat16, forward) : try forward()
       let loss = try result.loss.item()
       guard loss.isFinite else {
         throw TrainingError.nonFiniteLoss(step: step, value: loss)
@@ -168,8 +174,18 @@ public final class Trainer {
 
   // MARK: the loop
 
+  /// Optimiser steps in one pass over the training samples (the last batch may be partial).
+  var stepsPerEpoch: Int {
+    let globalBatch = config.batchSize * worldSize * config.accumulateGradBatches
+    return max(1, (data.trainingCount + globalBatch - 1) / globalBatch)
+  }
+
   public func run() throws -> Summary {
-    let maxSteps = options.maxSteps ?? config.maxSteps
+    var maxSteps = options.maxSteps ?? config.maxSteps
+    if let epochs = config.maxEpochs, epochs * stepsPerEpoch < maxSteps {
+      maxSteps = epochs * stepsPerEpoch
+      options.log("train.max_epochs \(epochs): stopping after \(maxSteps) steps (\(stepsPerEpoch) per epoch)")
+    }
     options.log("training: \(flow.net.parameterCount.formatted()) trainable parameters; global batch size \(config.batchSize * worldSize * config.accumulateGradBatches) = batch \(config.batchSize) × \(worldSize) process\(worldSize == 1 ? "" : "es") × accumulation \(config.accumulateGradBatches)")
     let sinks = writes ? try openLogs() : nil
     var losses: [Double] = []
@@ -213,7 +229,7 @@ public final class Trainer {
   /// Rank 0's run folder: the merged config, metrics.csv and TensorBoard events.
   func openLogs() throws -> (CSVLog, TensorBoardWriter) {
     let fm = FileManager.default
-    try fm.createDirectory(at: checkpointDirectory, withIntermediateDirectories: true)
+    try Self.requireWritable(checkpointDirectory)
     try fm.createDirectory(at: options.runDirectory.appendingPathComponent("samples"), withIntermediateDirectories: true)
     try AtomicFile.write(Data(yaml.utf8), to: options.runDirectory.appendingPathComponent("config.yaml"))
     let csv = try CSVLog(url: options.runDirectory.appendingPathComponent("metrics.csv"),
@@ -239,9 +255,24 @@ public final class Trainer {
     do {
       try TrainingCheckpoint.save(to: url, step: step, flow: flow, ema: ema, optimizer: optimizer, netConfig: config.net, trainingYAML: yaml)
     } catch {
-      // A full disk must not end a long run, nor damage the previous checkpoint (the write is atomic).
-      options.log("warning: could not write checkpoint \(url.path): \(error); the previous one is intact")
+      // Training on without checkpoints would lose the work; the write is atomic, so the previous
+      // checkpoint is intact.
+      throw TrainingError.checkpointFailed(url.path, step: step, reason: "\(error)")
     }
+  }
+
+  /// Fails unless a file can be created in `directory` (before hours of training, not after).
+  static func requireWritable(_ directory: URL) throws {
+    do {
+      try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    } catch {
+      throw TrainingError.checkpointFolder(directory.path, reason: (error as NSError).localizedDescription)
+    }
+    let probe = directory.appendingPathComponent(".write-test-\(ProcessInfo.processInfo.processIdentifier)")
+    guard FileManager.default.createFile(atPath: probe.path, contents: Data("ok".utf8)) else {
+      throw TrainingError.checkpointFolder(directory.path, reason: "no file can be created there")
+    }
+    try? FileManager.default.removeItem(at: probe)
   }
 
   // MARK: validation
@@ -276,6 +307,7 @@ public final class Trainer {
     try board.scalar("val/psnr", p, step: step)
     try board.scalar("val/ssim", s, step: step)
     try board.scalar("val/mse", m, step: step)
+    guard !rows.isEmpty else { return }
     let grid = try Tensor.cat(rows, dim: 1)
     let path = options.runDirectory.appendingPathComponent(String(format: "samples/step%06d.png", step)).path
     try ImageFile.write(grid, to: path, range: .symmetric)
@@ -320,10 +352,16 @@ public final class Trainer {
 
 /// One batch in the original's contract: `image` in [−1, 1], optional unscaled `latent` and
 /// `latent_lowres` (precomputed).
-struct Batch {
-  let image: Tensor
-  var latent: Tensor?
-  var latentLowRes: Tensor?
+public struct Batch {
+  public let image: Tensor
+  public var latent: Tensor?
+  public var latentLowRes: Tensor?
+
+  public init(image: Tensor, latent: Tensor? = nil, latentLowRes: Tensor? = nil) {
+    self.image = image
+    self.latent = latent
+    self.latentLowRes = latentLowRes
+  }
 }
 
 /// Images read directly, or precomputed shards (`fmboost precompute`).
@@ -333,14 +371,22 @@ enum TrainingData {
 
   init(folder: String, config: TrainingConfig) throws {
     if LatentShards.present(in: folder) {
-      self = .shards(train: try ShardDataset(folder: folder, split: "train", seed: config.seed, flip: config.randomFlip),
-                     validation: try ShardDataset(folder: folder, split: "validation", seed: config.seed, flip: false))
+      let recipe = LatentShards.Recipe(config)
+      self = .shards(train: try ShardDataset(folder: folder, split: "train", recipe: recipe, seed: config.seed, flip: config.randomFlip),
+                     validation: try ShardDataset(folder: folder, split: "validation", recipe: recipe, seed: config.seed, flip: false))
     } else {
       self = .images(
         train: try ImageFolderDataset(folder: folder, split: .train, validationFraction: config.validationFraction,
                                       size: config.highResSize, flip: config.randomFlip, seed: config.seed, maxShortSide: config.maxShortSide),
         validation: try ImageFolderDataset(folder: folder, split: .validation, validationFraction: config.validationFraction,
                                            size: config.highResSize, flip: false, seed: config.seed, maxShortSide: config.maxShortSide))
+    }
+  }
+
+  var trainingCount: Int {
+    switch self {
+    case .images(let t, _): return t.files.count
+    case .shards(let t, _): return t.count
     }
   }
 
@@ -371,11 +417,17 @@ enum TrainingData {
 
 public enum TrainingError: Error, CustomStringConvertible {
   case nonFiniteLoss(step: Int, value: Double)
+  case checkpointFailed(String, step: Int, reason: String)
+  case checkpointFolder(String, reason: String)
 
   public var description: String {
     switch self {
     case .nonFiniteLoss(let step, let value):
       return "the loss became \(value) at step \(step + 1); training stopped and the last good checkpoint is kept (lower the learning rate or enable gradient clipping)"
+    case .checkpointFailed(let path, let step, let reason):
+      return "\(path): could not write the checkpoint at step \(step) (\(reason)); training stopped, earlier checkpoints are intact"
+    case .checkpointFolder(let path, let reason):
+      return "\(path): cannot hold checkpoints (\(reason)); nothing was trained"
     }
   }
 }

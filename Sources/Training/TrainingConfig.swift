@@ -14,6 +14,12 @@ public struct TrainingConfig {
     case pixelUnshuffle(factor: Int)
   }
 
+  /// Lightning's `precision`: fp32, or bfloat16 autocast of the forward pass (`bf16-mixed`).
+  public enum Precision: String, Sendable {
+    case fp32 = "32"
+    case bf16Mixed = "bf16-mixed"
+  }
+
   /// How training builds the low-resolution image from the high-resolution crop.
   public enum Downsampling: String, Sendable {
     /// The original: `F.interpolate(mode="bilinear")`, no antialiasing.
@@ -55,8 +61,18 @@ public struct TrainingConfig {
   /// Images whose short side is longer are first downscaled to it (bicubic, antialiased).
   public var maxShortSide: Int?
 
+  /// Batches prepared ahead of the step on background threads (`data.params.num_workers`; 0 builds
+  /// each batch on the training thread).
+  public var workers = 1
+
   // train
   public var maxSteps = 1000
+  /// Stop after this many passes over the training samples as well (`train.max_epochs`; nil: no limit).
+  public var maxEpochs: Int?
+  public var precision = Precision.fp32
+  /// Local processes (`train.devices`; nil: one, unless `--nproc` says otherwise).
+  public var devices: Int?
+  public var nodes = 1
   public var checkpointEvery = 10_000
   public var validateEvery = 5000
   public var validationBatches = 64
@@ -177,7 +193,8 @@ public struct TrainingConfig {
     randomFlip = try tree.bool(d + "random_flip", default: true)
     maxShortSide = tree.has(d + "max_short_side") ? try tree.int(d + "max_short_side", default: 0) : nil
     if let side = maxShortSide, side < 1 { throw ConfigError("\(tree.source): \(d)max_short_side must be positive") }
-    _ = try tree.int(d + "num_workers", default: 0)
+    workers = try tree.int(d + "num_workers", default: 1)
+    guard workers >= 0 else { throw ConfigError("\(tree.source): \(d)num_workers must be 0 or more, got \(workers)") }
 
     let t = "train."
     maxSteps = try tree.int(t + "max_steps", default: 1000)
@@ -192,16 +209,78 @@ public struct TrainingConfig {
     guard let vm = ODEMethod(rawValue: method) else { throw ConfigError("\(tree.source): \(t)val_method \(method) is not an ODE method") }
     validationMethod = vm
     validationSteps = try tree.int(t + "val_steps", default: 39)
-    seed = UInt64(try tree.int(t + "seed", default: 2024))
-    for ignored in ["precision", "num_nodes", "devices", "max_epochs"] { _ = try tree.string(t + ignored, default: nil) }
-
-    guard batchSize > 0, accumulateGradBatches > 0, maxSteps >= 0, checkpointEvery > 0, validateEvery > 0, logEvery > 0 else {
-      throw ConfigError("\(tree.source): batch sizes, intervals and accumulate_grad_batches must be positive")
-    }
-    guard highResSize % lowResSize == 0 || upsamplingMode == .psu || upsamplingMode == .bilinear else {
-      throw ConfigError("\(tree.source): high_res_size must be a multiple of low_res_size for this upsampling mode")
-    }
+    let seedValue = try tree.int(t + "seed", default: 2024)
+    guard seedValue >= 0 else { throw ConfigError("\(tree.source): \(t)seed must be 0 or more, got \(seedValue)") }
+    seed = UInt64(seedValue)
+    try readRuntimeKeys(tree)
+    try validate(source: tree.source)
     try tree.rejectUnknownKeys()
+  }
+
+  /// `train.precision`, `max_epochs`, `devices` and `num_nodes`: Lightning's trainer arguments.
+  private mutating func readRuntimeKeys(_ tree: ConfigTree) throws {
+    let t = "train."
+    let precisionName = try tree.string(t + "precision", default: "32")!
+    switch precisionName {
+    case "32", "32-true", "fp32", "float32": precision = .fp32
+    case "bf16-mixed", "bf16": precision = .bf16Mixed
+    default:
+      throw ConfigError("\(tree.source): \(t)precision \(precisionName) is not supported: use 32 or bf16-mixed (16-mixed needs a CUDA grad scaler, 64 and bf16-true are not implemented)")
+    }
+    let epochs = try tree.int(t + "max_epochs", default: -1)
+    guard epochs == -1 || epochs > 0 else { throw ConfigError("\(tree.source): \(t)max_epochs must be -1 (no limit) or positive, got \(epochs)") }
+    maxEpochs = epochs > 0 ? epochs : nil
+    if tree.has(t + "devices") {
+      let value = try tree.string(t + "devices", default: nil)!
+      switch value {
+      case "-1", "auto": devices = ProcessInfo.processInfo.activeProcessorCount
+      default:
+        guard let n = Int(value), n >= 1 else {
+          throw ConfigError("\(tree.source): \(t)devices must be a positive number of processes, -1 or auto (one per core), got \(value)")
+        }
+        devices = n
+      }
+    }
+    nodes = try tree.int(t + "num_nodes", default: 1)
+    guard nodes >= 1 else { throw ConfigError("\(tree.source): \(t)num_nodes must be at least 1, got \(nodes)") }
+  }
+
+  /// Checks that need several keys: sizes the network and the first stage can take, positive counts.
+  private func validate(source: String) throws {
+    let m = "model.params.", t = "train."
+    func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+      if !condition { throw ConfigError("\(source): \(message())") }
+    }
+    try require(batchSize > 0 && validationBatchSize > 0, "data.params.batch_size and val_batch_size must be positive")
+    try require(accumulateGradBatches > 0, "\(t)accumulate_grad_batches must be positive")
+    try require(maxSteps >= 0, "\(t)max_steps must be 0 or more")
+    try require(checkpointEvery > 0 && validateEvery > 0 && logEvery > 0, "\(t)checkpoint_every_n_train_steps, val_check_interval and log_every_n_steps must be positive")
+    try require(validationBatches >= 0, "\(t)limit_val_batches must be 0 or more")
+    try require(validationSteps >= 1, "\(t)val_steps must be at least 1, got \(validationSteps)")
+    try require(imagesToVisualise >= 0, "\(m)n_images_to_vis must be 0 (no sample grid) or more, got \(imagesToVisualise)")
+    try require(validationFraction >= 0 && validationFraction < 1, "data.params.val_fraction must be in [0, 1), got \(validationFraction)")
+    try require(lowResSize >= 1, "\(m)low_res_size must be positive, got \(lowResSize)")
+    try require(highResSize >= 1, "\(m)high_res_size must be positive, got \(highResSize)")
+    try require(highResSize > lowResSize || upsamplingMode == .identity, "\(m)high_res_size (\(highResSize)) must be larger than low_res_size (\(lowResSize))")
+    try require(scaleFactor.isFinite && scaleFactor > 0, "\(m)scale_factor must be a positive number, got \(scaleFactor)")
+    try require(lr.isFinite && lr > 0, "\(m)lr must be a positive number, got \(lr)")
+    try require(emaRate >= 0 && emaRate <= 1, "\(m)ema_rate must be in [0, 1], got \(emaRate)")
+    try require(emaUpdateEvery >= 1, "\(m)ema_update_every must be at least 1")
+    if let f = firstStage.downsamplingFactor {
+      let multiple = net.requiredDivisor * f
+      try require(highResSize % multiple == 0,
+                  "\(m)high_res_size \(highResSize) must be a multiple of \(multiple) (the UNet's divisor \(net.requiredDivisor) × the first stage's factor \(f))")
+      if upsamplingMode != .psu {
+        try require(lowResSize % f == 0, "\(m)low_res_size \(lowResSize) must be a multiple of the first stage's factor \(f) (upsampling_mode \(upsamplingMode.rawValue) encodes the low-resolution image)")
+      }
+    }
+    switch upsamplingMode {
+    case .identity:
+      try require(lowResSize == highResSize, "\(m)upsampling_mode identity needs low_res_size == high_res_size")
+    case .noiseUpsampling:
+      try require(highResSize % lowResSize == 0, "\(m)upsampling_mode noise_upsampling needs high_res_size to be a multiple of low_res_size")
+    default: break
+    }
   }
 }
 
@@ -216,6 +295,25 @@ extension TrainingConfig {
 }
 
 extension TrainingConfig.FirstStage {
+  /// Pixels per latent position, known before loading (SD's and the TAESD family's are 8).
+  public var downsamplingFactor: Int? {
+    switch self {
+    case .none: return 1
+    case .stableDiffusion, .tiny: return 8
+    case .pixelUnshuffle(let factor): return factor
+    }
+  }
+
+  /// One line that tells first stages apart (recorded in latent shards).
+  public var identifier: String {
+    switch self {
+    case .none: return "none"
+    case .stableDiffusion(let path): return "AutoencoderKL:\(path)"
+    case .tiny(let encoder, let decoder): return "TAESD:\(encoder),\(decoder)"
+    case .pixelUnshuffle(let factor): return "PixelUnshuffle:\(factor)"
+    }
+  }
+
   /// The autoencoder this first stage names (identity for pixel space).
   public func load() throws -> any LatentAutoencoder {
     switch self {

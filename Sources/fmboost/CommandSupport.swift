@@ -4,21 +4,30 @@ import Torch
 
 /// Small pieces the subcommands share.
 enum CommandSupport {
+  /// An input file and where its outputs go, relative to the output folder.
+  struct InputFile: CustomStringConvertible {
+    let path: String
+    /// The path below the folder named on the command line (just the file name for a file argument).
+    let relative: String
+    var description: String { path }
+  }
+
   /// Files named on the command line, with folders expanded (recursively, sorted) to the files
-  /// whose extension is in `extensions`.
-  static func expand(_ paths: [String], extensions: Set<String>) -> [String] {
-    var result: [String] = []
+  /// whose extension is in `extensions`; each keeps its path below the folder, so outputs mirror
+  /// the input tree.
+  static func expand(_ paths: [String], extensions: Set<String>) -> [InputFile] {
+    var result: [InputFile] = []
     for path in paths {
       var isDirectory: ObjCBool = false
       if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
         let enumerator = FileManager.default.enumerator(atPath: path)
         var found: [String] = []
         while let item = enumerator?.nextObject() as? String {
-          if extensions.contains((item as NSString).pathExtension.lowercased()) { found.append((path as NSString).appendingPathComponent(item)) }
+          if extensions.contains((item as NSString).pathExtension.lowercased()) { found.append(item) }
         }
-        result += found.sorted()
+        result += found.sorted().map { InputFile(path: (path as NSString).appendingPathComponent($0), relative: $0) }
       } else {
-        result.append(path)
+        result.append(InputFile(path: path, relative: (path as NSString).lastPathComponent))
       }
     }
     return result
@@ -33,14 +42,54 @@ enum CommandSupport {
     }
   }
 
-  /// `DIR/<name without extension>.<ext>`, refusing to overwrite unless `force`.
-  static func outputPath(for input: String, in directory: String, extension ext: String, force: Bool) throws -> String {
-    let base = ((input as NSString).lastPathComponent as NSString).deletingPathExtension
-    let path = (directory as NSString).appendingPathComponent(base + "." + ext)
+  /// `DIR/<relative path without extension><suffix>.<ext>` (sub-folders created), refusing to
+  /// overwrite unless `force`.
+  static func outputPath(for input: InputFile, in directory: String, suffix: String = "", extension ext: String, force: Bool) throws -> String {
+    let base = (input.relative as NSString).deletingPathExtension
+    let path = (directory as NSString).appendingPathComponent(base + suffix + "." + ext)
     if FileManager.default.fileExists(atPath: path) && !force {
       throw CommandError("\(path) exists; pass --force to overwrite it")
     }
+    try prepareDirectory((path as NSString).deletingLastPathComponent)
     return path
+  }
+
+  /// Runs `body` for each input, reporting failures without stopping; throws at the end when any
+  /// input failed, so the exit code is non-zero. Two inputs that would write the same output (two
+  /// files of the same name named one by one) are refused before anything runs.
+  static func forEach(_ inputs: [InputFile], verb: String, _ body: (InputFile) throws -> String) throws {
+    guard !inputs.isEmpty else { throw CommandError("no input files") }
+    var seen: [String: String] = [:]
+    for input in inputs {
+      let key = (input.relative as NSString).deletingPathExtension
+      if let other = seen[key] {
+        throw CommandError("\(other) and \(input.path) would both be written as \(key).*; pass their folder instead, or run them separately")
+      }
+      seen[key] = input.path
+    }
+    var failures = 0
+    for (i, input) in inputs.enumerated() {
+      let start = DispatchTime.now().uptimeNanoseconds
+      do {
+        let written = try body(input)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        print("[\(i + 1)/\(inputs.count)] \(verb) \(input.path) -> \(written) (\(String(format: "%.2f", seconds)) s)")
+      } catch {
+        failures += 1
+        FileHandle.standardError.write(Data("[\(i + 1)/\(inputs.count)] error: \(error)\n".utf8))
+      }
+    }
+    if failures > 0 { throw CommandError("\(failures) of \(inputs.count) inputs failed") }
+  }
+
+  /// `--tile PX` (pixels of the full-resolution image, every command) as latent positions of a
+  /// first stage with `factor` pixels per position.
+  static func latentTile(pixels: Int?, factor: Int) throws -> Int? {
+    guard let pixels else { return nil }
+    guard pixels % factor == 0, pixels / factor >= Tiling.minimumTile else {
+      throw CommandError("--tile \(pixels): must be a multiple of the first stage's \(factor) pixels per latent position and at least \(Tiling.minimumTile * factor) pixels")
+    }
+    return pixels / factor
   }
 
   /// Runs `body` for each input, reporting failures without stopping; throws at the end when any

@@ -24,19 +24,20 @@ struct Encode: ParsableCommand {
   @Option(help: "The autoencoder: SD's (sd_ae.ckpt or safetensors, LDM or diffusers layout) or a TAESD-family encoder[,decoder].")
   var vae: String
 
-  @Option(help: "Encode in tiles of this many pixels (blended overlaps of a quarter tile) when the image is larger.")
+  @Option(help: "Encode in tiles of this many pixels (a multiple of the autoencoder's factor; blended overlaps of a quarter tile) when the image is larger.")
   var tile: Int?
 
-  @Flag(help: "Overwrite existing outputs.")
-  var force = false
+  @OptionGroup var overwrite: ForceOption
+  var force: Bool { overwrite.force }
 
   func run() throws {
     let autoencoder = try AutoencoderLoader.load(CommandSupport.vaePaths(vae))
+    let tile = try CommandSupport.latentTile(pixels: self.tile, factor: autoencoder.downsamplingFactor)
     try CommandSupport.prepareDirectory(output)
     let files = CommandSupport.expand(inputs, extensions: ["png", "jpg", "jpeg"])
     try CommandSupport.forEach(files, verb: "encoded") { input in
       let destination = try CommandSupport.outputPath(for: input, in: output, extension: "safetensors", force: force)
-      var image = try ImageFile.read(input, range: autoencoder.pixelRange)
+      var image = try ImageFile.read(input.path, range: autoencoder.pixelRange)
       let f = autoencoder.downsamplingFactor
       let (h, w) = (image.size(1) / f * f, image.size(2) / f * f)
       guard h > 0, w > 0 else { throw CommandError("\(input): smaller than \(f)×\(f) pixels") }
@@ -44,7 +45,7 @@ struct Encode: ParsableCommand {
       let latent = try withNoGrad {
         let batch = try image.unsqueeze(dim: 0)
         if let tile {
-          let tiling = try Tiling(tile: max(1, tile / f), overlap: max(1, tile / f / 4))
+          let tiling = try Tiling(tile: tile, overlap: max(1, tile / 4))
           return try tiling.applyDownscaling(batch, factor: f) { try autoencoder.encode($0) }
         }
         return try autoencoder.encode(batch)
@@ -52,7 +53,7 @@ struct Encode: ParsableCommand {
       try SafeTensors.write(
         [("latent", try latent.squeeze(dim: 0).contiguous())],
         metadata: ["image_height": String(h), "image_width": String(w), "autoencoder": autoencoder.kind, "scale_factor": "1",
-                   "source": (input as NSString).lastPathComponent],
+                   "source": (input.path as NSString).lastPathComponent],
         to: URL(fileURLWithPath: destination))
       return destination
     }
@@ -80,25 +81,32 @@ struct Decode: ParsableCommand {
   @Option(help: "Divide latents by this before decoding (default: the file's scale_factor metadata, else 1).")
   var scaleFactor: Double?
 
-  @Option(help: "Decode in tiles of this many latent positions (blended overlaps) when the latent is larger.")
+  @Option(help: "Decode in tiles of this many pixels of the output (a multiple of the autoencoder's factor; blended overlaps) when the image is larger.")
   var tile: Int?
 
-  @Flag(help: "Overwrite existing outputs.")
-  var force = false
+  func validate() throws {
+    try ScaleFactor.validate(scaleFactor)
+    if let tile, tile < 1 { throw ValidationError("--tile must be a positive number of pixels") }
+  }
+
+  @OptionGroup var overwrite: ForceOption
+  var force: Bool { overwrite.force }
 
   func run() throws {
     let autoencoder = try AutoencoderLoader.load(CommandSupport.vaePaths(vae))
+    let tile = try CommandSupport.latentTile(pixels: self.tile, factor: autoencoder.downsamplingFactor)
     try CommandSupport.prepareDirectory(output)
     let files = CommandSupport.expand(inputs, extensions: ["safetensors"])
     try CommandSupport.forEach(files, verb: "decoded") { input in
       let destination = try CommandSupport.outputPath(for: input, in: output, extension: "png", force: force)
-      let file = try SafeTensorsFile(path: input)
+      let file = try SafeTensorsFile(path: input.path)
       var latent = try file.tensor("latent").to(.float32)
       if latent.rank == 3 { latent = try latent.unsqueeze(dim: 0) }
       guard latent.rank == 4, latent.size(0) == 1, latent.size(1) == autoencoder.latentChannels else {
         throw CommandError("\(input): latent shape \(latent.shape) does not fit a \(autoencoder.latentChannels)-channel \(autoencoder.kind)")
       }
       let scale = scaleFactor ?? file.metadata["scale_factor"].flatMap(Double.init) ?? 1
+      guard scale.isFinite, scale > 0 else { throw CommandError("\(input): scale_factor \(scale) in the metadata is not a positive number; pass --scale-factor") }
       latent = try latent / scale
       let image = try withNoGrad {
         if let tile { return try Tiling(tile: tile, overlap: max(1, tile / 4)).apply(latent, scale: autoencoder.downsamplingFactor, autoencoder.decode) }

@@ -45,8 +45,7 @@ struct Eval: ParsableCommand {
   @Option(help: "Random seed (noise augmentation, if the model uses it).")
   var seed: UInt64 = 2024
 
-  @Option(help: "Intra-op threads (default: every core).")
-  var threads: Int?
+  @OptionGroup var threading: ThreadsOption
 
   func parsedSteps() throws -> [Int]? {
     guard let steps else { return nil }
@@ -61,7 +60,7 @@ struct Eval: ParsableCommand {
   }
 
   func run() throws {
-    if let threads { Runtime.threads = threads }
+    threading.apply()
     let model = try self.model ?? DefaultModel.path()
     let loaded = try FlowModelLoader.load(model)
     let autoencoder = try CommandSupport.autoencoder(vae: vae, pipeline: loaded.pipeline, model: model)
@@ -78,9 +77,9 @@ struct Eval: ParsableCommand {
     print("model \(model) (\(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind); \(files.count) images, ×2 from bicubic-antialiased downscales, short side ≤ \(maxShortSide), at most \(maxSide) px a side")
     var scores: [UpsamplingEvaluation.Score] = []
     try CommandSupport.forEach(files, verb: "evaluated") { input in
-      let name = (input as NSString).lastPathComponent
+      let name = input.relative
       let original = try UpsamplingEvaluation.prepare(
-        try UpsamplingEvaluation.limitShortSide(try ImageFile.read(input, range: .symmetric), to: maxShortSide), multiple: upsamplers[0].1.inputMultiple(factor: 2), maxSide: maxSide)
+        try UpsamplingEvaluation.limitShortSide(try ImageFile.read(input.path, range: .symmetric), to: maxShortSide), multiple: upsamplers[0].1.inputMultiple(factor: 2), maxSide: maxSide)
       let low = try UpsamplingEvaluation.downsample(original)
       let size = (original.size(2), original.size(3))
       var mine: [UpsamplingEvaluation.Score] = []

@@ -27,8 +27,9 @@ struct Forward: ParsableCommand {
   @Argument(help: "unet, ode, vae-encode, vae-decode, taesd-encode or taesd-decode.")
   var network: Network
 
-  @Option(help: "Weights (safetensors, .ckpt or .pth).")
-  var weights: String
+  @Option(help: "The network's weights (safetensors, .ckpt or .pth).")
+  var model: String
+  var weights: String { model }
 
   @Option(help: "Input tensors (safetensors).")
   var inputs: String
@@ -46,13 +47,17 @@ struct Forward: ParsableCommand {
   var steps: Int = 40
 
   @Option(help: "ode: absolute tolerance of dopri5.")
-  var atol: Double = 1e-6
+  var atol: Double = ODETolerance.defaultAtol
 
   @Option(help: "ode: relative tolerance of dopri5.")
-  var rtol: Double = 1e-3
+  var rtol: Double = ODETolerance.defaultRtol
 
-  @Flag(help: "Overwrite the output file.")
-  var force = false
+  @OptionGroup var overwrite: ForceOption
+
+  func validate() throws {
+    guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
+    do { try ODETolerance.validate(atol: atol, rtol: rtol) } catch { throw ValidationError("--\(error)") }
+  }
 
   func architecture<C: Decodable>(_ type: C.Type) throws -> C? {
     if let config { return try WeightFile.config(type, jsonFile: config) }
@@ -60,10 +65,15 @@ struct Forward: ParsableCommand {
   }
 
   func run() throws {
-    if FileManager.default.fileExists(atPath: output) && !force { throw CommandError("\(output) exists; pass --force to overwrite it") }
+    if FileManager.default.fileExists(atPath: output) && !overwrite.force { throw CommandError("\(output) exists; pass --force to overwrite it") }
     let file = try SafeTensorsFile(path: inputs)
-    func input(_ name: String) throws -> Tensor {
-      guard file.entries[name] != nil else { throw CommandError("\(inputs): no tensor named '\(name)' (has: \(file.keys.joined(separator: ", ")))") }
+    /// Input `name`, checked to have `rank` dimensions (and `channels` at dimension 1).
+    func input(_ name: String, rank: Int, channels: Int? = nil) throws -> Tensor {
+      guard let entry = file.entries[name] else { throw CommandError("\(inputs): no tensor named '\(name)' (has: \(file.keys.joined(separator: ", ")))") }
+      guard entry.shape.count == rank, channels.map({ entry.shape[1] == $0 }) ?? true else {
+        let expected = rank == 4 ? "(N, \(channels.map(String.init) ?? "C"), H, W)" : "\(rank) dimensions"
+        throw CommandError("\(inputs): '\(name)' has shape \(entry.shape); \(network.rawValue) needs \(expected)")
+      }
       return try file.tensor(name).to(.float32)
     }
     let start = DispatchTime.now().uptimeNanoseconds
@@ -74,23 +84,32 @@ struct Forward: ParsableCommand {
           throw CommandError("\(weights): no architecture config in the metadata; pass --config FILE")
         }
         let flow = try FlowModelLoader.load(weights, config: c).flow
-        let context = file.entries["context"] == nil ? nil : try input("context")
-        if network == .unet { return [("v", try flow.velocity(input("x"), t: input("t"), context: context))] }
+        let x = try input(network == .unet ? "x" : "x0", rank: 4, channels: c.outChannels)
+        let context = file.entries["context"] == nil ? nil : try input("context", rank: 4, channels: c.inChannels - c.outChannels)
+        if let context, context.shape != x.shape {
+          throw CommandError("\(inputs): context \(context.shape) and \(network == .unet ? "x" : "x0") \(x.shape) differ in shape")
+        }
+        if network == .unet {
+          let t = try input("t", rank: 1)
+          guard t.size(0) == x.size(0) else { throw CommandError("\(inputs): t has \(t.size(0)) values for a batch of \(x.size(0))") }
+          return [("v", try flow.velocity(x, t: t, context: context))]
+        }
         let solution = try odeint(
-          { t, x in try flow.velocity(x, t: Tensor(scalar: Float(t)), context: context) }, y0: try input("x0"),
+          { t, x in try flow.velocity(x, t: Tensor(scalar: Float(t)), context: context) }, y0: x,
           grid: try linspaceGrid(0, 1, count: steps + 1), method: method, atol: atol, rtol: rtol)
         print("\(solution.evaluations) network evaluations")
         return [("x1", solution.final)]
       case .vaeEncode, .vaeDecode:
         let vae = try AutoencoderLoader.load([weights], config: try architecture(AutoencoderKLConfig.self))
         guard let kl = vae as? AutoencoderKL else { throw CommandError("\(weights): not an SD autoencoder (use taesd-encode/-decode)") }
-        if network == .vaeDecode { return [("decoded", try kl.decode(input("mean")))] }
-        let posterior = try kl.posterior(input("image"))
+        if network == .vaeDecode { return [("decoded", try kl.decode(input("mean", rank: 4, channels: kl.latentChannels)))] }
+        let posterior = try kl.posterior(input("image", rank: 4, channels: 3))
         return [("mean", posterior.mean), ("logvar", posterior.logvar)]
       case .taesdEncode:
-        return [("latent", try AutoencoderLoader.load([weights]).encode(input("image")))]
+        return [("latent", try AutoencoderLoader.load([weights]).encode(input("image", rank: 4, channels: 3)))]
       case .taesdDecode:
-        return [("decoded", try AutoencoderLoader.load([weights]).decode(input("latent")))]
+        let taesd = try AutoencoderLoader.load([weights])
+        return [("decoded", try taesd.decode(input("latent", rank: 4, channels: taesd.latentChannels)))]
       }
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -6,14 +6,13 @@ struct Info: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Print the libtorch version, thread count, CPU capability and BLAS/oneDNN use.")
 
-  @Option(help: "Intra-op threads (default: every core, or $\(Runtime.threadsVariable)).")
-  var threads: Int?
+  @OptionGroup var threading: ThreadsOption
 
   @Flag(help: "Also print libtorch's full build configuration.")
   var verbose = false
 
   func run() throws {
-    if let threads { Runtime.threads = threads }
+    threading.apply()
     let info = try Runtime.buildInfo()
     print("libtorch        \(info.version)")
     print("threads         \(Runtime.threads) intra-op (\(Runtime.coreCount) cores online)")

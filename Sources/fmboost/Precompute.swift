@@ -9,8 +9,11 @@ struct Precompute: ParsableCommand {
     abstract: "Encode a folder of images once into latent shards (train/ and validation/) that `fmboost train --data` reads.",
     discussion: """
       Each image is resized so its short side is the config's high_res_size and centre-cropped; a
-      shard holds `image` (uint8), `latent` and `latent_lowres` (the PSU latent) for up to
-      --shard-size samples. Existing complete shards are skipped, so an interrupted run resumes.
+      shard holds `image` (uint8), `latent` and `latent_lowres` (the PSU latent, from the
+      low-resolution image made as training makes it: low_res_downsampling) for up to --shard-size
+      samples, and records the settings it was made with (first stage, sizes, downsampling, scale).
+      Complete shards of the same settings are skipped, so an interrupted run resumes; shards made
+      with other settings are rebuilt, and training refuses them.
       """)
 
   @Option(help: "The training config (its first stage, sizes and validation split are used).")
@@ -28,13 +31,14 @@ struct Precompute: ParsableCommand {
   @Argument(help: "Config overrides key.path=value.")
   var overrides: [String] = []
 
+  func validate() throws {
+    guard shardSize >= 1 else { throw ValidationError("--shard-size must be at least 1") }
+  }
+
   func run() throws {
     let tree = try ConfigTree(path: config)
     try tree.apply(overrides: overrides)
     let c = try TrainingConfig(tree)
-    let autoencoder = try c.firstStage.load()
-    try LatentShards.precompute(
-      folder: data, output: URL(fileURLWithPath: output), autoencoder: autoencoder, size: c.highResSize, lowResSize: c.lowResSize,
-      shardSize: max(1, shardSize), validationFraction: c.validationFraction) { print($0) }
+    try LatentShards.precompute(folder: data, output: URL(fileURLWithPath: output), config: c, shardSize: shardSize) { print($0) }
   }
 }

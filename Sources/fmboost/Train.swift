@@ -43,8 +43,8 @@ struct Train: ParsableCommand {
   @Option(help: "Folder for run folders.")
   var logs = "logs"
 
-  @Option(help: "Intra-op threads per process (default: every core, divided among --nproc processes).")
-  var threads: Int?
+  @OptionGroup var threading: ThreadsOption
+  var threads: Int? { threading.threads }
 
   @Option(help: "Start this many local processes for data-parallel training (each with batch_size samples per step).")
   var nproc: Int?
@@ -64,11 +64,6 @@ struct Train: ParsableCommand {
   }
 
   func run() throws {
-    if let nproc, nproc > 1, ProcessInfo.processInfo.environment["RANK"] == nil {
-      return try LocalLauncher(processes: nproc, threads: threads).run()
-    }
-    let rendezvous = try Rendezvous.fromEnvironment()
-    if let threads { Runtime.threads = threads }
     let tree = try ConfigTree(path: config)
     var all = overrides
     if let seed { all.append("train.seed=\(seed)") }
@@ -77,16 +72,29 @@ struct Train: ParsableCommand {
     let trainingConfig = try TrainingConfig(tree)
     guard let folder = trainingConfig.dataFolder else { throw CommandError("no training images: pass --data DIR (or data.params.folder)") }
 
+    let launched = ProcessInfo.processInfo.environment["RANK"] != nil
+    if !launched, trainingConfig.nodes > 1 {
+      throw CommandError("train.num_nodes is \(trainingConfig.nodes): start one process per rank on every node with RANK, WORLD_SIZE (= num_nodes × devices), MASTER_ADDR and MASTER_PORT set, as torchrun does")
+    }
+    if !launched, let processes = nproc ?? trainingConfig.devices, processes > 1 {
+      return try LocalLauncher(processes: processes, threads: threads).run()
+    }
+    let rendezvous = try Rendezvous.fromEnvironment()
+    if let rendezvous, let devices = trainingConfig.devices, nproc == nil, rendezvous.worldSize != devices * trainingConfig.nodes {
+      throw CommandError("WORLD_SIZE is \(rendezvous.worldSize) but train.devices × train.num_nodes is \(devices) × \(trainingConfig.nodes)")
+    }
+    threading.apply()
+
     var resume = resumeCheckpoint
     if resume == "last" { resume = try newestLastCheckpoint() }
     let runDirectory: URL
     if let shared = ProcessInfo.processInfo.environment[LocalLauncher.runDirectoryVariable], resume == nil {
       runDirectory = URL(fileURLWithPath: shared)
-    } else if let resume {
-      // checkpoints/<file> inside the run folder.
-      runDirectory = URL(fileURLWithPath: resume).deletingLastPathComponent().deletingLastPathComponent()
+    } else if let resume, let run = Self.runFolder(containing: resume) {
+      runDirectory = run
     } else {
       runDirectory = URL(fileURLWithPath: Self.newRunFolder(logs: logs, name: name))
+      if let resume { print("\(resume) is not inside a run folder (<run>/checkpoints/): this run writes to \(runDirectory.path)") }
     }
     let rank = rendezvous?.rank ?? 0
     if rank == 0 { try FileManager.default.createDirectory(at: runDirectory, withIntermediateDirectories: true) }
@@ -112,6 +120,19 @@ struct Train: ParsableCommand {
     }
     guard rank == 0 else { return }
     print("finished at step \(summary.steps)\(summary.stoppedEarly ? " (stopped by a signal)" : ""); run folder \(runDirectory.path)")
+  }
+
+  /// The run folder a checkpoint belongs to: `<run>/checkpoints/<file>` where `<run>` holds the
+  /// config.yaml and metrics.csv a run writes; nil for a checkpoint anywhere else.
+  static func runFolder(containing checkpoint: String) -> URL? {
+    let folder = URL(fileURLWithPath: checkpoint).standardizedFileURL.deletingLastPathComponent()
+    guard folder.lastPathComponent == "checkpoints" else { return nil }
+    let run = folder.deletingLastPathComponent()
+    let fm = FileManager.default
+    guard fm.fileExists(atPath: run.appendingPathComponent("config.yaml").path),
+      fm.fileExists(atPath: run.appendingPathComponent("metrics.csv").path)
+    else { return nil }
+    return run
   }
 
   /// logs/<name>_<timestamp>.

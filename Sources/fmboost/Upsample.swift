@@ -47,13 +47,13 @@ struct Upsample: ParsableCommand {
   @Option(help: "Integration steps (grid points − 1; default: the model's, else 20); dopri5 uses --atol/--rtol instead.")
   var steps: Int?
 
-  @Option(help: "Absolute tolerance for dopri5.")
-  var atol: Double = 1e-3
+  @Option(help: "Absolute tolerance of dopri5 (torchdiffeq's and the original's default).")
+  var atol: Double = ODETolerance.defaultAtol
 
-  @Option(help: "Relative tolerance for dopri5.")
-  var rtol: Double = 1e-3
+  @Option(help: "Relative tolerance of dopri5.")
+  var rtol: Double = ODETolerance.defaultRtol
 
-  @Option(help: "Noise-augmentation step of x0 (0 turns it off; default: the model's, else 400).")
+  @Option(help: "Noise-augmentation step of x0: 2…999, or 0 for none (default: the model's, else 400).")
   var noisingStep: Int?
 
   @Option(help: "Random seed for the noise augmentation.")
@@ -62,26 +62,29 @@ struct Upsample: ParsableCommand {
   @Option(help: "Number of ×2 stages (2: 512 → 2048 px).")
   var cascade: Int = 1
 
-  @Option(help: "Run the encoder, the flow network and the decoder in tiles of this many latent positions (blended overlaps).")
+  @Option(help: "Run the encoder, the flow network and the decoder in tiles of this many pixels of the output (a multiple of the first stage's factor; blended overlaps).")
   var tile: Int?
 
   @Flag(help: "Also write <name>_compare.png: bicubic upsampling (left) next to the CFM result (right).")
   var compare = false
 
-  @Flag(help: "Overwrite existing outputs.")
-  var force = false
-
-  @Option(help: "Intra-op threads (default: every core).")
-  var threads: Int?
+  @OptionGroup var overwrite: ForceOption
+  @OptionGroup var threading: ThreadsOption
 
   func validate() throws {
-    guard cascade >= 1 else { throw ValidationError("--cascade must be at least 1") }
+    guard (1...4).contains(cascade) else { throw ValidationError("--cascade must be 1 to 4 (×2 to ×16)") }
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
-    if let tile, tile < 4 { throw ValidationError("--tile must be at least 4 latent positions") }
+    if let tile, tile < 1 { throw ValidationError("--tile must be a positive number of pixels") }
+    try ScaleFactor.validate(scaleFactor)
+    if let noisingStep, !(noisingStep == 0 || (2..<ForwardDiffusion.defaultSteps).contains(noisingStep)) {
+      throw ValidationError("--noising-step must be 0 (off) or 2…\(ForwardDiffusion.defaultSteps - 1), got \(noisingStep)")
+    }
+    do { try ODETolerance.validate(atol: atol, rtol: rtol) } catch { throw ValidationError("--\(error)") }
   }
 
   func run() throws {
-    if let threads { Runtime.threads = threads }
+    threading.apply()
+    let force = overwrite.force
     let model = try self.model ?? DefaultModel.path()
     let config = try modelConfig.map { try WeightFile.config(EfficientUNetConfig.self, jsonFile: $0) }
     let loaded = try FlowModelLoader.load(model, weights: weights, config: config)
@@ -94,7 +97,7 @@ struct Upsample: ParsableCommand {
     if let noisingStep { settings.noisingStep = noisingStep }
     settings.atol = atol
     settings.rtol = rtol
-    settings.tile = tile
+    settings.tile = try CommandSupport.latentTile(pixels: tile, factor: autoencoder.downsamplingFactor)
     let upsampler = try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: settings)
     let generator = try Generator(seed: seed)
     let method = settings.method
@@ -107,11 +110,9 @@ struct Upsample: ParsableCommand {
     try CommandSupport.forEach(files, verb: "upsampled") { input in
       defer { progress.item += 1; progress.finishLine() }
       let destination = try CommandSupport.outputPath(for: input, in: output, extension: "png", force: force)
-      if compare, !force, FileManager.default.fileExists(atPath: (destination as NSString).deletingPathExtension + "_compare.png") {
-        throw CommandError("\((destination as NSString).deletingPathExtension)_compare.png exists; pass --force to overwrite it")
-      }
+      if compare { _ = try CommandSupport.outputPath(for: input, in: output, suffix: "_compare", extension: "png", force: force) }
       let multiple = upsampler.inputMultiple(factor: 2)
-      var image = try ImageFile.read(input, range: autoencoder.pixelRange)
+      var image = try ImageFile.read(input.path, range: autoencoder.pixelRange)
       let (h, w) = (image.size(1) / multiple * multiple, image.size(2) / multiple * multiple)
       guard h > 0, w > 0 else { throw CommandError("\(input): smaller than \(multiple)×\(multiple) pixels") }
       image = try image.narrow(dim: 1, start: (image.size(1) - h) / 2, length: h).narrow(dim: 2, start: (image.size(2) - w) / 2, length: w)

@@ -20,7 +20,7 @@ import Torch
     let dir = try temporaryDirectory("forward")
     defer { try? FileManager.default.removeItem(at: dir) }
     let out = dir.appendingPathComponent("out.safetensors").path
-    var arguments = ["forward", c.network, "--weights", Shared.root + "/" + c.weights, "--inputs", Shared.golden(c.io), "--output", out]
+    var arguments = ["forward", c.network, "--model", Shared.root + "/" + c.weights, "--inputs", Shared.golden(c.io), "--output", out]
     if c.weights.hasSuffix(".ckpt") {
       // A .ckpt has no metadata; the architecture comes from --config.
       let config = try #require(try SafeTensorsFile(path: Shared.golden("vae_a.weights.safetensors")).metadata["config"])
@@ -45,7 +45,7 @@ import Torch
     defer { try? FileManager.default.removeItem(at: dir) }
     let out = dir.appendingPathComponent("x1.safetensors").path
     let result = try CommandRunner.fmboost([
-      "forward", "ode", "--weights", Shared.golden("unet_a.weights.safetensors"), "--inputs", Shared.golden("flow_a.io.safetensors"),
+      "forward", "ode", "--model", Shared.golden("unet_a.weights.safetensors"), "--inputs", Shared.golden("flow_a.io.safetensors"),
       "--output", out, "--method", method, "--steps", String(steps), "--atol", "1e-3", "--rtol", "1e-3",
     ])
     #expect(result.status == 0, "\(result.error)")
@@ -57,12 +57,26 @@ import Torch
     let dir = try temporaryDirectory("forward-errors")
     defer { try? FileManager.default.removeItem(at: dir) }
     let out = dir.appendingPathComponent("o.safetensors").path
-    let noConfig = try CommandRunner.fmboost(["forward", "unet", "--weights", Shared.golden("lightning_like.ckpt"),
+    let noConfig = try CommandRunner.fmboost(["forward", "unet", "--model", Shared.golden("lightning_like.ckpt"),
                                               "--inputs", Shared.golden("unet_a.io.safetensors"), "--output", out])
     #expect(noConfig.status != 0 && noConfig.error.contains("no architecture config"))
-    let wrongInputs = try CommandRunner.fmboost(["forward", "vae-decode", "--weights", Shared.golden("vae_a.weights.safetensors"),
+    let wrongInputs = try CommandRunner.fmboost(["forward", "vae-decode", "--model", Shared.golden("vae_a.weights.safetensors"),
                                                  "--inputs", Shared.golden("unet_a.io.safetensors"), "--output", out])
     #expect(wrongInputs.status != 0 && wrongInputs.error.contains("no tensor named 'mean'"))
     #expect(!FileManager.default.fileExists(atPath: out))
+  }
+
+  @Test func inputsOfTheWrongRankAreRefusedWithTheirShape() throws {
+    let dir = try temporaryDirectory("forward-rank")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let inputs = dir.appendingPathComponent("bad.safetensors")
+    try SafeTensors.write([("x", try Tensor.rand([16])), ("t", try Tensor.rand([2])), ("context", try Tensor.rand([2, 4, 16, 16]))], to: inputs)
+    let out = dir.appendingPathComponent("out.safetensors").path
+    let result = try CommandRunner.fmboost(["forward", "unet", "--model", Shared.golden("unet_a.weights.safetensors"),
+                                            "--inputs", inputs.path, "--output", out])
+    #expect(result.status == 1 && result.error.contains("'x' has shape [16]; unet needs (N, 4, H, W)"), "\(result.error)")
+    let tolerance = try CommandRunner.fmboost(["forward", "ode", "--model", Shared.golden("unet_a.weights.safetensors"), "--method", "dopri5",
+                                               "--atol", "0", "--inputs", Shared.golden("flow_a.io.safetensors"), "--output", out])
+    #expect(tolerance.status != 0 && tolerance.error.contains("--atol must be a positive finite number"))
   }
 }

@@ -63,4 +63,54 @@ import Testing
     #expect(result.status != 0)
     #expect(result.error.contains("unknown key 'train.max_stepz'") && result.error.contains("max_steps"))
   }
+
+  @Test func resumingFromACheckpointOutsideARunFolderWritesANewOne() throws {
+    let dir = try temporaryDirectory("train-resume-outside")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let config = Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path
+    let logs = dir.appendingPathComponent("logs").path
+    let first = try CommandRunner.fmboost(["train", "--config", config, "--data", Shared.photo(""), "--name", "a", "--logs", logs,
+                                           "--max-steps", "2"] + Self.tiny)
+    #expect(first.status == 0, "\(first.error)")
+    let run = try #require(try FileManager.default.contentsOfDirectory(atPath: logs).first)
+    // A user's folder: their own config.yaml two levels above a copied checkpoint.
+    let mine = dir.appendingPathComponent("mine")
+    try FileManager.default.createDirectory(at: mine.appendingPathComponent("saved"), withIntermediateDirectories: true)
+    try Data("my notes\n".utf8).write(to: mine.appendingPathComponent("config.yaml"))
+    let copy = mine.appendingPathComponent("saved/model.safetensors").path
+    try FileManager.default.copyItem(atPath: "\(logs)/\(run)/checkpoints/last.safetensors", toPath: copy)
+    let resumed = try CommandRunner.fmboost(["train", "--config", config, "--data", Shared.photo(""), "--name", "b", "--logs", logs,
+                                             "--resume-checkpoint", copy, "--max-steps", "3"] + Self.tiny)
+    #expect(resumed.status == 0, "\(resumed.error)")
+    #expect(resumed.output.contains("is not inside a run folder"))
+    #expect(try String(contentsOf: mine.appendingPathComponent("config.yaml"), encoding: .utf8) == "my notes\n")
+    #expect(!FileManager.default.fileExists(atPath: mine.appendingPathComponent("metrics.csv").path))
+    let runs = try FileManager.default.contentsOfDirectory(atPath: logs).sorted()
+    #expect(runs.count == 2 && runs.contains { $0.hasPrefix("b_") })
+    // A checkpoint inside its run folder resumes in that folder.
+    let inside = try CommandRunner.fmboost(["train", "--config", config, "--data", Shared.photo(""), "--name", "a", "--logs", logs,
+                                            "--resume-checkpoint", "\(logs)/\(run)/checkpoints/last.safetensors", "--max-steps", "3"] + Self.tiny)
+    #expect(inside.status == 0 && inside.output.contains("run folder \(logs)/\(run)"), "\(inside.output)")
+  }
+
+  @Test func aCheckpointThatCannotBeWrittenStopsTheRun() throws {
+    let dir = try temporaryDirectory("train-unwritable")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let config = Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path
+    // The checkpoint folder's place is taken by a file: refused before the first step.
+    let blocked = dir.appendingPathComponent("blocked")
+    try FileManager.default.createDirectory(at: blocked, withIntermediateDirectories: true)
+    try Data().write(to: blocked.appendingPathComponent("checkpoints"))
+    setenv("FMBOOST_RUN_DIRECTORY", blocked.path, 1)
+    defer { unsetenv("FMBOOST_RUN_DIRECTORY") }
+    let early = try CommandRunner.fmboost(["train", "--config", config, "--data", Shared.photo(""), "--max-steps", "2"] + Self.tiny)
+    #expect(early.status != 0 && early.error.contains("checkpoints") && !early.output.contains("step 1/"), "\(early.output)\n\(early.error)")
+    // A save that fails mid-run (the step-2 checkpoint's name is taken by a folder) stops it with the path.
+    let run = dir.appendingPathComponent("run")
+    try FileManager.default.createDirectory(at: run.appendingPathComponent("checkpoints/step000002.safetensors"), withIntermediateDirectories: true)
+    setenv("FMBOOST_RUN_DIRECTORY", run.path, 1)
+    let late = try CommandRunner.fmboost(["train", "--config", config, "--data", Shared.photo(""), "--max-steps", "6"] + Self.tiny)
+    #expect(late.status != 0 && late.error.contains("step000002.safetensors: could not write the checkpoint at step 2"), "\(late.error)")
+    #expect(!late.output.contains("step 3/"))
+  }
 }

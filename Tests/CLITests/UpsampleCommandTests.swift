@@ -1,4 +1,5 @@
 import Checkpoint
+import FMBoost
 import Foundation
 import Imaging
 import TestSupport
@@ -44,7 +45,8 @@ import Torch
     #expect(try ImageFile.read(out + "/chelsea_small.png").equal(x2))
     // Tiled flow and decoder give the same size.
     let tiled = dir.appendingPathComponent("tiled").path
-    let t = try CommandRunner.fmboost(["upsample", input, "--tile", "8"] + common(tiled))
+    // --tile is in output pixels: 16 px = 8 latent positions of the ×2 toy autoencoder.
+    let t = try CommandRunner.fmboost(["upsample", input, "--tile", "16"] + common(tiled))
     #expect(t.status == 0, "\(t.error)")
     #expect(try ImageFile.read(tiled + "/chelsea_small.png").shape == [3, 60, 88])
   }
@@ -63,5 +65,84 @@ import Torch
     let noModel = try CommandRunner.fmboost(["upsample", input, "-o", out, "--vae", Shared.golden("vae_a.weights.safetensors"),
                                              "--model", Shared.golden("vae_a.weights.safetensors")])
     #expect(noModel.status == 1 && noModel.error.contains("vae_a.weights.safetensors"))
+  }
+
+  /// The library's result for the options the CLI was given, written and read back as the CLI does.
+  func libraryResult(_ input: String, in dir: URL, _ adjust: (inout UpsamplerSettings) -> Void) throws -> Tensor {
+    let loaded = try FlowModelLoader.load(Shared.golden("unet_a.weights.safetensors"))
+    let autoencoder = try AutoencoderLoader.load([Shared.golden("vae_a.weights.safetensors")])
+    var settings = UpsamplerSettings(pipeline: loaded.pipeline)
+    settings.steps = 3
+    adjust(&settings)
+    let upsampler = try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: settings)
+    let image = try ImageFile.read(input, range: autoencoder.pixelRange).narrow(dim: 2, start: 0, length: 44).unsqueeze(dim: 0)
+    let result = try upsampler.upsample(image: image, factor: 2, generator: Generator(seed: 2024)).image
+    let path = dir.appendingPathComponent("library-\(UUID().uuidString).png").path
+    try ImageFile.write(result, to: path, range: autoencoder.pixelRange)
+    return try ImageFile.read(path)
+  }
+
+  @Test func everyOptionChangesTheOutputAsTheLibraryDoes() throws {
+    let dir = try temporaryDirectory("upsample-options")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let input = try smallPhoto(in: dir)
+    func cli(_ name: String, _ options: [String]) throws -> Tensor {
+      let out = dir.appendingPathComponent(name).path
+      let run = try CommandRunner.fmboost(["upsample", input] + common(out) + options)
+      #expect(run.status == 0, "\(options): \(run.error)")
+      return try ImageFile.read(out + "/chelsea_small.png")
+    }
+    let baseline = try cli("baseline", [])
+    #expect(try baseline.equal(libraryResult(input, in: dir) { _ in }))
+    let variants: [(String, [String], (inout UpsamplerSettings) -> Void)] = [
+      ("method", ["--method", "rk4"], { $0.method = .rk4 }),
+      ("mode", ["--mode", "bilinear"], { $0.mode = .bilinear }),
+      ("noising", ["--noising-step", "100"], { $0.noisingStep = 100 }),
+      ("scale", ["--scale-factor", "0.5"], { $0.latentScale = 0.5 }),
+      ("tile", ["--tile", "16"], { $0.tile = 8 }),
+    ]
+    for (name, options, adjust) in variants {
+      let fromCLI = try cli(name, options)
+      let fromLibrary = try libraryResult(input, in: dir, adjust)
+      #expect(try fromCLI.equal(fromLibrary), "\(options): the CLI and the library disagree")
+      #expect(try !fromCLI.equal(baseline), "\(options) did not change the output")
+    }
+  }
+
+  @Test func invalidOptionsAreRefusedBeforeAnyWork() throws {
+    let dir = try temporaryDirectory("upsample-invalid")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let input = try smallPhoto(in: dir)
+    let out = dir.appendingPathComponent("out").path
+    for (options, message) in [
+      (["--scale-factor", "0"], "--scale-factor must be a positive number"),
+      (["--noising-step", "1000"], "--noising-step must be 0 (off) or 2…999"),
+      (["--threads", "3000000000"], "--threads must be between 1 and 1024"),
+      (["--method", "dopri5", "--atol=-1"], "--atol must be a positive finite number"),
+      (["--method", "dopri5", "--rtol", "nan"], "--rtol must be a positive finite number"),
+      (["--tile", "15"], "--tile 15: must be a multiple of the first stage's 2 pixels"),
+    ] {
+      let run = try CommandRunner.fmboost(["upsample", input] + common(out) + options)
+      #expect(run.status != 0 && run.error.contains(message), "\(options): \(run.error)")
+    }
+    #expect(!FileManager.default.fileExists(atPath: out + "/chelsea_small.png"))
+  }
+
+  @Test func outputsMirrorTheInputTree() throws {
+    let dir = try temporaryDirectory("upsample-tree")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let input = try smallPhoto(in: dir)
+    let tree = dir.appendingPathComponent("in")
+    for sub in ["a", "b/c"] {
+      try FileManager.default.createDirectory(at: tree.appendingPathComponent(sub), withIntermediateDirectories: true)
+      try FileManager.default.copyItem(atPath: input, toPath: tree.appendingPathComponent("\(sub)/same.png").path)
+    }
+    let out = dir.appendingPathComponent("out").path
+    let run = try CommandRunner.fmboost(["upsample", tree.path] + common(out))
+    #expect(run.status == 0, "\(run.error)")
+    #expect(FileManager.default.fileExists(atPath: out + "/a/same.png") && FileManager.default.fileExists(atPath: out + "/b/c/same.png"))
+    // Two files of the same name given one by one would overwrite each other: refused.
+    let clash = try CommandRunner.fmboost(["upsample", tree.path + "/a/same.png", tree.path + "/b/c/same.png"] + common(dir.appendingPathComponent("clash").path))
+    #expect(clash.status != 0 && clash.error.contains("would both be written as same"))
   }
 }

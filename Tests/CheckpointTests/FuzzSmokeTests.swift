@@ -17,4 +17,22 @@ import Testing
     #expect(fuzzer.executions >= 30)
     #expect(fuzzer.rejected > 0)
   }
+
+  /// The safetensors reader: the fuzzer's own seed (every dtype, a 0-d and an empty tensor, escaped
+  /// names, metadata) and a golden file, mutated in the header length, the JSON and the data.
+  @Test func mutatedSafeTensorsOnlyEverFailCleanly() throws {
+    let scratch = try temporaryDirectory("fuzz-safetensors")
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let fuzzer = try CheckpointFuzzer(
+      seedFiles: [Shared.golden("schedules.safetensors")], seed: 2025, scratch: scratch, safetensorsSeed: true)
+    var findings: [String] = []
+    try fuzzer.run(iterations: 3000, until: Date().addingTimeInterval(5)) { findings.append($0.description) }
+    print("fuzz smoke (safetensors): \(fuzzer.executions) inputs, \(fuzzer.accepted) read, \(fuzzer.rejected) rejected cleanly")
+    #expect(findings.isEmpty, "\(findings.prefix(5))")
+    #expect(fuzzer.safetensorsExecutions == fuzzer.executions)
+    #expect(fuzzer.executions >= 100)
+    // Both verdicts occur: some mutations (data bytes) leave a valid file, most break it.
+    #expect(fuzzer.accepted > 0)
+    #expect(fuzzer.rejected > 0)
+  }
 }

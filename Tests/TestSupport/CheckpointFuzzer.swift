@@ -1,17 +1,25 @@
 import Checkpoint
 import Foundation
+import Torch
 import ZIPFoundation
 
 /// A seeded mutation fuzzer for the checkpoint readers. Seeds are real checkpoints; each input is a
 /// seed with its pickle, a storage or its raw bytes mutated (zip entries are re-packed with valid
-/// CRCs so the pickle machine, not the CRC check, sees the damage). Loading must either succeed or
-/// throw `CheckpointError`; anything else is a finding.
+/// CRCs so the pickle machine, not the CRC check, sees the damage), or, for safetensors seeds, with
+/// its 8-byte header length, its JSON header (bytes and tokens) or its data section mutated.
+///
+/// Every input is opened, converted to a state_dict and every tensor read back (safetensors inputs
+/// through `SafeTensorsFile` as well as `TensorFile`). Each step must either succeed or throw
+/// `CheckpointError`; any other error, or tensors that disagree with what the file declares, is a
+/// finding (a crash stops the process, leaving the input in `scratch/current.ckpt`).
 public final class CheckpointFuzzer {
   public struct Seed {
     let name: String
     let raw: Data
     /// The zip entries, for zip seeds.
     let entries: [(String, Data)]?
+    /// A safetensors file (its 9th byte opens the JSON header).
+    let isSafeTensors: Bool
   }
 
   public struct Finding: CustomStringConvertible {
@@ -20,18 +28,48 @@ public final class CheckpointFuzzer {
     public var description: String { error }
   }
 
+  /// What one input did.
+  enum Outcome {
+    case accepted
+    case rejected
+    case finding(String)
+  }
+
+  /// A reader returned something inconsistent without throwing.
+  struct Unexpected: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+  }
+
+  /// The largest tensor whose bytes are copied out to check it (larger ones are views that repeat
+  /// their storage; the seeds' tensors are far smaller).
+  static let maxTouchedBytes = 64 << 20
+
   private var state: UInt64
   private let seeds: [Seed]
   private let scratch: URL
   public private(set) var executions = 0
+  /// Inputs that were loaded, converted and read completely.
   public private(set) var accepted = 0
+  /// Inputs that a reader rejected with `CheckpointError`.
   public private(set) var rejected = 0
+  /// How many of `executions` were mutated safetensors files.
+  public private(set) var safetensorsExecutions = 0
 
-  /// `scratch` is where each input is written before it is loaded (a crash leaves it there).
-  public init(seedFiles: [String], seed: UInt64, scratch: URL) throws {
+  /// `scratch` is where each input is written before it is loaded (a crash leaves it there). With
+  /// `safetensorsSeed`, a small safetensors file written by `SafeTensors.write` (see
+  /// `writeSafeTensorsSeed`) joins the seeds; safetensors files among `seedFiles` are recognised by
+  /// their content.
+  public init(seedFiles: [String], seed: UInt64, scratch: URL, safetensorsSeed: Bool = false) throws {
     state = seed &+ 0x9E37_79B9_7F4A_7C15
     self.scratch = scratch
-    seeds = try seedFiles.map { path in
+    var paths = seedFiles
+    if safetensorsSeed {
+      let url = scratch.appendingPathComponent("seed.safetensors")
+      try CheckpointFuzzer.writeSafeTensorsSeed(to: url)
+      paths.append(url.path)
+    }
+    seeds = try paths.map { path in
       let raw = try Data(contentsOf: URL(fileURLWithPath: path))
       var entries: [(String, Data)]?
       if raw.starts(with: [0x50, 0x4B]) {
@@ -42,7 +80,32 @@ public final class CheckpointFuzzer {
           return (entry.path, data)
         }
       }
-      return Seed(name: path, raw: raw, entries: entries)
+      let isSafeTensors = entries == nil && raw.count >= 9 && raw[raw.startIndex + 8] == UInt8(ascii: "{")
+      return Seed(name: path, raw: raw, entries: entries, isSafeTensors: isSafeTensors)
+    }
+    guard !seeds.isEmpty else { throw CheckpointError(file: scratch.path, "the fuzzer needs at least one seed") }
+  }
+
+  /// Writes a small, valid safetensors file with the project's writer: a tensor of every dtype, a
+  /// 0-d tensor, an empty one, a name that needs JSON escapes, and metadata. Reading it back must
+  /// give the same tensors, else this throws (a broken seed would make every finding meaningless).
+  public static func writeSafeTensorsSeed(to url: URL) throws {
+    let base = try Tensor.arange(0, 24).reshape([2, 3, 4])
+    var tensors: [(String, Tensor)] = try DType.allCases.map { ("blocks.\($0).weight", try base.to($0)) }
+    tensors.append(("scalar", try Tensor(scalar: Float(0.5))))
+    tensors.append(("empty", try Tensor.zeros([0, 3])))
+    tensors.append(("name \"quoted\" \\ tab\t \u{00FC}n\u{00EF}", try Tensor([Int32(1), -2], shape: [2])))
+    let metadata = ["format": "pt", "config": #"{"channels": [1, 2], "name": "seed"}"#]
+    try SafeTensors.write(tensors, metadata: metadata, to: url)
+    let file = try SafeTensorsFile(path: url.path)
+    guard file.metadata == metadata, Set(file.keys) == Set(tensors.map(\.0)) else {
+      throw CheckpointError(file: url.path, "the safetensors seed does not read back its names and metadata")
+    }
+    for (name, t) in tensors {
+      let read = try file.tensor(name)
+      guard read.dtype == t.dtype, read.shape == t.shape, try read.bytes() == t.bytes() else {
+        throw CheckpointError(file: url.path, "the safetensors seed does not read back tensor '\(name)'")
+      }
     }
   }
 
@@ -74,15 +137,131 @@ public final class CheckpointFuzzer {
       case 5: bytes.removeSubrange(at...)
       default:
         // Overwrite four bytes with a little-endian integer near a boundary.
-        let v = [UInt32.max, 0x7FFF_FFFF, 0x8000_0000, 0, 1, UInt32(bytes.count)][below(6)]
+        let v = [UInt32.max, 0x7FFF_FFFF, 0x8000_0000, 0, 1, UInt32(truncatingIfNeeded: bytes.count)][below(6)]
         for i in 0..<4 where at + i < bytes.count { bytes[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) }
       }
     }
     return Data(bytes)
   }
 
-  func makeInput() throws -> Data {
-    let seed = seeds[below(seeds.count)]
+  // MARK: safetensors mutations
+
+  /// Replacements for a JSON number of the header (sizes, offsets near integer limits, non-integers,
+  /// other JSON types).
+  static let interestingNumbers = [
+    "0", "1", "-1", "2", "3", "8", "255", "4096", "2147483647", "2147483648", "4294967296",
+    "4611686018427387903", "4611686018427387904", "9223372036854775807", "9223372036854775808",
+    "18446744073709551616", "1e400", "-1e400", "1.5", "1e3", "-0", "0.0", "null", "true", "\"7\"", "[]", "{}", "[0,0]",
+  ]
+  /// Replacements for the contents of a JSON string of the header (dtype names, the reserved keys,
+  /// escapes, lone surrogates).
+  static let interestingStrings = [
+    "F32", "F16", "BF16", "F64", "I64", "I32", "I16", "I8", "U8", "BOOL", "F8_E4M3", "U64", "C64", "",
+    "__metadata__", "dtype", "shape", "data_offsets", "\\u0000", "\\ud800", "\\udc00\\ud800", "\\\"", "\\", "\u{00E9}",
+  ]
+  /// Entries spliced in after the header's opening brace.
+  static let interestingEntries = [
+    #""x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"#,
+    #""x":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"#,
+    #""x":{"dtype":"U8","shape":[],"data_offsets":[0,1]},"#,
+    #""__metadata__":{"a":"b"},"#,
+    #""__metadata__":{"a":1},"#,
+    #""x":{"dtype":"F32","shape":[0,4611686018427387903,4611686018427387903],"data_offsets":[0,0]},"#,
+    #""x":[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]],"#,
+  ]
+
+  /// Byte ranges of the header's JSON numbers (with their sign, fraction and exponent) and of the
+  /// contents of its strings.
+  static func jsonTokens(_ header: [UInt8]) -> (numbers: [Range<Int>], strings: [Range<Int>]) {
+    func isDigit(_ c: UInt8) -> Bool { c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9") }
+    let numberBytes: Set<UInt8> = [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"), UInt8(ascii: "+"), UInt8(ascii: "-")]
+    var numbers: [Range<Int>] = [], strings: [Range<Int>] = []
+    var i = 0
+    while i < header.count {
+      let c = header[i]
+      if c == UInt8(ascii: "\"") {
+        var j = i + 1
+        while j < header.count && header[j] != UInt8(ascii: "\"") { j += header[j] == UInt8(ascii: "\\") ? 2 : 1 }
+        strings.append((i + 1)..<min(j, header.count))
+        i = j + 1
+      } else if isDigit(c) || c == UInt8(ascii: "-") {
+        var j = i + 1
+        while j < header.count && (isDigit(header[j]) || numberBytes.contains(header[j])) { j += 1 }
+        numbers.append(i..<j)
+        i = j
+      } else {
+        i += 1
+      }
+    }
+    return (numbers, strings)
+  }
+
+  /// A safetensors file from its parts: the 8-byte little-endian header length, header, data.
+  static func safetensorsBytes(length: UInt64, header: [UInt8], body: [UInt8]) -> Data {
+    var out = Data(capacity: 8 + header.count + body.count)
+    for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: length >> (8 * UInt64(i)))) }
+    out.append(contentsOf: header)
+    out.append(contentsOf: body)
+    return out
+  }
+
+  /// One mutation aimed at a part of a safetensors file: the header length, the JSON (raw bytes or
+  /// a token, with the length fixed up so the parser sees the damage), the data, or the file's end.
+  func mutateSafeTensors(_ input: Data) -> Data {
+    let bytes = [UInt8](input)
+    guard bytes.count >= 8 else { return mutate(input) }
+    let declared = bytes.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    let length = Int(min(declared, UInt64(bytes.count - 8)))
+    let header = Array(bytes[8..<(8 + length)]), body = Array(bytes[(8 + length)...])
+    switch below(9) {
+    case 0:
+      return mutate(input)
+    case 1:
+      // A new header length near every boundary.
+      let candidates: [UInt64] = [
+        0, 1, 2, 7, declared &- 1, declared &+ 1, declared &+ 8, declared &- 8, UInt64(bytes.count - 8), UInt64(bytes.count - 7),
+        UInt64(SafeTensorsFile.maxHeaderSize), UInt64(SafeTensorsFile.maxHeaderSize) + 1, UInt64(Int.max), 1 << 63,
+        UInt64.max, declared | 1 << 32, next(),
+      ]
+      return Self.safetensorsBytes(length: candidates[below(candidates.count)], header: header, body: body)
+    case 2:
+      // One bit of the header length.
+      var copy = bytes
+      copy[below(8)] ^= UInt8(1 << below(8))
+      return Data(copy)
+    case 3, 4:
+      // A JSON number or string replaced, or an entry spliced in.
+      var edited = header
+      let (numbers, strings) = Self.jsonTokens(header)
+      let choice = below(5)
+      if choice < 2, !numbers.isEmpty {
+        let range = numbers[below(numbers.count)]
+        edited.replaceSubrange(range, with: Array(Self.interestingNumbers[below(Self.interestingNumbers.count)].utf8))
+      } else if choice < 4, !strings.isEmpty {
+        let range = strings[below(strings.count)]
+        edited.replaceSubrange(range, with: Array(Self.interestingStrings[below(Self.interestingStrings.count)].utf8))
+      } else if let brace = edited.firstIndex(of: UInt8(ascii: "{")) {
+        edited.insert(contentsOf: Array(Self.interestingEntries[below(Self.interestingEntries.count)].utf8), at: brace + 1)
+      }
+      return Self.safetensorsBytes(length: UInt64(edited.count), header: edited, body: body)
+    case 5, 6:
+      // Raw bytes of the JSON; the length follows the edit most of the time.
+      let edited = [UInt8](mutate(Data(header)))
+      return Self.safetensorsBytes(length: below(4) == 0 ? declared : UInt64(edited.count), header: edited, body: body)
+    case 7:
+      // The data section (tensor bytes, or its size).
+      return Self.safetensorsBytes(length: declared, header: header, body: [UInt8](mutate(Data(body))))
+    default:
+      // Truncated anywhere (inside the length, the JSON or the data), or extended.
+      if below(2) == 0 { return Data(bytes.prefix(below(bytes.count + 1))) }
+      return Data(bytes + (0..<(1 + below(64))).map { _ in UInt8(truncatingIfNeeded: next()) })
+    }
+  }
+
+  // MARK: inputs and checks
+
+  func makeInput(from seed: Seed) throws -> Data {
+    if seed.isSafeTensors { return mutateSafeTensors(seed.raw) }
     guard let entries = seed.entries, below(8) != 0 else { return mutate(seed.raw) }
     // Mutate the pickle most of the time, sometimes a storage, and re-pack.
     let pickleIndex = entries.firstIndex { $0.0.hasSuffix("data.pkl") } ?? 0
@@ -97,22 +276,96 @@ public final class CheckpointFuzzer {
     return archive.data ?? Data()
   }
 
+  /// Opens `path` with `SafeTensorsFile` and reads every tensor, as a `Tensor` and as raw bytes;
+  /// both must match the header's entry. Returns the names.
+  func readSafeTensors(_ path: String) throws -> [String] {
+    let file = try SafeTensorsFile(path: path)
+    guard file.keys.count == file.entries.count, Set(file.keys) == Set(file.entries.keys) else {
+      throw Unexpected("SafeTensorsFile: keys \(file.keys.count) and entries \(file.entries.count) differ")
+    }
+    for key in file.keys {
+      guard let entry = file.entries[key] else { throw Unexpected("SafeTensorsFile: no entry for key '\(key)'") }
+      let t = try file.tensor(key)
+      let raw = try file.bytes(key)
+      guard t.dtype == entry.dtype, t.shape == entry.shape, raw.count == entry.range.count else {
+        throw Unexpected("SafeTensorsFile: tensor '\(key)' is \(t.dtype) \(t.shape) with \(raw.count) bytes, its entry \(entry)")
+      }
+      let copied = try t.bytes()
+      guard copied.count == raw.count, copied.elementsEqual(raw) else {
+        throw Unexpected("SafeTensorsFile: tensor '\(key)' holds other bytes than the file")
+      }
+    }
+    return file.keys.sorted()
+  }
+
+  /// Opens `path` as a user's file is opened (`TensorFile`), takes its state_dict (and the
+  /// Lightning selections of it) and reads every tensor's bytes. Returns the kind and the names.
+  func readTensorFile(_ path: String) throws -> (TensorFile.Kind, [String]) {
+    let loaded = try TensorFile(path: path)
+    let descriptors = loaded.descriptors()
+    let stateDict = try loaded.stateDict()
+    for (name, t) in stateDict {
+      // A view may legally repeat its storage (stride 0) to a size no copy fits in; such tensors
+      // are not copied out (their bounds were checked against the storage on load).
+      let (size, overflow) = t.elementCount.multipliedReportingOverflow(by: t.dtype.byteSize)
+      guard !overflow, size <= Self.maxTouchedBytes else { continue }
+      let bytes = try t.bytes()
+      guard bytes.count == t.elementCount * t.dtype.byteSize else {
+        throw Unexpected("TensorFile: tensor '\(name)' gave \(bytes.count) bytes for \(t.dtype) \(t.shape)")
+      }
+    }
+    for weights in StateDictSelection.Weights.allCases {
+      // No key with the prefix is a CheckpointError, and a clean answer here.
+      do { _ = try StateDictSelection.strip(stateDict, prefix: weights.prefix, file: path) } catch is CheckpointError {}
+    }
+    if loaded.kind == .safetensors {
+      guard descriptors.map(\.name) == stateDict.map(\.0) else {
+        throw Unexpected("TensorFile: descriptors and state_dict of a safetensors file name different tensors")
+      }
+    }
+    return (loaded.kind, stateDict.map(\.0).sorted())
+  }
+
+  /// Runs one reader; its error, when it throws, decides the outcome.
+  private func attempt<R>(_ body: () throws -> R) -> (Outcome, R?) {
+    do {
+      return (.accepted, try body())
+    } catch is CheckpointError {
+      return (.rejected, nil)
+    } catch let error as Unexpected {
+      return (.finding(error.description), nil)
+    } catch {
+      return (.finding("\(type(of: error)): \(error)"), nil)
+    }
+  }
+
+  /// Every reader on one input: a finding from any of them is the outcome, else the verdict of the
+  /// seed's own reader (`SafeTensorsFile` for safetensors seeds, `TensorFile` otherwise).
+  func check(_ path: String, safetensors: Bool) -> Outcome {
+    let (general, loaded) = attempt { try readTensorFile(path) }
+    guard safetensors else { return general }
+    let (direct, names) = attempt { try readSafeTensors(path) }
+    if case .finding = direct { return direct }
+    if case .finding = general { return general }
+    if let names, let loaded, loaded.0 == .safetensors, names != loaded.1 {
+      return .finding("SafeTensorsFile and TensorFile read different tensors: \(names.prefix(5)) vs \(loaded.1.prefix(5))")
+    }
+    return direct
+  }
+
   /// Runs until `iterations` inputs or `deadline`, whichever comes first.
   public func run(iterations: Int = .max, until deadline: Date = .distantFuture, onFinding: (Finding) -> Void) throws {
     let file = scratch.appendingPathComponent("current.ckpt")
     while executions < iterations && Date() < deadline {
-      let input = try makeInput()
+      let seed = seeds[below(seeds.count)]
+      let input = try makeInput(from: seed)
       try input.write(to: file)
       executions += 1
-      do {
-        let loaded = try TensorFile(path: file.path)
-        _ = loaded.descriptors()
-        _ = try? loaded.stateDict()
-        accepted += 1
-      } catch is CheckpointError {
-        rejected += 1
-      } catch {
-        onFinding(Finding(input: input, error: "\(type(of: error)): \(error)"))
+      if seed.isSafeTensors { safetensorsExecutions += 1 }
+      switch check(file.path, safetensors: seed.isSafeTensors) {
+      case .accepted: accepted += 1
+      case .rejected: rejected += 1
+      case .finding(let message): onFinding(Finding(input: input, error: "\(seed.isSafeTensors ? "safetensors" : "torch") input: \(message)"))
       }
     }
   }

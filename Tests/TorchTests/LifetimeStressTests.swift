@@ -11,13 +11,13 @@ import Torch
     let liveBefore = Tensor.liveCount
     // Warm-up so allocator pools are populated before the baseline is taken.
     for _ in 0..<1000 { _ = try ((x + 1) * x - x.exp()).sum().item() }
-    let rssBefore = residentMemory()
+    let rssBefore = try residentMemory()
     var checksum = 0.0
     for i in 0..<20_000 {
       // Five temporaries per iteration, several passed on straight from another expression.
       checksum += try ((x + Double(i % 3)) * x - x.exp().tanh()).sum().item()
     }
-    let rssAfter = residentMemory()
+    let rssAfter = try residentMemory()
     #expect(checksum.isFinite)
     #expect(Tensor.liveCount == liveBefore, "handles leaked: \(Tensor.liveCount - liveBefore)")
     let growthMB = Double(rssAfter - rssBefore) / 1_048_576

@@ -96,21 +96,50 @@ enum TinyRun {
     let (config, yaml) = try TinyRun.config(["model.params.upsampling_mode=psu"])
     let shards = dir.appendingPathComponent("shards")
     var messages: [String] = []
-    try LatentShards.precompute(folder: Shared.photo(""), output: shards, autoencoder: IdentityAutoencoder(), size: 32, lowResSize: 16,
-                                shardSize: 3, validationFraction: config.validationFraction) { messages.append($0) }
+    try LatentShards.precompute(folder: Shared.photo(""), output: shards, config: config, shardSize: 3) { messages.append($0) }
     #expect(LatentShards.present(in: shards.path))
     let first = try FileManager.default.contentsOfDirectory(atPath: shards.appendingPathComponent("train").path).sorted()
     #expect(first.count >= 2)
     // Interrupt: lose the last shard, run again — earlier shards are skipped, the missing one rewritten.
     try FileManager.default.removeItem(at: shards.appendingPathComponent("train/" + first.last!))
     messages.removeAll()
-    try LatentShards.precompute(folder: Shared.photo(""), output: shards, autoencoder: IdentityAutoencoder(), size: 32, lowResSize: 16,
-                                shardSize: 3, validationFraction: config.validationFraction) { messages.append($0) }
+    try LatentShards.precompute(folder: Shared.photo(""), output: shards, config: config, shardSize: 3) { messages.append($0) }
     #expect(messages.filter { $0.contains("skipped") }.count >= 1)
     #expect(try FileManager.default.contentsOfDirectory(atPath: shards.appendingPathComponent("train").path).sorted() == first)
     var options = TinyRun.options(dir.appendingPathComponent("run"), maxSteps: 3)
     options.dataFolder = shards.path
     let summary = try Trainer(config: config, yaml: yaml, options: options).run()
     #expect(summary.losses.count == 3 && summary.losses.allSatisfy { $0.isFinite && $0 > 0 })
+  }
+
+  @Test func shardsFollowTheLowResDownsamplingAndRecordTheirRecipe() throws {
+    let dir = try temporaryDirectory("shard-recipe")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let (bilinear, _) = try TinyRun.config(["model.params.upsampling_mode=psu"])
+    let (bicubic, bicubicYAML) = try TinyRun.config(["model.params.upsampling_mode=psu", "model.params.low_res_downsampling=bicubic_antialias"])
+    let shards = dir.appendingPathComponent("shards")
+    try LatentShards.precompute(folder: Shared.photo(""), output: shards, config: bilinear, shardSize: 100) { _ in }
+    // Training with another downsampling refuses these shards, naming the setting.
+    var options = TinyRun.options(dir.appendingPathComponent("run"), maxSteps: 1)
+    options.dataFolder = shards.path
+    #expect { _ = try Trainer(config: bicubic, yaml: bicubicYAML, options: options) } throws: {
+      "\($0)".contains("low_res_downsampling is bilinear in the shard but bicubic_antialias in the config")
+    }
+    // precompute with the new config rebuilds them, and latent_lowres is then the bicubic-antialiased PSU latent.
+    var messages: [String] = []
+    try LatentShards.precompute(folder: Shared.photo(""), output: shards, config: bicubic, shardSize: 100) { messages.append($0) }
+    #expect(messages.contains { $0.contains("rebuilding") } && !messages.contains { $0.contains("skipped") })
+    let file = try SafeTensorsFile(path: shards.appendingPathComponent("train/shard-000000.safetensors").path)
+    #expect(file.metadata["low_res_downsampling"] == "bicubic_antialias" && file.metadata["first_stage"] == "none")
+    let image = try file.tensor("image").select(dim: 0, index: 0).unsqueeze(dim: 0).to(.float32) / 127.5 - 1
+    let expected = try image.interpolate(size: (16, 16), mode: .bicubic, antialias: true).interpolate(size: (32, 32), mode: .bilinear)
+    let stored = try file.tensor("latent_lowres").select(dim: 0, index: 0).unsqueeze(dim: 0)
+    // The stored image is the uint8 rounding of the crop the latent was made from: within 1/127.5.
+    #expect(try (stored - expected).abs().max().item() < 1.0 / 127.5 + 1e-6)
+    // ... and clearly not the bilinear one the original makes.
+    let bilinearExpectation = try image.interpolate(size: (16, 16), mode: .bilinear).interpolate(size: (32, 32), mode: .bilinear)
+    let (toBicubic, toBilinear) = (try (stored - expected).abs().mean().item(), try (stored - bilinearExpectation).abs().mean().item())
+    #expect(toBicubic < toBilinear / 2, "mean error \(toBicubic) to the bicubic recipe, \(toBilinear) to the bilinear one")
+    _ = try Trainer(config: bicubic, yaml: bicubicYAML, options: options)
   }
 }

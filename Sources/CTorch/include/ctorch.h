@@ -167,6 +167,9 @@ int ct_set_grad_undefined(ct_tensor t);
 int ct_detach(ct_tensor t, ct_tensor *out);
 bool ct_grad_enabled(void);
 void ct_set_grad_enabled(bool on);
+/// CPU autocast (mixed precision) on this thread, with the given lower-precision dtype.
+bool ct_autocast_cpu_enabled(void);
+void ct_set_autocast_cpu(bool on, int dtype);
 
 // ---- runtime -----------------------------------------------------------------------------
 void ct_set_num_threads(int n);

@@ -50,6 +50,16 @@ public final class Upsampler {
         "the flow network outputs \(flow.net.config.outChannels) channels but the autoencoder's latents have \(autoencoder.latentChannels)")
     }
     guard settings.steps > 0 else { throw TorchError.invalidArgument("steps must be positive") }
+    guard settings.latentScale.isFinite, settings.latentScale > 0 else {
+      throw TorchError.invalidArgument("the latent scale must be a positive number, got \(settings.latentScale)")
+    }
+    guard settings.noisingStep <= 0 || (2..<ForwardDiffusion.defaultSteps).contains(settings.noisingStep) else {
+      throw TorchError.invalidArgument("the noising step must be 0 (off) or 2…\(ForwardDiffusion.defaultSteps - 1), got \(settings.noisingStep)")
+    }
+    if let tile = settings.tile, tile < Tiling.minimumTile {
+      throw TorchError.invalidArgument("tiles must be at least \(Tiling.minimumTile) latent positions, got \(tile)")
+    }
+    if settings.method.isAdaptive { try ODETolerance.validate(atol: settings.atol, rtol: settings.rtol) }
     self.flow = flow
     pixelSpace = PixelSpace(autoencoder: autoencoder, latentScale: settings.latentScale)
     self.settings = settings

@@ -30,6 +30,14 @@ public struct PixelSpace {
   public func decode(_ latent: Tensor) throws -> Tensor { try autoencoder.decode(latent / latentScale) }
 }
 
+/// PSU of an image: bilinear resize in pixel space to `size` latent positions × the first stage's
+/// factor, then encode (scaled). Unlike `upsampleLatent(.psu)` it never passes its input through,
+/// so an image that happens to have the latent size is still encoded.
+public func pixelSpaceUpsample(_ image: Tensor, to size: (Int, Int), pixelSpace: PixelSpace) throws -> Tensor {
+  let f = pixelSpace.autoencoder.downsamplingFactor
+  return try pixelSpace.encode(image.interpolate(size: (size.0 * f, size.1 * f), mode: .bilinear))
+}
+
 /// Brings `latent` (B, C, h, w) to `size` latent positions with `mode`. For PSU, `image` is the
 /// low-resolution image when known (training), else the latent is decoded first; latents that
 /// already have the target size pass through (precomputed PSU latents).
@@ -43,10 +51,7 @@ public func upsampleLatent(
   case .psu:
     if latent.size(2) == size.0 && latent.size(3) == size.1 { return latent }
     guard let pixelSpace else { throw TorchError.invalidArgument("PSU needs an autoencoder") }
-    let f = pixelSpace.autoencoder.downsamplingFactor
-    let lowRes = try image ?? pixelSpace.decode(latent)
-    let upsampled = try lowRes.interpolate(size: (size.0 * f, size.1 * f), mode: .bilinear)
-    return try pixelSpace.encode(upsampled)
+    return try pixelSpaceUpsample(image ?? pixelSpace.decode(latent), to: size, pixelSpace: pixelSpace)
   case .bilinear:
     return try latent.interpolate(size: size, mode: .bilinear)
   case .nearest:

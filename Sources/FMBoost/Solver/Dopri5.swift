@@ -9,6 +9,8 @@ struct Dopri5 {
   let f: VectorField
   let atol: Double
   let rtol: Double
+  /// Steps (accepted or rejected) allowed to reach one grid time, torchdiffeq's `max_num_steps`.
+  let maxSteps: Int
 
   static let c: [Double] = [1.0 / 5, 3.0 / 10, 4.0 / 5, 8.0 / 9, 1, 1]
   static let a: [[Double]] = [
@@ -29,10 +31,11 @@ struct Dopri5 {
     187940372067.0 / 1594534317056 / 2, -1776094331.0 / 19743644256 / 2, 11237099.0 / 235043384 / 2,
   ]
 
-  init(f: @escaping VectorField, atol: Double, rtol: Double) {
+  init(f: @escaping VectorField, atol: Double, rtol: Double, maxSteps: Int = ODETolerance.defaultMaxSteps) {
     self.f = f
     self.atol = atol
     self.rtol = rtol
+    self.maxSteps = maxSteps
   }
 
   /// The Dormand–Prince 5th-order formula at a fixed step count, without error control (to
@@ -68,39 +71,66 @@ struct Dopri5 {
     return (y1, error, k)
   }
 
+  /// The state of torchdiffeq's `_RungeKuttaState`: the last accepted interval [t0, t1], the state
+  /// and derivative at t1, the next step size, and the dense-output polynomial of that interval.
+  private struct State {
+    var y1: Tensor
+    var f1: Tensor
+    var t0: Double
+    var t1: Double
+    var dt: Double
+    var interpolant: [Tensor]
+  }
+
+  /// torchdiffeq's `RKAdaptiveStepsizeODESolver.integrate`: for each grid time, step only while it
+  /// lies beyond the last accepted interval, then evaluate that interval's quartic interpolant, so a
+  /// grid finer than the steps costs no extra evaluations.
   func integrate(y0 start: Tensor, grid: [Double], keepTrajectory: Bool, onStep: ((Int, Int) -> Void)?) throws -> ODESolution {
+    try Self.requireFinite(start, "the initial state")
     var evaluations = 1
-    var t0 = grid[0]
-    var y0 = start
-    var f0 = try f(grid[0], y0)
+    let f0 = try f(grid[0], start)
     let direction: Double = grid.last! >= grid[0] ? 1 : -1
-    var dt = direction * (try initialStep(t0: t0, y0: y0, f0: f0, direction: direction, evaluations: &evaluations))
+    let dt0 = direction * (try initialStep(t0: grid[0], y0: start, f0: f0, direction: direction, evaluations: &evaluations))
+    var state = State(y1: start, f1: f0, t0: grid[0], t1: grid[0], dt: dt0, interpolant: Array(repeating: start, count: 5))
     var trajectory = keepTrajectory ? [start] : []
     var accepted = 0, rejected = 0
     var output = start
     for (index, target) in grid.enumerated().dropFirst() {
-      let tTarget = target
-      // Advance until the current step interval [t0, t1] covers the target, then interpolate.
-      while true {
-        let (y1, error, k) = try step(t0, y0, f0, dt, &evaluations)
-        let ratio = try errorRatio(error, y0, y1)
-        if ratio <= 1 {
-          accepted += 1
-          let t1 = t0 + dt
-          let covers = direction * (t1 - tTarget) >= 0
-          if covers { output = try interpolate(y0: y0, y1: y1, k: k, dt: dt, t0: t0, t: tTarget) }
-          (t0, y0, f0) = (t1, y1, k[6])
-          dt = optimalStep(dt, ratio)
-          if covers { break }
-        } else {
-          rejected += 1
-          dt = optimalStep(dt, ratio)
+      var steps = 0
+      while direction * (target - state.t1) > 0 {
+        guard steps < maxSteps else {
+          throw ODEError.tooManySteps(maxSteps, reached: state.t1, target: target)
         }
+        if try adaptiveStep(&state, &evaluations) { accepted += 1 } else { rejected += 1 }
+        steps += 1
       }
+      output = try Self.evaluate(state.interpolant, x: (target - state.t0) / (state.t1 - state.t0))
       if keepTrajectory { trajectory.append(output) }
       onStep?(index, grid.count - 1)
     }
     return ODESolution(final: output, trajectory: trajectory, evaluations: evaluations, acceptedSteps: accepted, rejectedSteps: rejected)
+  }
+
+  /// One attempted step (torchdiffeq's `_adaptive_step`); returns whether it was accepted.
+  private func adaptiveStep(_ state: inout State, _ evaluations: inout Int) throws -> Bool {
+    let (t0, y0, f0, dt) = (state.t1, state.y1, state.f1, state.dt)
+    guard t0 + dt != t0, dt.isFinite else { throw ODEError.stepSizeUnderflow(dt, at: t0) }
+    try Self.requireFinite(y0, "the state at t = \(t0)")
+    let (y1, error, k) = try step(t0, y0, f0, dt, &evaluations)
+    let ratio = try errorRatio(error, y0, y1)
+    guard ratio.isFinite else { throw ODEError.nonFinite("the error estimate at t = \(t0)") }
+    let accept = ratio <= 1
+    if accept {
+      state.interpolant = try interpolant(y0: y0, y1: y1, k: k, dt: dt)
+      state = State(y1: y1, f1: k[6], t0: t0, t1: t0 + dt, dt: optimalStep(dt, ratio), interpolant: state.interpolant)
+    } else {
+      state.dt = optimalStep(dt, ratio)
+    }
+    return accept
+  }
+
+  private static func requireFinite(_ y: Tensor, _ what: String) throws {
+    guard try y.isFinite().all().item() != 0 else { throw ODEError.nonFinite(what) }
   }
 
   private func errorRatio(_ error: Tensor, _ y0: Tensor, _ y1: Tensor) throws -> Double {
@@ -129,8 +159,9 @@ struct Dopri5 {
     return min(100 * h0, h1)
   }
 
-  /// Quartic dense output through y0, the midpoint estimate and y1 (torchdiffeq's _interp_fit).
-  private func interpolate(y0: Tensor, y1: Tensor, k: [Tensor], dt: Double, t0: Double, t: Double) throws -> Tensor {
+  /// The quartic through y0, the midpoint estimate and y1 with the end slopes (torchdiffeq's
+  /// `_interp_fit`), as coefficients of x⁰ … x⁴ over x = (t − t0) / dt.
+  private func interpolant(y0: Tensor, y1: Tensor, k: [Tensor], dt: Double) throws -> [Tensor] {
     var yMid = y0
     for (j, cj) in Self.cMid.enumerated() where cj != 0 { yMid = try yMid + k[j] * (dt * cj) }
     let f0 = k[0], f1 = k[6]
@@ -138,7 +169,17 @@ struct Dopri5 {
     let b = try (f0 * 5 - f1 * 3) * dt + y0 * 18 + y1 * 14 - yMid * 32
     let c = try (f1 - f0 * 4) * dt - y0 * 11 - y1 * 5 + yMid * 16
     let d = try f0 * dt
-    let x = (t - t0) / dt
-    return try y0 + (d + (c + (b + a * x) * x) * x) * x
+    return [y0, d, c, b, a]
+  }
+
+  /// torchdiffeq's `_interp_evaluate`.
+  private static func evaluate(_ coefficients: [Tensor], x: Double) throws -> Tensor {
+    var total = try coefficients[0] + coefficients[1] * x
+    var power = x
+    for coefficient in coefficients.dropFirst(2) {
+      power *= x
+      total = try total + coefficient * power
+    }
+    return total
   }
 }

@@ -41,17 +41,58 @@ public struct ODESolution {
   public let rejectedSteps: Int
 }
 
+/// Why an integration stopped.
+public enum ODEError: Error, CustomStringConvertible, Equatable {
+  case invalidGrid(String)
+  case invalidTolerance(String)
+  case nonFinite(String)
+  case stepSizeUnderflow(Double, at: Double)
+  case tooManySteps(Int, reached: Double, target: Double)
+
+  public var description: String {
+    switch self {
+    case .invalidGrid(let why): return "invalid ODE time grid: \(why)"
+    case .invalidTolerance(let why): return why
+    case .nonFinite(let what): return "dopri5: non-finite values in \(what) (the vector field diverged)"
+    case .stepSizeUnderflow(let dt, let t): return "dopri5: step size underflow (dt = \(dt) at t = \(t)); loosen --atol/--rtol"
+    case .tooManySteps(let n, let reached, let target):
+      return "dopri5: \(n) steps did not reach t = \(target) (stopped at t = \(reached)); loosen --atol/--rtol or raise the step limit"
+    }
+  }
+}
+
+/// The error control of adaptive methods; the defaults are torchdiffeq's and the original's
+/// `generate` (atol 1e-6, rtol 1e-3).
+public enum ODETolerance {
+  public static let defaultAtol = 1e-6
+  public static let defaultRtol = 1e-3
+  /// torchdiffeq's `max_num_steps` default (2³¹ − 1) per grid time; ours is smaller so that a
+  /// diverging field fails in minutes rather than never.
+  public static let defaultMaxSteps = 100_000
+
+  /// Throws unless atol and rtol are positive and finite.
+  public static func validate(atol: Double, rtol: Double) throws {
+    for (name, value) in [("atol", atol), ("rtol", rtol)] where !(value.isFinite && value > 0) {
+      throw ODEError.invalidTolerance("\(name) must be a positive finite number, got \(value)")
+    }
+  }
+}
+
 /// dy/dt = f(t, y). Times are kept in Double; a network receives them as float32 tensors.
 public typealias VectorField = (_ t: Double, _ y: Tensor) throws -> Tensor
 
 /// Integrates `f` from `y0` over the time `grid` (increasing or decreasing).
 public func odeint(
-  _ f: @escaping VectorField, y0: Tensor, grid: [Double], method: ODEMethod, atol: Double = 1e-6, rtol: Double = 1e-3,
+  _ f: @escaping VectorField, y0: Tensor, grid: [Double], method: ODEMethod,
+  atol: Double = ODETolerance.defaultAtol, rtol: Double = ODETolerance.defaultRtol, maxSteps: Int = ODETolerance.defaultMaxSteps,
   keepTrajectory: Bool = false, onStep: ((_ done: Int, _ total: Int) -> Void)? = nil
 ) throws -> ODESolution {
-  guard grid.count >= 2 else { throw TorchError.invalidArgument("an ODE grid needs at least two times") }
+  try validateGrid(grid)
   if method.isAdaptive {
-    return try Dopri5(f: f, atol: atol, rtol: rtol).integrate(y0: y0, grid: grid, keepTrajectory: keepTrajectory, onStep: onStep)
+    try ODETolerance.validate(atol: atol, rtol: rtol)
+    guard maxSteps > 0 else { throw ODEError.invalidTolerance("the step limit must be positive, got \(maxSteps)") }
+    return try Dopri5(f: f, atol: atol, rtol: rtol, maxSteps: maxSteps)
+      .integrate(y0: y0, grid: grid, keepTrajectory: keepTrajectory, onStep: onStep)
   }
   var evaluations = 0
   func field(_ t: Double, _ y: Tensor) throws -> Tensor {
@@ -93,6 +134,16 @@ public func odeint(
     onStep?(i + 1, grid.count - 1)
   }
   return ODESolution(final: y, trajectory: trajectory, evaluations: evaluations, acceptedSteps: grid.count - 1, rejectedSteps: 0)
+}
+
+/// A grid has at least two finite times, strictly increasing or strictly decreasing.
+func validateGrid(_ grid: [Double]) throws {
+  guard grid.count >= 2 else { throw ODEError.invalidGrid("it needs at least two times, got \(grid.count)") }
+  guard grid.allSatisfy(\.isFinite) else { throw ODEError.invalidGrid("it holds a non-finite time") }
+  let increasing = grid[1] > grid[0]
+  for (a, b) in zip(grid, grid.dropFirst()) where increasing ? !(b > a) : !(b < a) {
+    throw ODEError.invalidGrid("times must be strictly monotonic (\(a) then \(b))")
+  }
 }
 
 /// The Dormand–Prince 5th-order formula at `steps` equal steps, without error control — for

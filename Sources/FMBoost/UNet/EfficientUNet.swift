@@ -7,12 +7,12 @@ import Torch
 public final class EfficientUNet: Module {
   public let config: EfficientUNetConfig
   let timeEmbed: Sequential
-  let pool: Conv2d?
+  let pool: Pool2d?
   let inputBlocks: ModuleList<TimestepEmbedSequential>
   let middleBlock: TimestepEmbedSequential
   let outputBlocks: ModuleList<TimestepEmbedSequential>
   let out: Sequential
-  let unPool: ConvTranspose2d?
+  let unPool: UnPool2d?
 
   /// Builds the network with PyTorch's default initialisation and the original's zero-initialised
   /// output layers, so a fresh network outputs exactly zero. On `.meta` nothing is allocated.
@@ -35,9 +35,10 @@ public final class EfficientUNet: Module {
       try SpatialSelfAttention(channels: channels, heads: c.numHeads, dimHead: c.dimHead, linear: linear, device: device, generator: generator)
     }
 
-    let inputChannels = c.channelMult[0] * c.modelChannels
+    // The original's stem and output conv are model_channels wide whatever channel_mult[0] is.
+    let inputChannels = c.modelChannels
     if c.usesPooling {
-      pool = try Conv2d(c.inChannels, c.modelChannels, kernelSize: c.poolFactor, stride: c.poolFactor, device: device, generator: generator)
+      pool = Pool2d(try Conv2d(c.inChannels, c.modelChannels, kernelSize: c.poolFactor, stride: c.poolFactor, device: device, generator: generator))
     } else {
       pool = nil
     }
@@ -86,7 +87,7 @@ public final class EfficientUNet: Module {
     if !c.usesPooling { try outConv.zeroInitialise() }
     out = Sequential([try GroupNorm(groups: 32, channels: ch, eps: 1e-5, device: device), SiLU(), outConv])
     unPool = c.usesPooling
-      ? try ConvTranspose2d(c.modelChannels, c.outChannels, kernelSize: c.poolFactor, stride: c.poolFactor, device: device, generator: generator)
+      ? UnPool2d(try ConvTranspose2d(c.modelChannels, c.outChannels, kernelSize: c.poolFactor, stride: c.poolFactor, device: device, generator: generator))
       : nil
 
     super.init()
@@ -123,4 +124,30 @@ public final class EfficientUNet: Module {
     h = try out(h)
     return try unPool?(h) ?? h
   }
+}
+
+/// The original's `Pool2d` (patchify): its convolution is the child `down_conv`.
+final class Pool2d: Module {
+  let downConv: Conv2d
+
+  init(_ conv: Conv2d) {
+    downConv = conv
+    super.init()
+    register("down_conv", conv)
+  }
+
+  func callAsFunction(_ x: Tensor) throws -> Tensor { try downConv(x) }
+}
+
+/// The original's `UnPool2d`: its transposed convolution is the child `up_conv`.
+final class UnPool2d: Module {
+  let upConv: ConvTranspose2d
+
+  init(_ conv: ConvTranspose2d) {
+    upConv = conv
+    super.init()
+    register("up_conv", conv)
+  }
+
+  func callAsFunction(_ x: Tensor) throws -> Tensor { try upConv(x) }
 }

@@ -1,0 +1,49 @@
+import Foundation
+import Imaging
+import TestSupport
+import Testing
+import Torch
+import Training
+
+@Suite struct ImageFolderDatasetTests {
+  @Test func everyBadImageIsReportedWhenTheDatasetOpens() throws {
+    let dir = try temporaryDirectory("bad-images")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    for name in ["chelsea.png", "coffee.png"] {
+      try FileManager.default.copyItem(atPath: Shared.photo(name), toPath: dir.appendingPathComponent(name).path)
+    }
+    let png = try Data(contentsOf: URL(fileURLWithPath: Shared.photo("chelsea.png")))
+    try png.prefix(20).write(to: dir.appendingPathComponent("truncated.png"))
+    try Data("not an image".utf8).write(to: dir.appendingPathComponent("text.jpg"))
+    try Data([0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10]).write(to: dir.appendingPathComponent("header-only.jpg"))
+    #expect {
+      _ = try ImageFolderDataset(folder: dir.path, split: .train, validationFraction: 0, size: 32, flip: false, seed: 0)
+    } throws: { error in
+      let text = "\(error)"
+      return text.contains("3 of 5 images cannot be used") && text.contains("truncated.png: PNG without a complete IHDR")
+        && text.contains("text.jpg: not a PNG or JPEG") && text.contains("header-only.jpg")
+    }
+  }
+
+  @Test func headersGiveTheDecodedSize() throws {
+    for name in ["chelsea.png", "coffee.png"] {
+      let header = try ImageHeader.read(Shared.photo(name))
+      let image = try ImageFile.read(Shared.photo(name))
+      #expect(header.format == .png && [3, header.height, header.width] == image.shape)
+    }
+    let dir = try temporaryDirectory("jpeg-header")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let path = dir.appendingPathComponent("x.jpg").path
+    try ImageFile.write(Tensor.rand([3, 21, 34]), to: path)
+    #expect(try ImageHeader.read(path) == ImageHeader(format: .jpeg, width: 34, height: 21))
+  }
+
+  @Test func theDecodedImageCacheStaysWithinItsByteLimit() throws {
+    let oneImage = 3 * 512 * 512 * 4
+    let dataset = try ImageFolderDataset(folder: Shared.photo(""), split: .train, validationFraction: 0, size: 32, flip: false, seed: 0,
+                                         cacheLimit: oneImage * 2)
+    #expect(dataset.files.count > 3)
+    for k in 0..<(3 * dataset.files.count) { _ = try dataset.sample(k) }
+    #expect(dataset.cachedBytes > 0 && dataset.cachedBytes <= oneImage * 2)
+  }
+}
