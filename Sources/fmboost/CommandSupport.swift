@@ -92,25 +92,6 @@ enum CommandSupport {
     return pixels / factor
   }
 
-  /// Runs `body` for each input, reporting failures without stopping; throws at the end when any
-  /// input failed, so the exit code is non-zero.
-  static func forEach(_ inputs: [String], verb: String, _ body: (String) throws -> String) throws {
-    guard !inputs.isEmpty else { throw CommandError("no input files") }
-    var failures = 0
-    for (i, input) in inputs.enumerated() {
-      let start = DispatchTime.now().uptimeNanoseconds
-      do {
-        let written = try body(input)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print("[\(i + 1)/\(inputs.count)] \(verb) \(input) -> \(written) (\(String(format: "%.2f", seconds)) s)")
-      } catch {
-        failures += 1
-        FileHandle.standardError.write(Data("[\(i + 1)/\(inputs.count)] error: \(error)\n".utf8))
-      }
-    }
-    if failures > 0 { throw CommandError("\(failures) of \(inputs.count) inputs failed") }
-  }
-
   /// Parses `--vae a[,b]`.
   static func vaePaths(_ value: String) -> [String] {
     value.split(separator: ",").map(String.init)

@@ -117,9 +117,12 @@ struct Upsample: ParsableCommand {
       guard h > 0, w > 0 else { throw CommandError("\(input): smaller than \(multiple)×\(multiple) pixels") }
       image = try image.narrow(dim: 1, start: (image.size(1) - h) / 2, length: h).narrow(dim: 2, start: (image.size(2) - w) / 2, length: w)
       var current = try image.unsqueeze(dim: 0)
+      var evaluations = 0
       for s in 0..<cascade {
         stage = s
-        current = try upsampler.upsample(image: current, factor: 2, generator: generator).image
+        let result = try upsampler.upsample(image: current, factor: 2, generator: generator)
+        current = result.image
+        evaluations += result.evaluations
       }
       try ImageFile.write(current, to: destination, range: autoencoder.pixelRange)
       if compare {
@@ -129,7 +132,7 @@ struct Upsample: ParsableCommand {
         let comparePath = (destination as NSString).deletingPathExtension + "_compare.png"
         try ImageFile.write(side, to: comparePath, range: autoencoder.pixelRange)
       }
-      return "\(destination) (\(w)×\(h) → \(current.size(3))×\(current.size(2)))"
+      return "\(destination) (\(w)×\(h) → \(current.size(3))×\(current.size(2)), \(evaluations) network evaluations)"
     }
   }
 }

@@ -145,4 +145,25 @@ import Torch
     let clash = try CommandRunner.fmboost(["upsample", tree.path + "/a/same.png", tree.path + "/b/c/same.png"] + common(dir.appendingPathComponent("clash").path))
     #expect(clash.status != 0 && clash.error.contains("would both be written as same"))
   }
+
+  @Test func dopri5AgreesWithFineRK4OnARealPhoto() throws {
+    let dir = try temporaryDirectory("upsample-dopri5")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // A 96×96 crop of a real photo through the shipped default model.
+    let photo = try ImageFile.read(Shared.photo("coffee.png")).narrow(dim: 1, start: 100, length: 96).narrow(dim: 2, start: 200, length: 96)
+    let input = dir.appendingPathComponent("crop.png").path
+    try ImageFile.write(photo, to: input)
+    func run(_ options: [String]) throws -> (Tensor, String) {
+      let out = dir.appendingPathComponent(options.joined(separator: "_")).path
+      let result = try CommandRunner.fmboost(["upsample", input, "-o", out] + options)
+      #expect(result.status == 0, "\(result.error)")
+      return (try ImageFile.read(out + "/crop.png"), result.output)
+    }
+    let (adaptive, log) = try run(["--method", "dopri5"])
+    let (reference, _) = try run(["--method", "rk4", "--steps", "40"])
+    let mse = try (adaptive - reference).square().mean().item()
+    let psnr = 10 * log10(1 / max(mse, 1e-12))
+    #expect(psnr >= 40, "dopri5 vs rk4 40 steps: \(psnr) dB")
+    #expect(log.contains("network evaluations") && log.contains("atol 1e-06 rtol 0.001"), "\(log)")
+  }
 }

@@ -94,4 +94,15 @@ import Training
     }
     #expect(runs[0] == runs[1] && runs[1] == runs[2])
   }
+
+  @Test func noSampleImagesIsAValidChoice() throws {
+    let dir = try temporaryDirectory("no-samples")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let (config, yaml) = try TinyRun.config(["model.params.n_images_to_vis=0", "train.val_check_interval=1"])
+    let summary = try Trainer(config: config, yaml: yaml, options: TinyRun.options(dir, maxSteps: 1)).run()
+    #expect(summary.steps == 1)
+    let csv = try String(contentsOf: dir.appendingPathComponent("metrics.csv"), encoding: .utf8)
+    #expect(csv.contains("val_psnr") && csv.split(separator: "\n").count >= 3)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("samples").path).isEmpty)
+  }
 }

@@ -7,12 +7,12 @@ import Torch
 public final class EfficientUNet: Module {
   public let config: EfficientUNetConfig
   let timeEmbed: Sequential
-  let pool: Pool2d?
+  let pool: Wrapped<Conv2d>?
   let inputBlocks: ModuleList<TimestepEmbedSequential>
   let middleBlock: TimestepEmbedSequential
   let outputBlocks: ModuleList<TimestepEmbedSequential>
   let out: Sequential
-  let unPool: UnPool2d?
+  let unPool: Wrapped<ConvTranspose2d>?
 
   /// Builds the network with PyTorch's default initialisation and the original's zero-initialised
   /// output layers, so a fresh network outputs exactly zero. On `.meta` nothing is allocated.
@@ -38,7 +38,7 @@ public final class EfficientUNet: Module {
     // The original's stem and output conv are model_channels wide whatever channel_mult[0] is.
     let inputChannels = c.modelChannels
     if c.usesPooling {
-      pool = Pool2d(try Conv2d(c.inChannels, c.modelChannels, kernelSize: c.poolFactor, stride: c.poolFactor, device: device, generator: generator))
+      pool = Wrapped("down_conv", try Conv2d(c.inChannels, c.modelChannels, kernelSize: c.poolFactor, stride: c.poolFactor, device: device, generator: generator))
     } else {
       pool = nil
     }
@@ -87,7 +87,7 @@ public final class EfficientUNet: Module {
     if !c.usesPooling { try outConv.zeroInitialise() }
     out = Sequential([try GroupNorm(groups: 32, channels: ch, eps: 1e-5, device: device), SiLU(), outConv])
     unPool = c.usesPooling
-      ? UnPool2d(try ConvTranspose2d(c.modelChannels, c.outChannels, kernelSize: c.poolFactor, stride: c.poolFactor, device: device, generator: generator))
+      ? Wrapped("up_conv", try ConvTranspose2d(c.modelChannels, c.outChannels, kernelSize: c.poolFactor, stride: c.poolFactor, device: device, generator: generator))
       : nil
 
     super.init()
@@ -126,28 +126,16 @@ public final class EfficientUNet: Module {
   }
 }
 
-/// The original's `Pool2d` (patchify): its convolution is the child `down_conv`.
-final class Pool2d: Module {
-  let downConv: Conv2d
+/// A layer kept under a child name of its own, as the original's `Pool2d` (`pool.down_conv`) and
+/// `UnPool2d` (`un_pool.up_conv`) wrap their convolutions.
+final class Wrapped<Inner: Layer>: Module, Layer {
+  let inner: Inner
 
-  init(_ conv: Conv2d) {
-    downConv = conv
+  init(_ name: String, _ inner: Inner) {
+    self.inner = inner
     super.init()
-    register("down_conv", conv)
+    register(name, inner)
   }
 
-  func callAsFunction(_ x: Tensor) throws -> Tensor { try downConv(x) }
-}
-
-/// The original's `UnPool2d`: its transposed convolution is the child `up_conv`.
-final class UnPool2d: Module {
-  let upConv: ConvTranspose2d
-
-  init(_ conv: ConvTranspose2d) {
-    upConv = conv
-    super.init()
-    register("up_conv", conv)
-  }
-
-  func callAsFunction(_ x: Tensor) throws -> Tensor { try upConv(x) }
+  func callAsFunction(_ x: Tensor) throws -> Tensor { try inner(x) }
 }
