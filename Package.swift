@@ -18,7 +18,7 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "fmboost", targets: ["fmboost"]),
-    .library(name: "FMBoostKit", targets: ["Torch", "NN", "Checkpoint", "Imaging", "FMBoost", "Training"]),
+    .library(name: "FMBoostKit", targets: ["Torch", "NN", "Checkpoint", "Imaging", "FMBoost", "Evaluation", "Training"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,11 +40,12 @@ let package = Package(
     .target(name: "Checkpoint", dependencies: ["Torch", "ZIPFoundation"]),
     .target(name: "Imaging", dependencies: ["Torch", "Checkpoint", "CImaging"]),
     .target(name: "FMBoost", dependencies: ["Torch", "NN", "Checkpoint", "Imaging"]),
-    .target(name: "Training", dependencies: ["FMBoost", "Imaging", .product(name: "Yams", package: "Yams")]),
+    .target(name: "Evaluation", dependencies: ["Torch", "Checkpoint", "Imaging"]),
+    .target(name: "Training", dependencies: ["FMBoost", "Imaging", "Evaluation", .product(name: "Yams", package: "Yams")]),
     .executableTarget(
       name: "fmboost",
       dependencies: [
-        "Torch", "NN", "Checkpoint", "Imaging", "FMBoost", "Training",
+        "Torch", "NN", "Checkpoint", "Imaging", "FMBoost", "Evaluation", "Training",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -59,6 +60,7 @@ let package = Package(
     .testTarget(name: "FMBoostTests", dependencies: ["FMBoost", "TestSupport"]),
     .testTarget(name: "CLITests", dependencies: ["fmboost", "FMBoost", "Training", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+    .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoint", "TestSupport"]),
   ],
   // PyTorch 2.x headers need C++20; Debian's libtorch 1.13 is built as C++17.
   cxxLanguageStandard: libtorch == nil ? .cxx17 : .cxx20

@@ -73,8 +73,22 @@ int ct_interpolate(ct_tensor x, int mode, const int64_t *size, const double *sca
 }
 
 int ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride,
+                  const int64_t *padding, bool count_include_pad, ct_tensor *out) {
+  GUARD(*out = wrap(at::avg_pool2d(x->t, dims(kernel, 2), dims(stride, 2), dims(padding, 2),
+                                   /*ceil_mode=*/false, count_include_pad)))
+}
+
+int ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride,
                   const int64_t *padding, ct_tensor *out) {
-  GUARD(*out = wrap(at::avg_pool2d(x->t, dims(kernel, 2), dims(stride, 2), dims(padding, 2))))
+  GUARD(*out = wrap(at::max_pool2d(x->t, dims(kernel, 2), dims(stride, 2), dims(padding, 2))))
+}
+
+int ct_linalg_eigh(ct_tensor x, ct_tensor *values, ct_tensor *vectors) {
+  GUARD({
+    auto result = at::linalg_eigh(x->t);
+    *values = wrap(std::get<0>(result));
+    *vectors = wrap(std::get<1>(result));
+  })
 }
 
 int ct_mse_loss(ct_tensor a, ct_tensor b, ct_tensor *out) {

@@ -66,4 +66,11 @@ public struct TensorFile {
     if let s = safetensors { return try s.keys.map { ($0, try s.tensor($0)) } }
     return try checkpoint!.stateDict()
   }
+
+  /// Every tensor with its path: safetensors keys, or the torch file's nested dict keys joined by
+  /// "/" (a TorchScript module's attributes: `net/layers/conv/weight`).
+  public func allTensors() throws -> [(String, Tensor)] {
+    if safetensors != nil { return try stateDict() }
+    return checkpoint!.tensors().map { ($0.path, $0.tensor) }
+  }
 }

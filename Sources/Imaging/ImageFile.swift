@@ -8,6 +8,11 @@ public struct ImageError: Error, CustomStringConvertible, Equatable {
   public let file: String
   public let reason: String
   public var description: String { "\(file): \(reason)" }
+
+  public init(file: String, reason: String) {
+    self.file = file
+    self.reason = reason
+  }
 }
 
 /// The value range of an image tensor.

@@ -106,11 +106,28 @@ extension Tensor {
     }
   }
 
-  public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
+  /// `countIncludePad: false` averages over the window's positions inside the input only.
+  public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0), countIncludePad: Bool = true) throws -> Tensor {
+    let (k, s, p) = Self.poolArguments(kernel, stride, padding)
+    return try produce { ct_avg_pool2d(handle, k, s, p, countIncludePad, $0) }
+  }
+
+  public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws -> Tensor {
+    let (k, s, p) = Self.poolArguments(kernel, stride, padding)
+    return try produce { ct_max_pool2d(handle, k, s, p, $0) }
+  }
+
+  private static func poolArguments(_ kernel: (Int, Int), _ stride: (Int, Int)?, _ padding: (Int, Int)) -> ([Int64], [Int64], [Int64]) {
     let k = [Int64(kernel.0), Int64(kernel.1)]
-    let s = stride.map { [Int64($0.0), Int64($0.1)] } ?? k
-    let p = [Int64(padding.0), Int64(padding.1)]
-    return try produce { ct_avg_pool2d(handle, k, s, p, $0) }
+    return (k, stride.map { [Int64($0.0), Int64($0.1)] } ?? k, [Int64(padding.0), Int64(padding.1)])
+  }
+
+  /// Eigenvalues (ascending) and eigenvectors (as columns) of a symmetric matrix.
+  public func symmetricEigen() throws -> (values: Tensor, vectors: Tensor) {
+    var values: ct_tensor?, vectors: ct_tensor?
+    try check(ct_linalg_eigh(handle, &values, &vectors))
+    guard let values, let vectors else { throw TorchError.libtorch("linalg_eigh returned no tensor") }
+    return (Tensor(owning: values), Tensor(owning: vectors))
   }
 
   /// Mean squared error against `target` (mean over all elements).

@@ -153,7 +153,11 @@ int ct_softmax(ct_tensor x, int64_t dim, bool log, ct_tensor *out);
 int ct_interpolate(ct_tensor x, int mode, const int64_t *size, const double *scales,
                    bool align_corners, bool antialias, ct_tensor *out);
 int ct_avg_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride,
+                  const int64_t *padding, bool count_include_pad, ct_tensor *out);
+int ct_max_pool2d(ct_tensor x, const int64_t *kernel, const int64_t *stride,
                   const int64_t *padding, ct_tensor *out);
+/// Eigenvalues (ascending) and eigenvectors (columns) of a symmetric matrix.
+int ct_linalg_eigh(ct_tensor x, ct_tensor *values, ct_tensor *vectors);
 int ct_mse_loss(ct_tensor a, ct_tensor b, ct_tensor *out);
 
 // ---- autograd ----------------------------------------------------------------------------

@@ -325,12 +325,22 @@ final class PickleMachine {
     return .object(o)
   }
 
+  /// `__torch__.*` classes are TorchScript modules; `__torch__.torch.classes.*` are C++ custom
+  /// classes, whose state is opaque and stays a placeholder.
+  static func isTorchScriptModule(_ module: String) -> Bool {
+    (module == "__torch__" || module.hasPrefix("__torch__.")) && !module.hasPrefix("__torch__.torch.classes")
+  }
+
   private func instantiate(_ cls: PickleValue, arguments: [PickleValue]) throws -> PickleValue {
     guard case .global(let module, let name) = cls else {
       return placeholder("<instance of a non-class>", arguments)
     }
     switch (module, name) {
     case ("collections", "OrderedDict"), ("builtins", "dict"), ("__builtin__", "dict"), ("collections", "defaultdict"):
+      return .dict(newDict())
+    case _ where Self.isTorchScriptModule(module):
+      // A TorchScript module (torch.jit.save): its attributes arrive by BUILD as a dict, so the
+      // module becomes that dict and submodules nest (`net.layers.conv.weight`). Its code is never read.
       return .dict(newDict())
     default:
       return placeholder("\(module).\(name)", arguments)
@@ -360,6 +370,11 @@ final class PickleMachine {
     case ("builtins", "set"), ("__builtin__", "set"), ("builtins", "frozenset"), ("__builtin__", "frozenset"):
       if case .list(let l)? = args.first { return .set(newList(l.items)) }
       return .set(newList())
+    case ("torch.jit._pickle", "build_intlist"), ("torch.jit._pickle", "build_doublelist"),
+      ("torch.jit._pickle", "build_boollist"), ("torch.jit._pickle", "build_tensorlist"):
+      // TorchScript's typed lists: the list itself.
+      guard let list = args.first, case .list = list else { throw fail("\(name) needs a list") }
+      return list
     case ("_codecs", "encode"):
       // Protocol 2's way of writing bytes: _codecs.encode(text, 'latin1').
       guard case .string(let s)? = args.first else { throw fail("_codecs.encode needs a string") }
