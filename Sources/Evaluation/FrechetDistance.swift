@@ -55,9 +55,10 @@ public enum KernelInceptionDistance {
   }
 
   /// Mean and (population) standard deviation of `mmd` over `subsets` random subsets of
-  /// `subsetSize` samples of each set (at most the smaller set's size), drawn without replacement.
+  /// `subsetSize` samples of each set, drawn without replacement. The size is at most half the
+  /// smaller set, so that the subsets differ and the standard deviation says something.
   public static func estimate(_ x: Tensor, _ y: Tensor, subsets: Int = 100, subsetSize: Int = 1000, seed: UInt64 = 0) throws -> (mean: Double, std: Double) {
-    let size = min(subsetSize, x.size(0), y.size(0))
+    let size = min(subsetSize, max(2, min(x.size(0), y.size(0)) / 2))
     guard size >= 2, subsets >= 1 else { throw TorchError.invalidArgument("KID needs at least 2 samples per set and one subset") }
     let generator = try Generator(seed: seed)
     var values: [Double] = []

@@ -1,4 +1,5 @@
 import Checkpoint
+import Evaluation
 import FMBoost
 import Foundation
 import Imaging
@@ -45,6 +46,8 @@ public final class Trainer {
   let data: TrainingData
   let prefetcher: BatchPrefetcher
   let diffusion = ForwardDiffusion()
+  /// The FID network, when `metric_tracker_cfg` asks for patch FID in validation.
+  let inception: FIDInception?
   var step = 0
   /// Averages gradients over the ranks (nil on a single process).
   var reducer: GradientReducer?
@@ -68,6 +71,7 @@ public final class Trainer {
     }
     pixelSpace = PixelSpace(autoencoder: autoencoder, latentScale: config.scaleFactor)
     data = try TrainingData(folder: options.dataFolder, config: config)
+    inception = config.patchFID ? try FIDInception(path: config.inceptionPath ?? FIDInception.locate()) : nil
     prefetcher = BatchPrefetcher(data: data, batchSize: config.batchSize, stride: options.processGroup?.worldSize ?? 1, workers: config.workers)
     if let resume = options.resumeFrom { try restore(resume) }
     if let weights = options.loadWeights { try loadWeights(weights) }
@@ -233,7 +237,7 @@ public final class Trainer {
     try fm.createDirectory(at: options.runDirectory.appendingPathComponent("samples"), withIntermediateDirectories: true)
     try AtomicFile.write(Data(yaml.utf8), to: options.runDirectory.appendingPathComponent("config.yaml"))
     let csv = try CSVLog(url: options.runDirectory.appendingPathComponent("metrics.csv"),
-                         columns: ["step", "loss", "lr", "grad_norm", "steps_per_s", "elapsed_s", "val_psnr", "val_ssim", "val_mse"])
+                         columns: ["step", "loss", "lr", "grad_norm", "steps_per_s", "elapsed_s", "val_psnr", "val_ssim", "val_mse", "val_fid", "val_kid"])
     options.log("low res \(config.lowResSize), high res \(config.highResSize), upsampling \(config.upsamplingMode.rawValue), start from noise \(config.startFromNoise), noising step \(config.noisingStep), concat context \(config.concatContext); \(data.description); run folder \(options.runDirectory.path)")
     return (csv, try TensorBoardWriter(directory: options.runDirectory))
   }
@@ -281,6 +285,7 @@ public final class Trainer {
     let sampler = config.useEMAForSampling ? emaFlow : flow
     var psnr: [Double] = [], ssim: [Double] = [], mse: [Double] = []
     var rows: [Tensor] = []
+    let patches = try inception.map { try PatchFID(network: $0, crops: config.metricCrops, cropSize: config.metricCropSize) }
     try withNoGrad {
       for (i, batch) in try data.validationBatches(batchSize: config.validationBatchSize, limit: config.validationBatches).enumerated() {
         let images = batch.image
@@ -294,6 +299,14 @@ public final class Trainer {
         psnr.append(try ImageMetrics.psnr(prediction, images))
         ssim.append(try ImageMetrics.ssim(prediction, images))
         mse.append(try ImageMetrics.mse(prediction, images))
+        if let patches {
+          // The original's anchors: drawn per image, the same crop of the target and the prediction.
+          for j in 0..<images.size(0) {
+            let anchors = try patches.anchors(height: images.size(2), width: images.size(3), generator: Generator(seed: config.seed &+ UInt64(i * 1000 + j)))
+            try patches.add(images[j].unsqueeze(dim: 0), anchors: anchors, method: "real")
+            try patches.add(prediction[j].unsqueeze(dim: 0), anchors: anchors, method: "prediction")
+          }
+        }
         let lowRes = try config.lowResImage(images).interpolate(size: (config.highResSize, config.highResSize), mode: .bilinear)
         for j in 0..<images.size(0) where rows.count < config.imagesToVisualise {
           rows.append(try Tensor.cat([images[j], lowRes[j], prediction[j]], dim: 2))
@@ -302,8 +315,20 @@ public final class Trainer {
     }
     guard !psnr.isEmpty else { return }
     let (p, s, m) = (psnr.reduce(0, +) / Double(psnr.count), ssim.reduce(0, +) / Double(ssim.count), mse.reduce(0, +) / Double(mse.count))
-    options.log(String(format: "validation at step %d: PSNR %.2f dB  SSIM %.4f  MSE %.5f (rows: high-res | low-res | prediction)", step, p, s, m))
-    try csv.append(["step": "\(step)", "val_psnr": "\(p)", "val_ssim": "\(s)", "val_mse": "\(m)"])
+    var perceptual: PatchFID.Result?
+    do {
+      perceptual = try patches.flatMap { try $0.results(reference: "real")["prediction"] }
+    } catch {
+      options.log("validation: no patch FID (\(error))")
+    }
+    let fidText = perceptual.map { String(format: "  patch FID %.2f  KID %.4f ± %.4f (%d crops)", $0.fid, $0.kidMean, $0.kidStd, $0.samples) } ?? ""
+    options.log(String(format: "validation at step %d: PSNR %.2f dB  SSIM %.4f  MSE %.5f%@ (rows: high-res | low-res | prediction)", step, p, s, m, fidText))
+    try csv.append(["step": "\(step)", "val_psnr": "\(p)", "val_ssim": "\(s)", "val_mse": "\(m)",
+                    "val_fid": perceptual.map { "\($0.fid)" } ?? "", "val_kid": perceptual.map { "\($0.kidMean)" } ?? ""])
+    if let perceptual {
+      try board.scalar("val/fid", perceptual.fid, step: step)
+      try board.scalar("val/kid", perceptual.kidMean, step: step)
+    }
     try board.scalar("val/psnr", p, step: step)
     try board.scalar("val/ssim", s, step: step)
     try board.scalar("val/mse", m, step: step)

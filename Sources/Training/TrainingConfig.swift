@@ -49,8 +49,12 @@ public struct TrainingConfig {
   public var schedule = LRSchedule.constant
   public var logGradNorm = false
   public var imagesToVisualise = 16
+  /// Patch FID/KID in validation (`metric_tracker_cfg`: num_crops crops of crop_size per image).
+  public var patchFID = false
   public var metricCrops = 4
   public var metricCropSize = 512
+  /// The FID Inception network (`metric_tracker_cfg.params.inception_path`; default: the fetched one).
+  public var inceptionPath: String?
 
   // data.params
   public var dataFolder: String?
@@ -166,9 +170,15 @@ public struct TrainingConfig {
     useEMAForSampling = try tree.bool(m + "use_ema_for_sampling", default: true)
     logGradNorm = try tree.bool(m + "log_grad_norm", default: false)
     imagesToVisualise = try tree.int(m + "n_images_to_vis", default: 16)
+    tree.declare(m + "metric_tracker_cfg")
+    patchFID = tree.has(m + "metric_tracker_cfg")
     _ = try tree.string(m + "metric_tracker_cfg.target", default: nil)
     metricCrops = try tree.int(m + "metric_tracker_cfg.params.num_crops", default: 4)
     metricCropSize = try tree.int(m + "metric_tracker_cfg.params.crop_size", default: 512)
+    inceptionPath = try tree.string(m + "metric_tracker_cfg.params.inception_path", default: nil)
+    if patchFID && (metricCrops < 1 || metricCropSize < 16) {
+      throw ConfigError("\(tree.source): \(m)metric_tracker_cfg.params needs num_crops ≥ 1 and crop_size ≥ 16")
+    }
     let s = m + "lr_scheduler_cfg"
     tree.declare(s)
     if tree.has(s) {

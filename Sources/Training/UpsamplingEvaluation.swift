@@ -1,3 +1,4 @@
+import Evaluation
 import FMBoost
 import Foundation
 import Torch
@@ -66,21 +67,31 @@ public enum UpsamplingEvaluation {
     }
   }
 
-  public static func csv(_ scores: [Score]) -> String {
+  /// Every score; with `fid`, the mean rows also carry each method's patch FID and KID.
+  public static func csv(_ scores: [Score], fid: [String: PatchFID.Result] = [:]) -> String {
     // RFC 4180: a field with a comma or a quote is quoted, quotes doubled.
     func field(_ text: String) -> String {
       text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
     }
-    return "image,method,psnr_db,ssim,sharpness,seconds\n"
-      + scores.map { String(format: "%@,%@,%.4f,%.5f,%.4f,%.3f", field($0.image), field($0.method), $0.psnr, $0.ssim, $0.sharpness, $0.seconds) }
+    func perceptual(_ s: Score) -> String {
+      guard s.image == "mean", let r = fid[s.method] else { return fid.isEmpty ? "" : ",,," }
+      return String(format: ",%.4f,%.6f,%.6f", r.fid, r.kidMean, r.kidStd)
+    }
+    return "image,method,psnr_db,ssim,sharpness,seconds" + (fid.isEmpty ? "" : ",fid,kid_mean,kid_std") + "\n"
+      + scores.map {
+        String(format: "%@,%@,%.4f,%.5f,%.4f,%.3f", field($0.image), field($0.method), $0.psnr, $0.ssim, $0.sharpness, $0.seconds) + perceptual($0)
+      }
       .joined(separator: "\n") + "\n"
   }
 
-  /// A Markdown table of per-method means.
-  public static func table(_ means: [Score]) -> String {
-    var lines = ["| method | PSNR (dB) | SSIM | sharpness | s / image |", "| --- | ---: | ---: | ---: | ---: |"]
+  /// A Markdown table of per-method means (with patch FID and KID × 10³ when given).
+  public static func table(_ means: [Score], fid: [String: PatchFID.Result] = [:]) -> String {
+    let extra = fid.isEmpty ? ("", "") : (" FID | KID × 10³ |", " ---: | ---: |")
+    var lines = ["| method | PSNR (dB) | SSIM | sharpness | s / image |" + extra.0, "| --- | ---: | ---: | ---: | ---: |" + extra.1]
     for s in means {
-      lines.append(String(format: "| %@ | %.2f | %.4f | %.3f | %.2f |", s.method, s.psnr, s.ssim, s.sharpness, s.seconds))
+      var line = String(format: "| %@ | %.2f | %.4f | %.3f | %.2f |", s.method, s.psnr, s.ssim, s.sharpness, s.seconds)
+      if let r = fid[s.method] { line += String(format: " %.2f | %.2f ± %.2f |", r.fid, r.kidMean * 1000, r.kidStd * 1000) }
+      lines.append(line)
     }
     return lines.joined(separator: "\n")
   }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoint
+import Evaluation
 import FMBoost
 import Foundation
 import Imaging
@@ -45,6 +46,18 @@ struct Eval: ParsableCommand {
   @Option(help: "Random seed (noise augmentation, if the model uses it).")
   var seed: UInt64 = 2024
 
+  @Flag(help: "Also measure patch FID and KID (the original's protocol: --crops random crops of --crop-size per image, the same anchors for the original and every method).")
+  var fid = false
+
+  @Option(help: "FID: random crops per image.")
+  var crops = 32
+
+  @Option(help: "FID: crop side in pixels (at most the image's short side).")
+  var cropSize = 128
+
+  @Option(help: "FID: the Inception network (default: data/inception/fid_inception_v3.pt from scripts/fetch-inception.sh).")
+  var inception: String?
+
   @OptionGroup var threading: ThreadsOption
 
   func parsedSteps() throws -> [Int]? {
@@ -57,6 +70,7 @@ struct Eval: ParsableCommand {
   func validate() throws {
     _ = try parsedSteps()
     guard maxSide >= 16 else { throw ValidationError("--max-side must be at least 16") }
+    guard crops >= 1, cropSize >= 16 else { throw ValidationError("--crops must be at least 1 and --crop-size at least 16") }
   }
 
   func run() throws {
@@ -76,16 +90,22 @@ struct Eval: ParsableCommand {
     let files = CommandSupport.expand(inputs, extensions: ["png", "jpg", "jpeg"])
     print("model \(model) (\(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind); \(files.count) images, ×2 from bicubic-antialiased downscales, short side ≤ \(maxShortSide), at most \(maxSide) px a side")
     var scores: [UpsamplingEvaluation.Score] = []
+    let patches = fid ? try PatchFID(network: FIDInception(path: inception ?? FIDInception.locate()), crops: crops, cropSize: cropSize) : nil
+    var imageIndex = 0
     try CommandSupport.forEach(files, verb: "evaluated") { input in
+      defer { imageIndex += 1 }
       let name = input.relative
       let original = try UpsamplingEvaluation.prepare(
         try UpsamplingEvaluation.limitShortSide(try ImageFile.read(input.path, range: .symmetric), to: maxShortSide), multiple: upsamplers[0].1.inputMultiple(factor: 2), maxSide: maxSide)
       let low = try UpsamplingEvaluation.downsample(original)
       let size = (original.size(2), original.size(3))
+      let anchors = try patches?.anchors(height: size.0, width: size.1, generator: Generator(seed: seed &+ UInt64(imageIndex)))
+      if let patches, let anchors { try patches.add(original, anchors: anchors, method: "original") }
       var mine: [UpsamplingEvaluation.Score] = []
       for mode in [InterpolationMode.bilinear, .bicubic] {
         let start = Date()
         let result = try low.interpolate(size: size, mode: mode)
+        if let patches, let anchors { try patches.add(result, anchors: anchors, method: "\(mode)") }
         mine.append(try UpsamplingEvaluation.score(result, original: original, image: name, method: "\(mode)", seconds: Date().timeIntervalSince(start)))
       }
       for (label, upsampler) in upsamplers {
@@ -93,16 +113,21 @@ struct Eval: ParsableCommand {
         let input = unit ? try (low + 1) / 2 : low
         var result = try upsampler.upsample(image: input, factor: 2, generator: try Generator(seed: seed)).image
         if unit { result = try result * 2 - 1 }
+        if let patches, let anchors { try patches.add(result, anchors: anchors, method: label) }
         mine.append(try UpsamplingEvaluation.score(result, original: original, image: name, method: label, seconds: Date().timeIntervalSince(start)))
       }
       scores += mine
       return mine.map { String(format: "%@ %.2f dB", $0.method, $0.psnr) }.joined(separator: ", ")
     }
     let means = UpsamplingEvaluation.means(scores)
-    print(UpsamplingEvaluation.table(means))
+    let perceptual = try patches?.results(reference: "original") ?? [:]
+    if let patches, let first = perceptual.values.first {
+      print("patch FID and KID: \(first.samples) crops of at most \(patches.cropSize) px (\(patches.crops) per image) against the originals' crops; FID is biased at this count, KID is not")
+    }
+    print(UpsamplingEvaluation.table(means, fid: perceptual))
     if let csv {
       try CommandSupport.prepareDirectory((csv as NSString).deletingLastPathComponent.isEmpty ? "." : (csv as NSString).deletingLastPathComponent)
-      try AtomicFile.write(Data(UpsamplingEvaluation.csv(scores + means).utf8), to: URL(fileURLWithPath: csv))
+      try AtomicFile.write(Data(UpsamplingEvaluation.csv(scores + means, fid: perceptual).utf8), to: URL(fileURLWithPath: csv))
       print("wrote \(csv)")
     }
   }

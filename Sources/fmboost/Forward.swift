@@ -1,5 +1,6 @@
 import ArgumentParser
 import Checkpoint
+import Evaluation
 import FMBoost
 import Foundation
 import Torch
@@ -9,6 +10,7 @@ import Torch
 struct Forward: ParsableCommand {
   enum Network: String, ExpressibleByArgument, CaseIterable {
     case unet, ode, vaeEncode = "vae-encode", vaeDecode = "vae-decode", taesdEncode = "taesd-encode", taesdDecode = "taesd-decode"
+    case inception
   }
 
   static let configuration = CommandConfiguration(
@@ -20,11 +22,12 @@ struct Forward: ParsableCommand {
       vae-decode:    mean                            -> decoded
       taesd-encode:  image ([0, 1])                  -> latent
       taesd-decode:  latent                          -> decoded
+      inception:     image (N, 3, 299, 299, the FID network's input range [-1, 1)) -> features (N, 2048)
       The architecture comes from the JSON under the weights' safetensors metadata key `config` (the
       original constructor arguments) or from --config FILE; TAESD variants are read from the weights.
       """)
 
-  @Argument(help: "unet, ode, vae-encode, vae-decode, taesd-encode or taesd-decode.")
+  @Argument(help: "unet, ode, vae-encode, vae-decode, taesd-encode, taesd-decode or inception.")
   var network: Network
 
   @Option(help: "The network's weights (safetensors, .ckpt or .pth).")
@@ -107,6 +110,8 @@ struct Forward: ParsableCommand {
         return [("mean", posterior.mean), ("logvar", posterior.logvar)]
       case .taesdEncode:
         return [("latent", try AutoencoderLoader.load([weights]).encode(input("image", rank: 4, channels: 3)))]
+      case .inception:
+        return [("features", try FIDInception(path: weights).features(input("image", rank: 4, channels: 3)))]
       case .taesdDecode:
         let taesd = try AutoencoderLoader.load([weights])
         return [("decoded", try taesd.decode(input("latent", rank: 4, channels: taesd.latentChannels)))]

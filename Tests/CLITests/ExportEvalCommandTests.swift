@@ -63,6 +63,14 @@ import Training
     let means = rows.filter { $0.hasPrefix("mean,") }.map { $0.split(separator: ",") }
     let psnr = Dictionary(uniqueKeysWithValues: means.map { (String($0[1]), Double($0[2]) ?? .nan) })
     #expect((psnr["bicubic"] ?? .nan) > (psnr["bilinear"] ?? .nan) + 0.3, "\(psnr)")
+    // --fid: patch FID and KID per method, against the originals' crops at the same anchors.
+    let fidCSV = folder.appendingPathComponent("eval-fid.csv").path
+    let withFID = try CommandRunner.fmboost(["eval", Shared.photo("chelsea.png"), Shared.photo("coffee.png"), "--model", model,
+                                            "--steps", "1", "--max-side", "64", "--fid", "--crops", "4", "--crop-size", "32", "--csv", fidCSV])
+    #expect(withFID.status == 0, "\(withFID.error)")
+    #expect(withFID.output.contains("FID | KID × 10³ |") && withFID.output.contains("8 crops of at most 32 px"), "\(withFID.output)")
+    let fidMeans = try String(contentsOfFile: fidCSV, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("mean,") }
+    #expect(fidMeans.count == 3 && fidMeans.allSatisfy { Double($0.split(separator: ",")[6]).map { $0 > 0 } == true }, "\(fidMeans)")
     let bad = try CommandRunner.fmboost(["eval", Shared.photo("chelsea.png"), "--model", model, "--steps", "1,x"])
     #expect(bad.status != 0 && bad.error.contains("--steps"))
   }

@@ -75,3 +75,26 @@ struct TestFailure: Error, CustomStringConvertible {
   let description: String
   init(_ description: String) { self.description = description }
 }
+
+@Suite struct PatchFIDTests {
+  @Test func anchorsAreSharedAndCropsStayInside() throws {
+    let patches = try PatchFID(network: FIDTests.network(), crops: 3, cropSize: 64)
+    let a = try patches.anchors(height: 100, width: 80, generator: Generator(seed: 1))
+    let b = try patches.anchors(height: 100, width: 80, generator: Generator(seed: 1))
+    #expect(a.map(\.y) == b.map(\.y) && a.map(\.x) == b.map(\.x) && a.count == 3)
+    #expect(a.allSatisfy { $0.y >= 0 && $0.y <= 36 && $0.x >= 0 && $0.x <= 16 })
+    // Identical images give FID ≈ 0; a blurred copy a larger one.
+    let image = try Tensor.rand([1, 3, 100, 80], generator: Generator(seed: 2)) * 2 - 1
+    let blurred = try image.avgPool2d(kernel: (5, 5), stride: (1, 1), padding: (2, 2))
+    for method in ["real", "same", "blurred"] {
+      for s in 0..<2 {
+        let anchors = try patches.anchors(height: 100, width: 80, generator: Generator(seed: UInt64(10 + s)))
+        try patches.add(method == "blurred" ? blurred : image, anchors: anchors, method: method)
+      }
+    }
+    let results = try patches.results(reference: "real")
+    let same = try #require(results["same"]), blur = try #require(results["blurred"])
+    #expect(abs(same.fid) < 1e-3 && same.samples == 6)
+    #expect(blur.fid > 1 && blur.kidMean > same.kidMean)
+  }
+}

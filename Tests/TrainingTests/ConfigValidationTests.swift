@@ -105,4 +105,23 @@ import Training
     #expect(csv.contains("val_psnr") && csv.split(separator: "\n").count >= 3)
     #expect(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("samples").path).isEmpty)
   }
+
+  @Test func validationComputesPatchFIDWhenTheConfigAsksForIt() throws {
+    let dir = try temporaryDirectory("val-fid")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let inception = ConfigTests.repo.appendingPathComponent("data/inception/fid_inception_v3.pt").path
+    try #require(FileManager.default.fileExists(atPath: inception), "run scripts/fetch-inception.sh (make test does)")
+    let (config, yaml) = try TinyRun.config([
+      "model.params.metric_tracker_cfg.target=fmboost.metrics.ImageMetricTracker", "model.params.metric_tracker_cfg.params.num_crops=4",
+      "model.params.metric_tracker_cfg.params.crop_size=24", "model.params.metric_tracker_cfg.params.inception_path=\(inception)",
+      "train.val_check_interval=1",
+    ])
+    #expect(config.patchFID && config.metricCrops == 4 && config.metricCropSize == 24)
+    _ = try Trainer(config: config, yaml: yaml, options: TinyRun.options(dir, maxSteps: 1)).run()
+    let csv = try String(contentsOf: dir.appendingPathComponent("metrics.csv"), encoding: .utf8).split(separator: "\n")
+    let header = csv[0].split(separator: ",", omittingEmptySubsequences: false)
+    let row = try #require(csv.last { $0.split(separator: ",", omittingEmptySubsequences: false)[header.firstIndex(of: "val_fid")!] != "" })
+    let fid = Double(row.split(separator: ",", omittingEmptySubsequences: false)[header.firstIndex(of: "val_fid")!])
+    #expect(fid.map { $0.isFinite && $0 > 0 } == true, "\(row)")
+  }
 }

