@@ -105,16 +105,18 @@ struct Eval: ParsableCommand {
       for mode in [InterpolationMode.bilinear, .bicubic] {
         let start = Date()
         let result = try low.interpolate(size: size, mode: mode)
+        let seconds = Date().timeIntervalSince(start)
         if let patches, let anchors { try patches.add(result, anchors: anchors, method: "\(mode)") }
-        mine.append(try UpsamplingEvaluation.score(result, original: original, image: name, method: "\(mode)", seconds: Date().timeIntervalSince(start)))
+        mine.append(try UpsamplingEvaluation.score(result, original: original, image: name, method: "\(mode)", seconds: seconds))
       }
       for (label, upsampler) in upsamplers {
         let start = Date()
         let input = unit ? try (low + 1) / 2 : low
         var result = try upsampler.upsample(image: input, factor: 2, generator: try Generator(seed: seed)).image
         if unit { result = try result * 2 - 1 }
+        let seconds = Date().timeIntervalSince(start)
         if let patches, let anchors { try patches.add(result, anchors: anchors, method: label) }
-        mine.append(try UpsamplingEvaluation.score(result, original: original, image: name, method: label, seconds: Date().timeIntervalSince(start)))
+        mine.append(try UpsamplingEvaluation.score(result, original: original, image: name, method: label, seconds: seconds))
       }
       scores += mine
       return mine.map { String(format: "%@ %.2f dB", $0.method, $0.psnr) }.joined(separator: ", ")

@@ -12,7 +12,8 @@ struct Upsample: ParsableCommand {
     discussion: """
       Each image is brought to the output size in pixel space (bilinear), encoded (PSU), noise-augmented
       at the forward-diffusion step --noising-step, flowed with the CFM network from t = 0 to 1 and
-      decoded. Images are centre-cropped to the size multiple the model needs. Outputs are PNG files
+      decoded. Any size works: the output is exactly 2W × 2H per stage (the image is padded to the
+      size multiple the model needs and the result cropped back). Outputs are PNG files
       named after the inputs; existing files are kept unless --force. An input that cannot be read is
       reported and the others are still processed; the exit code is then 1.
       """)
@@ -111,16 +112,14 @@ struct Upsample: ParsableCommand {
       defer { progress.item += 1; progress.finishLine() }
       let destination = try CommandSupport.outputPath(for: input, in: output, extension: "png", force: force)
       if compare { _ = try CommandSupport.outputPath(for: input, in: output, suffix: "_compare", extension: "png", force: force) }
-      let multiple = upsampler.inputMultiple(factor: 2)
-      var image = try ImageFile.read(input.path, range: autoencoder.pixelRange)
-      let (h, w) = (image.size(1) / multiple * multiple, image.size(2) / multiple * multiple)
-      guard h > 0, w > 0 else { throw CommandError("\(input): smaller than \(multiple)×\(multiple) pixels") }
-      image = try image.narrow(dim: 1, start: (image.size(1) - h) / 2, length: h).narrow(dim: 2, start: (image.size(2) - w) / 2, length: w)
+      let image = try ImageFile.read(input.path, range: autoencoder.pixelRange)
+      let (h, w) = (image.size(1), image.size(2))
+      guard h >= 2, w >= 2 else { throw CommandError("\(input): \(w)×\(h) pixels is too small to upsample (at least 2×2)") }
       var current = try image.unsqueeze(dim: 0)
       var evaluations = 0
       for s in 0..<cascade {
         stage = s
-        let result = try upsampler.upsample(image: current, factor: 2, generator: generator)
+        let result = try upsampler.upsampleAnySize(image: current, factor: 2, generator: generator)
         current = result.image
         evaluations += result.evaluations
       }

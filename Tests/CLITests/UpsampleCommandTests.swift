@@ -29,14 +29,14 @@ import Torch
     let out = dir.appendingPathComponent("x2").path
     let once = try CommandRunner.fmboost(["upsample", input] + common(out) + ["--compare"])
     #expect(once.status == 0, "\(once.error)")
-    // 45×30 is cropped to the model's multiple (2): 44×30, then ×2.
+    // 45×30 → exactly 90×60 (padded to the model's multiple, cropped back).
     let x2 = try ImageFile.read(out + "/chelsea_small.png")
-    #expect(x2.shape == [3, 60, 88])
-    #expect(try ImageFile.read(out + "/chelsea_small_compare.png").shape == [3, 60, 176])
+    #expect(x2.shape == [3, 60, 90])
+    #expect(try ImageFile.read(out + "/chelsea_small_compare.png").shape == [3, 60, 180])
     let out4 = dir.appendingPathComponent("x4").path
     let twice = try CommandRunner.fmboost(["upsample", input, "--cascade", "2", "--method", "rk4"] + common(out4))
     #expect(twice.status == 0, "\(twice.error)")
-    #expect(try ImageFile.read(out4 + "/chelsea_small.png").shape == [3, 120, 176])
+    #expect(try ImageFile.read(out4 + "/chelsea_small.png").shape == [3, 120, 180])
     // Same seed, same output; never overwritten without --force.
     let again = try CommandRunner.fmboost(["upsample", input] + common(out))
     #expect(again.status != 0 && again.error.contains("--force"))
@@ -48,7 +48,7 @@ import Torch
     // --tile is in output pixels: 16 px = 8 latent positions of the ×2 toy autoencoder.
     let t = try CommandRunner.fmboost(["upsample", input, "--tile", "16"] + common(tiled))
     #expect(t.status == 0, "\(t.error)")
-    #expect(try ImageFile.read(tiled + "/chelsea_small.png").shape == [3, 60, 88])
+    #expect(try ImageFile.read(tiled + "/chelsea_small.png").shape == [3, 60, 90])
   }
 
   @Test func badInputsAreReportedAndTheRestProcessed() throws {
@@ -75,8 +75,8 @@ import Torch
     settings.steps = 3
     adjust(&settings)
     let upsampler = try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: settings)
-    let image = try ImageFile.read(input, range: autoencoder.pixelRange).narrow(dim: 2, start: 0, length: 44).unsqueeze(dim: 0)
-    let result = try upsampler.upsample(image: image, factor: 2, generator: Generator(seed: 2024)).image
+    let image = try ImageFile.read(input, range: autoencoder.pixelRange).unsqueeze(dim: 0)
+    let result = try upsampler.upsampleAnySize(image: image, factor: 2, generator: Generator(seed: 2024)).image
     let path = dir.appendingPathComponent("library-\(UUID().uuidString).png").path
     try ImageFile.write(result, to: path, range: autoencoder.pixelRange)
     return try ImageFile.read(path)
@@ -165,5 +165,33 @@ import Torch
     let psnr = 10 * log10(1 / max(mse, 1e-12))
     #expect(psnr >= 40, "dopri5 vs rk4 40 steps: \(psnr) dB")
     #expect(log.contains("network evaluations") && log.contains("atol 1e-06 rtol 0.001"), "\(log)")
+  }
+
+  /// Every size in, exactly 2W × 2H out, with the shipped default model (size multiple 8).
+  @Test(arguments: [(7, 5), (451, 300), (1023, 769)])
+  func anySizeGivesExactlyTwiceTheSize(width: Int, height: Int) throws {
+    let dir = try temporaryDirectory("upsample-any")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let photo = try ImageFile.read(Shared.photo("coffee.png")).unsqueeze(dim: 0).interpolate(size: (height, width), mode: .bilinear)
+    let input = dir.appendingPathComponent("in.png").path
+    try ImageFile.write(photo, to: input)
+    let out = dir.appendingPathComponent("out").path
+    let run = try CommandRunner.fmboost(["upsample", input, "-o", out])
+    #expect(run.status == 0, "\(run.error)")
+    let result = try ImageFile.read(out + "/in.png")
+    #expect(result.shape == [3, 2 * height, 2 * width])
+    // Nothing cut, nothing shifted: the result downscaled is close to the input everywhere, edges included.
+    let back = try result.unsqueeze(dim: 0).interpolate(size: (height, width), mode: .area)
+    let worstColumn = try (back - photo).abs().mean([0, 1, 2]).max().item()
+    #expect(worstColumn < 0.1, "\(width)×\(height): worst column differs by \(worstColumn)")
+  }
+
+  @Test func aOnePixelImageIsRefused() throws {
+    let dir = try temporaryDirectory("upsample-1px")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let input = dir.appendingPathComponent("dot.png").path
+    try ImageFile.write(Tensor.rand([3, 1, 1]), to: input)
+    let run = try CommandRunner.fmboost(["upsample", input, "-o", dir.appendingPathComponent("out").path])
+    #expect(run.status != 0 && run.error.contains("1×1 pixels is too small to upsample (at least 2×2)"), "\(run.error)")
   }
 }

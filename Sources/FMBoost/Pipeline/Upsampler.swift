@@ -105,6 +105,23 @@ public final class Upsampler {
     }
   }
 
+  /// Upsamples an image of any size (B, 3, H, W), H, W ≥ 2, to exactly factor·H × factor·W: it is
+  /// padded at the bottom and right to the size multiple the model needs (mirrored, or its edge
+  /// repeated where the image is smaller than the padding), upsampled, and cropped back. The
+  /// output's `latent` keeps the padded size.
+  public func upsampleAnySize(image: Tensor, factor: Int = 2, generator: Generator? = nil) throws -> Output {
+    let (h, w) = (image.size(2), image.size(3))
+    guard h >= 2, w >= 2 else { throw TorchError.invalidArgument("images must be at least 2×2 pixels, got \(w)×\(h)") }
+    let m = inputMultiple(factor: factor)
+    let (padH, padW) = ((m - h % m) % m, (m - w % m) % m)
+    guard padH > 0 || padW > 0 else { return try upsample(image: image, factor: factor, generator: generator) }
+    let mode: Tensor.PadMode = padH < h && padW < w ? .reflect : .replicate
+    let padded = try image.pad([0, padW, 0, padH], mode: mode)
+    let result = try upsample(image: padded, factor: factor, generator: generator)
+    let cropped = try result.image.narrow(dim: 2, start: 0, length: h * factor).narrow(dim: 3, start: 0, length: w * factor).contiguous()
+    return Output(image: cropped, latent: result.latent, evaluations: result.evaluations)
+  }
+
   /// Upsamples a scaled latent (for example an SD generation's) to `size` latent positions.
   public func upsample(latent: Tensor, to size: (Int, Int), generator: Generator? = nil) throws -> Output {
     try withNoGrad {
@@ -113,12 +130,12 @@ public final class Upsampler {
     }
   }
 
-  /// Several stages in a row (512 → 1024 → 2048 px for two ×2 stages).
+  /// Several stages in a row (512 → 1024 → 2048 px for two ×2 stages), any input size.
   public func cascade(image: Tensor, stages: Int, factor: Int = 2, generator: Generator? = nil) throws -> Output {
     var current = image
     var last: Output?
     for _ in 0..<max(1, stages) {
-      last = try upsample(image: current, factor: factor, generator: generator)
+      last = try upsampleAnySize(image: current, factor: factor, generator: generator)
       current = last!.image
     }
     return last!
