@@ -11,6 +11,9 @@ public enum UpsamplingEvaluation {
     public let method: String
     public let psnr: Double
     public let ssim: Double
+    /// On the BT.601 luma with a border of the scale shaved (`LumaMetrics`), as SR papers report.
+    public let psnrY: Double
+    public let ssimY: Double
     /// Gradient energy of the result over that of the original (1 = as sharp; blur < 1).
     public let sharpness: Double
     public let seconds: Double
@@ -45,6 +48,7 @@ public enum UpsamplingEvaluation {
     let clamped = try result.clamp(min: -1, max: 1)
     return Score(
       image: image, method: method, psnr: try ImageMetrics.psnr(clamped, original), ssim: try ImageMetrics.ssim(clamped, original),
+      psnrY: try LumaMetrics.psnr(clamped, original, shave: 2), ssimY: try LumaMetrics.ssim(clamped, original, shave: 2),
       sharpness: try gradientEnergy(clamped) / max(1e-12, try gradientEnergy(original)), seconds: seconds)
   }
 
@@ -63,6 +67,7 @@ public enum UpsamplingEvaluation {
       let group = scores.filter { $0.method == method }
       let n = Double(group.count)
       return Score(image: "mean", method: method, psnr: group.map(\.psnr).reduce(0, +) / n, ssim: group.map(\.ssim).reduce(0, +) / n,
+                   psnrY: group.map(\.psnrY).reduce(0, +) / n, ssimY: group.map(\.ssimY).reduce(0, +) / n,
                    sharpness: group.map(\.sharpness).reduce(0, +) / n, seconds: group.map(\.seconds).reduce(0, +) / n)
     }
   }
@@ -77,9 +82,10 @@ public enum UpsamplingEvaluation {
       guard s.image == "mean", let r = fid[s.method] else { return fid.isEmpty ? "" : ",,," }
       return String(format: ",%.4f,%.6f,%.6f", r.fid, r.kidMean, r.kidStd)
     }
-    return "image,method,psnr_db,ssim,sharpness,seconds" + (fid.isEmpty ? "" : ",fid,kid_mean,kid_std") + "\n"
+    return "image,method,psnr_db,ssim,sharpness,seconds,psnr_y_db,ssim_y" + (fid.isEmpty ? "" : ",fid,kid_mean,kid_std") + "\n"
       + scores.map {
-        String(format: "%@,%@,%.4f,%.5f,%.4f,%.3f", field($0.image), field($0.method), $0.psnr, $0.ssim, $0.sharpness, $0.seconds) + perceptual($0)
+        String(format: "%@,%@,%.4f,%.5f,%.4f,%.3f,%.4f,%.5f", field($0.image), field($0.method), $0.psnr, $0.ssim, $0.sharpness, $0.seconds,
+               $0.psnrY, $0.ssimY) + perceptual($0)
       }
       .joined(separator: "\n") + "\n"
   }
@@ -87,9 +93,10 @@ public enum UpsamplingEvaluation {
   /// A Markdown table of per-method means (with patch FID and KID × 10³ when given).
   public static func table(_ means: [Score], fid: [String: PatchFID.Result] = [:]) -> String {
     let extra = fid.isEmpty ? ("", "") : (" FID | KID × 10³ |", " ---: | ---: |")
-    var lines = ["| method | PSNR (dB) | SSIM | sharpness | s / image |" + extra.0, "| --- | ---: | ---: | ---: | ---: |" + extra.1]
+    var lines = ["| method | PSNR (dB) | SSIM | Y-PSNR (dB) | Y-SSIM | sharpness | s / image |" + extra.0,
+                 "| --- | ---: | ---: | ---: | ---: | ---: | ---: |" + extra.1]
     for s in means {
-      var line = String(format: "| %@ | %.2f | %.4f | %.3f | %.2f |", s.method, s.psnr, s.ssim, s.sharpness, s.seconds)
+      var line = String(format: "| %@ | %.2f | %.4f | %.2f | %.4f | %.3f | %.2f |", s.method, s.psnr, s.ssim, s.psnrY, s.ssimY, s.sharpness, s.seconds)
       if let r = fid[s.method] { line += String(format: " %.2f | %.2f ± %.2f |", r.fid, r.kidMean * 1000, r.kidStd * 1000) }
       lines.append(line)
     }

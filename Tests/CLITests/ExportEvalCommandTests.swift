@@ -70,7 +70,7 @@ import Training
     #expect(withFID.status == 0, "\(withFID.error)")
     #expect(withFID.output.contains("FID | KID × 10³ |") && withFID.output.contains("8 crops of at most 32 px"), "\(withFID.output)")
     let fidMeans = try String(contentsOfFile: fidCSV, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("mean,") }
-    #expect(fidMeans.count == 3 && fidMeans.allSatisfy { Double($0.split(separator: ",")[6]).map { $0 > 0 } == true }, "\(fidMeans)")
+    #expect(fidMeans.count == 3 && fidMeans.allSatisfy { Double($0.split(separator: ",")[8]).map { $0 > 0 } == true }, "\(fidMeans)")
     let bad = try CommandRunner.fmboost(["eval", Shared.photo("chelsea.png"), "--model", model, "--steps", "1,x"])
     #expect(bad.status != 0 && bad.error.contains("--steps"))
   }
