@@ -16,53 +16,61 @@ public struct ImageHeader: Equatable, Sendable {
   }
 
   /// Reads and checks the header of `path`: a known signature, a complete size field, a size in
-  /// 1 … `ImageFile.maxPixels` pixels, and at least some data past the header.
+  /// 1 … `ImageFile.maxPixels` pixels. JPEG marker segments are skipped by seeking, so large EXIF
+  /// or ICC blocks before the frame header cost no more than a few small reads.
   public static func read(_ path: String) throws -> ImageHeader {
     guard let handle = FileHandle(forReadingAtPath: path) else {
       throw ImageError(file: path, reason: "cannot open the file")
     }
     defer { try? handle.close() }
-    let bytes = [UInt8]((try? handle.read(upToCount: 1 << 16)) ?? Data())
-    let header = try parse(bytes, name: path)
+    func bytes(at offset: Int, _ count: Int) -> [UInt8] {
+      guard (try? handle.seek(toOffset: UInt64(offset))) != nil else { return [] }
+      return [UInt8]((try? handle.read(upToCount: count)) ?? Data())
+    }
+    let header = try parse(name: path, bytes: bytes)
     guard UInt64(header.width) * UInt64(header.height) <= ImageFile.maxPixels else {
       throw ImageError(file: path, reason: "\(header.width)×\(header.height) pixels is more than the \(ImageFile.maxPixels) allowed")
     }
     return header
   }
 
-  static func parse(_ b: [UInt8], name: String) throws -> ImageHeader {
-    func u16(_ i: Int) -> Int { Int(b[i]) << 8 | Int(b[i + 1]) }
-    func u32(_ i: Int) -> Int { u16(i) << 16 | u16(i + 2) }
+  /// `bytes(offset, count)` returns up to `count` bytes of the file from `offset`.
+  static func parse(name: String, bytes: (Int, Int) -> [UInt8]) throws -> ImageHeader {
+    func u16(_ b: [UInt8], _ i: Int) -> Int { Int(b[i]) << 8 | Int(b[i + 1]) }
+    func u32(_ b: [UInt8], _ i: Int) -> Int { u16(b, i) << 16 | u16(b, i + 2) }
+    let head = bytes(0, 33)
     let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-    if b.starts(with: png) {
-      guard b.count >= 33, Array(b[12..<16]) == Array("IHDR".utf8) else {
+    if head.starts(with: png) {
+      guard head.count >= 33, Array(head[12..<16]) == Array("IHDR".utf8) else {
         throw ImageError(file: name, reason: "PNG without a complete IHDR chunk (truncated or corrupt)")
       }
-      let (w, h) = (u32(16), u32(20))
+      let (w, h) = (u32(head, 16), u32(head, 20))
       guard w > 0, h > 0 else { throw ImageError(file: name, reason: "PNG declares a \(w)×\(h) image") }
       return ImageHeader(format: .png, width: w, height: h)
     }
-    guard b.count >= 4, b[0] == 0xFF, b[1] == 0xD8 else {
+    guard head.count >= 4, head[0] == 0xFF, head[1] == 0xD8 else {
       throw ImageError(file: name, reason: "not a PNG or JPEG file (unknown signature)")
     }
     // Walk the marker segments to the first frame header: SOF0–SOF15 except DHT (C4), JPG (C8), DAC (CC).
-    var i = 2
-    while i + 4 <= b.count {
-      guard b[i] == 0xFF else { throw ImageError(file: name, reason: "corrupt JPEG marker structure at byte \(i)") }
-      let marker = b[i + 1]
-      if marker == 0xFF { i += 1; continue }
-      if marker == 0xD8 || (0xD0...0xD7).contains(marker) || marker == 0x01 { i += 2; continue }
-      let length = u16(i + 2)
-      guard length >= 2 else { throw ImageError(file: name, reason: "corrupt JPEG segment length at byte \(i)") }
+    var offset = 2
+    for _ in 0..<10_000 {
+      let b = bytes(offset, 9)
+      guard b.count >= 4 else { break }
+      guard b[0] == 0xFF else { throw ImageError(file: name, reason: "corrupt JPEG marker structure at byte \(offset)") }
+      let marker = b[1]
+      if marker == 0xFF { offset += 1; continue }
+      if marker == 0xD8 || (0xD0...0xD7).contains(marker) || marker == 0x01 { offset += 2; continue }
+      let length = u16(b, 2)
+      guard length >= 2 else { throw ImageError(file: name, reason: "corrupt JPEG segment length at byte \(offset)") }
       if (0xC0...0xCF).contains(marker), ![0xC4, 0xC8, 0xCC].contains(marker) {
-        guard i + 9 <= b.count else { break }
-        let (h, w) = (u16(i + 5), u16(i + 7))
+        guard b.count >= 9 else { break }
+        let (h, w) = (u16(b, 5), u16(b, 7))
         guard w > 0, h > 0 else { throw ImageError(file: name, reason: "JPEG declares a \(w)×\(h) image") }
         return ImageHeader(format: .jpeg, width: w, height: h)
       }
       if marker == 0xD9 || marker == 0xDA { break }
-      i += 2 + length
+      offset += 2 + length
     }
-    throw ImageError(file: name, reason: "JPEG without a frame header in its first \(b.count) bytes (truncated or corrupt)")
+    throw ImageError(file: name, reason: "JPEG without a frame header (truncated or corrupt)")
   }
 }

@@ -36,6 +36,15 @@ import Training
     let path = dir.appendingPathComponent("x.jpg").path
     try ImageFile.write(Tensor.rand([3, 21, 34]), to: path)
     #expect(try ImageHeader.read(path) == ImageHeader(format: .jpeg, width: 34, height: 21))
+    // A JPEG whose frame header lies past large APP segments (EXIF, ICC: 3 × 64 KB) is still read.
+    let jpeg = try Data(contentsOf: URL(fileURLWithPath: path))
+    var padded = Data(jpeg.prefix(2))
+    for _ in 0..<3 { padded += Data([0xFF, 0xE1, 0xFF, 0xFF]) + Data(repeating: 0x20, count: 0xFFFD) }
+    padded += jpeg.dropFirst(2)
+    let big = dir.appendingPathComponent("exif.jpg").path
+    try padded.write(to: URL(fileURLWithPath: big))
+    #expect(try ImageHeader.read(big) == ImageHeader(format: .jpeg, width: 34, height: 21))
+    #expect(try ImageFile.read(big).shape == [3, 21, 34])
   }
 
   @Test func theDecodedImageCacheStaysWithinItsByteLimit() throws {
