@@ -201,6 +201,7 @@ public struct TrainingConfig {
     validationBatchSize = try tree.int(d + "val_batch_size", default: batchSize)
     validationFraction = try tree.double(d + "val_fraction", default: 0.1)
     randomFlip = try tree.bool(d + "random_flip", default: true)
+    tree.declare(d + "max_short_side")  // null: no limit
     maxShortSide = tree.has(d + "max_short_side") ? try tree.int(d + "max_short_side", default: 0) : nil
     if let side = maxShortSide, side < 1 { throw ConfigError("\(tree.source): \(d)max_short_side must be positive") }
     workers = try tree.int(d + "num_workers", default: 1)

@@ -54,6 +54,9 @@ import Training
     let defaults = try config([])
     #expect(defaults.precision == .fp32 && defaults.maxEpochs == nil && defaults.devices == nil && defaults.workers == 1)
     #expect(try config(["train.precision=32-true"]).precision == .fp32)
+    // An optional key set to null means "not set", not an unknown key.
+    #expect(try config(["data.params.max_short_side=null"]).maxShortSide == nil)
+    #expect(try config(["data.params.max_short_side=300"]).maxShortSide == 300)
   }
 
   @Test func maxEpochsBoundsTheRun() throws {
