@@ -93,7 +93,9 @@ public final class ImageFolderDataset {
     return Double(h >> 11) / Double(1 << 53)
   }
 
-  /// The image, decoded once, with its short side at least `size` (and at most `maxShortSide`).
+  /// The image, decoded once, with its short side at least `size` (and at most `maxShortSide`), as
+  /// 8-bit values (uint8, 3 × H × W): a quarter of float32's memory, so the cache holds 4× the
+  /// pixels; crops become [−1, 1] floats only when they are taken (`toSymmetric`).
   func image(_ index: Int) throws -> Tensor {
     if let cached = lock.withLock({ cache[index] }) { return cached }
     var image = try ImageFile.read(files[index], range: .symmetric)
@@ -104,17 +106,21 @@ public final class ImageFolderDataset {
       let (nh, nw) = (max(size, Int((Double(h) * scale).rounded())), max(size, Int((Double(w) * scale).rounded())))
       image = try image.unsqueeze(dim: 0).interpolate(size: (nh, nw), mode: .bicubic, antialias: false).squeeze(dim: 0).clamp(min: -1, max: 1)
     }
-    remember(image, at: index)
-    return image
+    let bytes = try ((image + 1) * 127.5).round().clamp(min: 0, max: 255).to(.uint8)
+    remember(bytes, at: index)
+    return bytes
   }
 
+  /// 8-bit values → [−1, 1] (exactly the decoder's values for 8-bit files).
+  static func toSymmetric(_ bytes: Tensor) throws -> Tensor { try bytes.to(.float32) / 127.5 - 1 }
+
   private func remember(_ image: Tensor, at index: Int) {
-    let bytes = image.shape.reduce(4, *)
+    let bytes = image.elementCount
     lock.withLock {
       guard cache[index] == nil, bytes <= cacheLimit else { return }
       while cacheBytes + bytes > cacheLimit, let oldest = cacheOrder.first {
         cacheOrder.removeFirst()
-        cacheBytes -= cache.removeValue(forKey: oldest).map { $0.shape.reduce(4, *) } ?? 0
+        cacheBytes -= cache.removeValue(forKey: oldest)?.elementCount ?? 0
       }
       cache[index] = image
       cacheOrder.append(index)
@@ -134,7 +140,7 @@ public final class ImageFolderDataset {
     let x = try Tensor.randint(0, image.size(2) - size + 1, [1], generator: g).itemInt()
     var crop = try image.narrow(dim: 1, start: y, length: size).narrow(dim: 2, start: x, length: size)
     if flip, try Tensor.rand([1], generator: g).item() < 0.5 { crop = try crop.flip([2]) }
-    return try crop.contiguous()
+    return try Self.toSymmetric(crop)
   }
 
   /// Training batch number `index`: samples index·B ..< (index+1)·B of the stream.
@@ -146,8 +152,8 @@ public final class ImageFolderDataset {
   public func validationBatches(batchSize: Int, limit: Int) throws -> [Tensor] {
     let crops = try files.indices.map { i -> Tensor in
       let image = try self.image(i)
-      return try image.narrow(dim: 1, start: (image.size(1) - size) / 2, length: size)
-        .narrow(dim: 2, start: (image.size(2) - size) / 2, length: size).contiguous()
+      return try Self.toSymmetric(image.narrow(dim: 1, start: (image.size(1) - size) / 2, length: size)
+        .narrow(dim: 2, start: (image.size(2) - size) / 2, length: size))
     }
     return try stride(from: 0, to: crops.count, by: batchSize).prefix(limit).map {
       try Tensor.stack(Array(crops[$0..<min(crops.count, $0 + batchSize)]))
