@@ -32,16 +32,11 @@ public final class FIDInception {
   /// `scripts/fetch-inception.sh` puts it) in the current folder or a folder above the executable.
   public static func locate() throws -> String {
     if let path = ProcessInfo.processInfo.environment[environmentVariable], !path.isEmpty { return path }
-    var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(fetchedPath)]
-    var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    for _ in 0..<6 {
-      candidates.append(folder.appendingPathComponent(fetchedPath))
-      folder = folder.deletingLastPathComponent()
-    }
-    guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+    let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(fetchedPath).path
+    guard let found = FileManager.default.fileExists(atPath: here) ? here : ProjectFiles.aboveExecutable(fetchedPath) else {
       throw CheckpointError(file: fetchedPath, "the FID Inception network is not there: run scripts/fetch-inception.sh (make inception), or pass --inception FILE / set \(environmentVariable)")
     }
-    return found.path
+    return found
   }
 
   /// `path`: the fetched TorchScript file (or any torch.save / safetensors file with the same keys).

@@ -34,12 +34,7 @@ public struct FolderFeatures {
     guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
       throw ImageError(file: folder, reason: "not a folder")
     }
-    var found: [String] = []
-    let enumerator = FileManager.default.enumerator(atPath: folder)
-    while let item = enumerator?.nextObject() as? String {
-      if ["png", "jpg", "jpeg"].contains((item as NSString).pathExtension.lowercased()) { found.append(item) }
-    }
-    return found.sorted()
+    return ImageFile.relativePaths(below: folder)
   }
 
   static func identity(of path: String) -> String? {

@@ -39,11 +39,11 @@ public final class ImageFolderDataset {
     let train = (folder as NSString).appendingPathComponent("train"), validation = (folder as NSString).appendingPathComponent("validation")
     if Self.isFolder(train), Self.isFolder(validation) {
       let chosen = split == .train ? train : validation
-      let all = Self.images(in: chosen)
+      let all = ImageFile.relativePaths(below: chosen)
       guard !all.isEmpty else { throw ConfigError("\(chosen): no PNG or JPEG images found") }
       files = all.map { (chosen as NSString).appendingPathComponent($0) }
     } else {
-      let all = Self.images(in: folder)
+      let all = ImageFile.relativePaths(below: folder)
       guard !all.isEmpty else { throw ConfigError("\(folder): no PNG or JPEG images found") }
       let validation = Set(all.filter { Self.hashFraction($0) < validationFraction })
       var chosen = all.filter { (split == .validation) == validation.contains($0) }
@@ -74,16 +74,6 @@ public final class ImageFolderDataset {
   static func isFolder(_ path: String) -> Bool {
     var isDirectory: ObjCBool = false
     return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
-  }
-
-  /// Relative paths of the PNG/JPEG files under `folder`, sorted.
-  static func images(in folder: String) -> [String] {
-    var all: [String] = []
-    let enumerator = FileManager.default.enumerator(atPath: folder)
-    while let item = enumerator?.nextObject() as? String {
-      if ["png", "jpg", "jpeg"].contains((item as NSString).pathExtension.lowercased()) { all.append(item) }
-    }
-    return all.sorted()
   }
 
   /// FNV-1a of the path, mapped to [0, 1).

@@ -157,7 +157,7 @@ public struct TrainingConfig {
     startFromNoise = try tree.bool(m + "start_from_noise", default: false)
     noisingStep = try tree.int(m + "noising_step", default: -1)
     if startFromNoise && noisingStep > 0 { throw ConfigError("\(tree.source): start_from_noise and noising_step > 0 exclude each other") }
-    guard noisingStep <= 0 || (noisingStep > 1 && noisingStep < ForwardDiffusion.defaultSteps) else {
+    guard ForwardDiffusion.isValidNoisingStep(noisingStep) else {
       throw ConfigError("\(tree.source): \(m)noising_step must be −1/0 (off) or 2…999")
     }
     concatContext = try tree.bool(m + "concat_context", default: false)

@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 import FMBoost
 import Torch
@@ -114,14 +115,9 @@ enum DefaultModel {
   /// (the source tree it was built in), else <prefix>/share/fmboost/.
   static func path() throws -> String {
     if let override = ProcessInfo.processInfo.environment["FMBOOST_DEFAULT_MODEL"] { return override }
-    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-    var folder = executable.deletingLastPathComponent()
-    var candidates: [URL] = [folder.deletingLastPathComponent().appendingPathComponent("share/fmboost/\(fileName)")]
-    for _ in 0..<6 {
-      candidates.append(folder.appendingPathComponent("models/\(fileName)"))
-      folder = folder.deletingLastPathComponent()
-    }
-    if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) { return found.path }
-    throw CommandError("no --model given and the default model (models/\(fileName)) was not found next to \(executable.path); pass --model or set FMBOOST_DEFAULT_MODEL")
+    let installed = ProjectFiles.executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/fmboost/\(fileName)").path
+    if FileManager.default.fileExists(atPath: installed) { return installed }
+    if let found = ProjectFiles.aboveExecutable("models/\(fileName)") { return found }
+    throw CommandError("no --model given and the default model (models/\(fileName)) was not found next to \(ProjectFiles.executable.path); pass --model or set FMBOOST_DEFAULT_MODEL")
   }
 }

@@ -34,7 +34,7 @@ struct Encode: ParsableCommand {
     let autoencoder = try AutoencoderLoader.load(CommandSupport.vaePaths(vae))
     let tile = try CommandSupport.latentTile(pixels: self.tile, factor: autoencoder.downsamplingFactor)
     try CommandSupport.prepareDirectory(output)
-    let files = CommandSupport.expand(inputs, extensions: ["png", "jpg", "jpeg"])
+    let files = CommandSupport.expand(inputs, extensions: ImageFile.extensions)
     try CommandSupport.forEach(files, verb: "encoded") { input in
       let destination = try CommandSupport.outputPath(for: input, in: output, extension: "safetensors", force: force)
       var image = try ImageFile.read(input.path, range: autoencoder.pixelRange)

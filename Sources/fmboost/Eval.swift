@@ -87,7 +87,7 @@ struct Eval: ParsableCommand {
       return ("model \(s.method.rawValue) \(n) step\(n == 1 ? "" : "s")", try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: s))
     }
     let unit = autoencoder.pixelRange == .unit
-    let files = CommandSupport.expand(inputs, extensions: ["png", "jpg", "jpeg"])
+    let files = CommandSupport.expand(inputs, extensions: ImageFile.extensions)
     print("model \(model) (\(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind); \(files.count) images, ×2 from bicubic-antialiased downscales, short side ≤ \(maxShortSide), at most \(maxSide) px a side")
     var scores: [UpsamplingEvaluation.Score] = []
     let patches = fid ? try PatchFID(network: FIDInception(path: inception ?? FIDInception.locate()), crops: crops, cropSize: cropSize) : nil

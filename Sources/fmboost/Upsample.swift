@@ -77,7 +77,7 @@ struct Upsample: ParsableCommand {
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
     if let tile, tile < 1 { throw ValidationError("--tile must be a positive number of pixels") }
     try ScaleFactor.validate(scaleFactor)
-    if let noisingStep, !(noisingStep == 0 || (2..<ForwardDiffusion.defaultSteps).contains(noisingStep)) {
+    if let noisingStep, noisingStep < 0 || !ForwardDiffusion.isValidNoisingStep(noisingStep) {
       throw ValidationError("--noising-step must be 0 (off) or 2…\(ForwardDiffusion.defaultSteps - 1), got \(noisingStep)")
     }
     do { try ODETolerance.validate(atol: atol, rtol: rtol) } catch { throw ValidationError("--\(error)") }
@@ -104,7 +104,7 @@ struct Upsample: ParsableCommand {
     let method = settings.method
     print("model \(model) (\(loaded.weights) weights, \(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind), \(method.rawValue) \(method.isAdaptive ? "atol \(atol) rtol \(rtol)" : "\(settings.steps) steps"), \(Runtime.threads) threads")
     try CommandSupport.prepareDirectory(output)
-    let files = CommandSupport.expand(inputs, extensions: ["png", "jpg", "jpeg"])
+    let files = CommandSupport.expand(inputs, extensions: ImageFile.extensions)
     let progress = ProgressLine(total: files.count, label: "image")
     var stage = 0
     upsampler.onStep = { done, total in progress.update(step: stage * total + done, of: total * cascade) }

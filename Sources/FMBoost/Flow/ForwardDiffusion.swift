@@ -20,6 +20,9 @@ public struct ForwardDiffusion: Sendable {
     }
   }
 
+  /// The original's rule for `noising_step`: ≤ 0 turns augmentation off, else 2…999.
+  public static func isValidNoisingStep(_ step: Int) -> Bool { step <= 0 || (2..<defaultSteps).contains(step) }
+
   /// √ᾱ_step·x + √(1 − ᾱ_step)·noise; the noise is drawn from `generator` when not given.
   public func qSample(_ x: Tensor, step: Int, noise: Tensor? = nil, generator: Generator? = nil) throws -> Tensor {
     guard alphaBar.indices.contains(step) else {

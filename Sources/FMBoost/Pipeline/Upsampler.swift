@@ -53,7 +53,7 @@ public final class Upsampler {
     guard settings.latentScale.isFinite, settings.latentScale > 0 else {
       throw TorchError.invalidArgument("the latent scale must be a positive number, got \(settings.latentScale)")
     }
-    guard settings.noisingStep <= 0 || (2..<ForwardDiffusion.defaultSteps).contains(settings.noisingStep) else {
+    guard ForwardDiffusion.isValidNoisingStep(settings.noisingStep) else {
       throw TorchError.invalidArgument("the noising step must be 0 (off) or 2…\(ForwardDiffusion.defaultSteps - 1), got \(settings.noisingStep)")
     }
     if let tile = settings.tile, tile < Tiling.minimumTile {

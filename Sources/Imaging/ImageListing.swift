@@ -1,0 +1,16 @@
+import Foundation
+
+extension ImageFile {
+  /// The extensions read as images (PNG and JPEG), lower case.
+  public static let extensions: Set<String> = ["png", "jpg", "jpeg"]
+
+  /// The images below `folder` (recursive), as sorted paths relative to it.
+  public static func relativePaths(below folder: String) -> [String] {
+    var found: [String] = []
+    let enumerator = FileManager.default.enumerator(atPath: folder)
+    while let item = enumerator?.nextObject() as? String {
+      if extensions.contains((item as NSString).pathExtension.lowercased()) { found.append(item) }
+    }
+    return found.sorted()
+  }
+}
