@@ -1,4 +1,6 @@
 // Neural-network functionals, autograd and runtime settings.
+#include <malloc.h>
+#include <climits>
 #include "shim_internal.h"
 
 #include <ATen/autocast_mode.h>
@@ -129,6 +131,15 @@ void ct_set_autocast_cpu(bool on, int dtype) {
 // ---- runtime ----
 
 void ct_set_num_threads(int n) { at::set_num_threads(n); }
+
+// glibc serves blocks above its mmap threshold (128 KB, adapting up to 32 MB) with fresh mappings
+// and unmaps them on free, so every large activation costs page faults; and it trims the heap top
+// back to the system. Keeping freed memory in the heap for reuse removes both.
+void ct_keep_freed_memory(void) {
+  mallopt(M_MMAP_MAX, 0);
+  mallopt(M_TRIM_THRESHOLD, INT_MAX);
+  mallopt(M_TOP_PAD, 64 << 20);
+}
 int ct_get_num_threads(void) { return at::get_num_threads(); }
 
 void ct_set_num_interop_threads(int n) {

@@ -14,6 +14,8 @@ public final class ImageFolderDataset {
   public let files: [String]
   public let size: Int
   let flip: Bool
+  /// With `flip`, the whole dihedral group: transposes and vertical flips too (8 orientations).
+  let rot90: Bool
   let seed: UInt64
   /// Decoded images kept for later samples, oldest first out once `cacheLimit` bytes are held.
   private var cache: [Int: Tensor] = [:]
@@ -32,7 +34,7 @@ public final class ImageFolderDataset {
   /// same image on both sides).
   /// Every file's header is checked here, and all bad files are reported in one error.
   public init(
-    folder: String, split: Split, validationFraction: Double, size: Int, flip: Bool, seed: UInt64, maxShortSide: Int? = nil,
+    folder: String, split: Split, validationFraction: Double, size: Int, flip: Bool, rot90: Bool = false, seed: UInt64, maxShortSide: Int? = nil,
     cacheLimit: Int = defaultCacheLimit
   ) throws {
     guard Self.isFolder(folder) else { throw ConfigError("\(folder): not a folder of images") }
@@ -55,6 +57,7 @@ public final class ImageFolderDataset {
     }
     self.size = size
     self.flip = flip
+    self.rot90 = rot90
     self.seed = seed
     self.maxShortSide = maxShortSide
     self.cacheLimit = cacheLimit
@@ -121,7 +124,7 @@ public final class ImageFolderDataset {
   /// Bytes of decoded images held (at most `cacheLimit`).
   public var cachedBytes: Int { lock.withLock { cacheBytes } }
 
-  /// Sample k of the training stream: a random crop (and flip) of the image the epoch order picks.
+  /// Sample k of the training stream: a random crop (flip, rotation) of the image the epoch order picks.
   public func sample(_ k: Int) throws -> Tensor {
     let index = try lock.withLock { try order.index(ofSample: k, count: files.count, seed: seed) }
     let image = try self.image(index)
@@ -130,6 +133,13 @@ public final class ImageFolderDataset {
     let x = try Tensor.randint(0, image.size(2) - size + 1, [1], generator: g).itemInt()
     var crop = try image.narrow(dim: 1, start: y, length: size).narrow(dim: 2, start: x, length: size)
     if flip, try Tensor.rand([1], generator: g).item() < 0.5 { crop = try crop.flip([2]) }
+    if rot90 {
+      // Transpose^b ∘ vflip^c ∘ hflip^a: the flips form a group of four, the transpose takes it to
+      // the other four orientations (transposing before the vertical flip would repeat two).
+      let transpose = try Tensor.rand([1], generator: g).item() < 0.5
+      if try Tensor.rand([1], generator: g).item() < 0.5 { crop = try crop.flip([1]) }
+      if transpose { crop = try crop.transpose(1, 2) }
+    }
     return try Self.toSymmetric(crop)
   }
 

@@ -86,14 +86,16 @@ public final class Trainer {
 
   // MARK: one step
 
-  /// Per-sample t ~ U(0, 1) and augmentation noise (one latent's shape) for samples first..<first+count.
-  func sampleDraws(first: Int, count: Int) throws -> (t: Tensor, noise: [Tensor]) {
+  /// Per-sample t = u^timestep_power, u ~ U(0, 1), and augmentation noise (one latent's shape) for
+  /// samples first..<first+count.
+  public func sampleDraws(first: Int, count: Int) throws -> (t: Tensor, noise: [Tensor]) {
     let latentShape = [config.net.outChannels, config.highResSize / pixelSpace.autoencoder.downsamplingFactor,
                        config.highResSize / pixelSpace.autoencoder.downsamplingFactor]
     var t: [Tensor] = [], noise: [Tensor] = []
     for k in first..<(first + count) {
       let g = try Generator(seed: config.seed ^ (UInt64(k) &* 0x94D0_49BB_1331_11EB) ^ 0x7A11)
-      t.append(try Tensor.rand([1], generator: g))
+      let u = try Tensor.rand([1], generator: g)
+      t.append(config.timestepPower == 1 ? u : try u.pow(config.timestepPower))
       if config.noisingStep > 0 { noise.append(try Tensor.randn(latentShape, generator: g)) }
     }
     return (try Tensor.cat(t, dim: 0), noise)

@@ -40,6 +40,10 @@ public struct TrainingConfig {
   public var startFromNoise = false
   public var noisingStep = -1
   public var concatContext = false
+  /// Training times are t = u^p with u ~ U[0, 1) (`model.params.timestep_power`; 1 is the
+  /// original's uniform t). p > 1 puts more of the training at small t, where a few-step sampler
+  /// from a deterministic x0 spends its first, largest step.
+  public var timestepPower = 1.0
   public var lr = 1e-4
   public var weightDecay = 0.0
   public var emaRate = 0.99
@@ -62,6 +66,8 @@ public struct TrainingConfig {
   public var validationBatchSize = 4
   public var validationFraction = 0.1
   public var randomFlip = true
+  /// Random 90° rotations of the (square) crops, besides the flip (`data.params.random_rot90`).
+  public var randomRot90 = false
   /// Images whose short side is longer are first downscaled to it (bicubic, antialiased).
   public var maxShortSide: Int?
 
@@ -161,6 +167,8 @@ public struct TrainingConfig {
       throw ConfigError("\(tree.source): \(m)noising_step must be −1/0 (off) or 2…999")
     }
     concatContext = try tree.bool(m + "concat_context", default: false)
+    timestepPower = try tree.double(m + "timestep_power", default: 1)
+    guard timestepPower > 0, timestepPower.isFinite else { throw ConfigError("\(tree.source): \(m)timestep_power must be positive, got \(timestepPower)") }
     if try tree.bool(m + "ca_context", default: false) { throw ConfigError("\(tree.source): \(m)ca_context is not implemented (as in the original)") }
     lr = try tree.double(m + "lr", default: 1e-4)
     weightDecay = try tree.double(m + "weight_decay", default: 0)
@@ -201,6 +209,7 @@ public struct TrainingConfig {
     validationBatchSize = try tree.int(d + "val_batch_size", default: batchSize)
     validationFraction = try tree.double(d + "val_fraction", default: 0.1)
     randomFlip = try tree.bool(d + "random_flip", default: true)
+    randomRot90 = try tree.bool(d + "random_rot90", default: false)
     tree.declare(d + "max_short_side")  // null: no limit
     maxShortSide = tree.has(d + "max_short_side") ? try tree.int(d + "max_short_side", default: 0) : nil
     if let side = maxShortSide, side < 1 { throw ConfigError("\(tree.source): \(d)max_short_side must be positive") }

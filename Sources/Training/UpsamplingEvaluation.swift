@@ -3,7 +3,7 @@ import FMBoost
 import Foundation
 import Torch
 
-/// `fmboost eval`: each image is downsampled ×2 (bicubic, antialiased), brought back to its size by
+/// `fmboost eval`: each image is downsampled ×2 (or ×4; bicubic, antialiased), brought back to its size by
 /// every method, and compared with the original.
 public enum UpsamplingEvaluation {
   public struct Score: Sendable {
@@ -19,14 +19,17 @@ public enum UpsamplingEvaluation {
     public let seconds: Double
   }
 
-  /// The original, centre-cropped to at most `maxSide` and to a multiple of `multiple` (×2 stays
-  /// valid for the model), in [−1, 1], (1, 3, H, W).
-  public static func prepare(_ image: Tensor, multiple: Int, maxSide: Int) throws -> Tensor {
-    let m = 2 * multiple
-    let h = min(image.size(1), maxSide) / m * m, w = min(image.size(2), maxSide) / m * m
-    guard h > 0, w > 0 else { throw TorchError.invalidArgument("smaller than \(m)×\(m) pixels") }
-    return try image.narrow(dim: 1, start: (image.size(1) - h) / 2, length: h)
-      .narrow(dim: 2, start: (image.size(2) - w) / 2, length: w).unsqueeze(dim: 0).contiguous()
+  /// The original (3, H, W) as (1, 3, H', W'): centre-cropped to at most `maxSide` pixels a side
+  /// (0: no limit), then cropped from the top-left to a multiple of `scale`, so the ×1/scale
+  /// downscale is exact (the SR literature's protocol).
+  public static func prepare(_ image: Tensor, scale: Int, maxSide: Int) throws -> Tensor {
+    let limit = maxSide > 0 ? maxSide : Int.max
+    var cropped = try image.narrow(dim: 1, start: max(0, image.size(1) - limit) / 2, length: min(image.size(1), limit))
+      .narrow(dim: 2, start: max(0, image.size(2) - limit) / 2, length: min(image.size(2), limit))
+    let h = cropped.size(1) / scale * scale, w = cropped.size(2) / scale * scale
+    guard h >= 2 * scale, w >= 2 * scale else { throw TorchError.invalidArgument("smaller than \(2 * scale)×\(2 * scale) pixels") }
+    cropped = try cropped.narrow(dim: 1, start: 0, length: h).narrow(dim: 2, start: 0, length: w)
+    return try cropped.unsqueeze(dim: 0).contiguous()
   }
 
   /// (3, H, W) with its short side brought down to `limit` (bicubic, antialiased); 0 or a smaller
@@ -39,16 +42,18 @@ public enum UpsamplingEvaluation {
     return try image.unsqueeze(dim: 0).interpolate(size: size, mode: .bicubic, antialias: true).squeeze(dim: 0).clamp(min: -1, max: 1)
   }
 
-  public static func downsample(_ original: Tensor) throws -> Tensor {
-    try original.interpolate(size: (original.size(2) / 2, original.size(3) / 2), mode: .bicubic, antialias: true).clamp(min: -1, max: 1)
+  /// The low-resolution input: bicubic, antialiased ×1/scale (PIL's and MATLAB's `imresize`).
+  public static func downsample(_ original: Tensor, scale: Int = 2) throws -> Tensor {
+    try original.interpolate(size: (original.size(2) / scale, original.size(3) / scale), mode: .bicubic, antialias: true).clamp(min: -1, max: 1)
   }
 
-  /// PSNR and SSIM as the training metrics compute them, sharpness as the gradient-energy ratio.
-  public static func score(_ result: Tensor, original: Tensor, image: String, method: String, seconds: Double) throws -> Score {
+  /// PSNR and SSIM as the training metrics compute them, their luma versions with `scale` pixels
+  /// shaved, sharpness as the gradient-energy ratio.
+  public static func score(_ result: Tensor, original: Tensor, scale: Int = 2, image: String, method: String, seconds: Double) throws -> Score {
     let clamped = try result.clamp(min: -1, max: 1)
     return Score(
       image: image, method: method, psnr: try ImageMetrics.psnr(clamped, original), ssim: try ImageMetrics.ssim(clamped, original),
-      psnrY: try LumaMetrics.psnr(clamped, original, shave: 2), ssimY: try LumaMetrics.ssim(clamped, original, shave: 2),
+      psnrY: try LumaMetrics.psnr(clamped, original, shave: scale), ssimY: try LumaMetrics.ssim(clamped, original, shave: scale),
       sharpness: try gradientEnergy(clamped) / max(1e-12, try gradientEnergy(original)), seconds: seconds)
   }
 

@@ -10,13 +10,15 @@ import Training
 /// `fmboost eval DIR`: the model against bilinear and bicubic on ×2 upsampling of real photos.
 struct Eval: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Measure ×2 upsampling quality: PSNR, SSIM and sharpness of the model, bilinear and bicubic.",
+    abstract: "Measure ×2 (or cascaded ×4) upsampling quality: PSNR, SSIM and sharpness of the model, bilinear and bicubic.",
     discussion: """
-      Each image (downscaled to --max-short-side, centre-cropped to --max-side) is downsampled ×2 (bicubic,
-      antialiased) and upsampled back by bilinear, bicubic and the model at every --steps count; each
-      result is compared with the original. Sharpness is the gradient energy of the result over the
-      original's (1 = as sharp, below 1 = blurrier). Prints a table of means and writes every score
-      as CSV (--csv).
+      The super-resolution literature's protocol: each image (optionally downscaled to --max-short-side and
+      centre-cropped to --max-side; by default used whole) is cropped from the top-left to a multiple of the
+      scale, downsampled by it (bicubic, antialiased), and upsampled back by bilinear, bicubic and the model at
+      every --steps count (any size: padded and cropped back); each result is compared with the original, in
+      RGB and on the BT.601 luma with a border of the scale shaved. Sharpness is the gradient energy of the
+      result over the original's (1 = as sharp, below 1 = blurrier). Prints a table of means and writes every
+      score as CSV (--csv).
       """)
 
   @Argument(help: "Images (PNG/JPEG) or folders of them.")
@@ -34,11 +36,14 @@ struct Eval: ParsableCommand {
   @Option(help: "ODE method (default: the model's).")
   var method: ODEMethod?
 
-  @Option(help: "First downscale (bicubic, antialiased) images whose short side is longer than this, as configs/default-2x.yaml does for training (0: never).")
-  var maxShortSide = 768
+  @Option(help: "First downscale (bicubic, antialiased) images whose short side is longer than this (0: never).")
+  var maxShortSide = 0
 
-  @Option(help: "Then centre-crop them to at most this many pixels a side.")
-  var maxSide = 512
+  @Option(help: "Then centre-crop them to at most this many pixels a side (0: no limit).")
+  var maxSide = 0
+
+  @Option(help: "×2 stages of the model in a row: 1 measures ×2, 2 measures ×4 (against bicubic ×4).")
+  var cascade = 1
 
   @Option(help: "Write every score to this CSV file.")
   var csv: String?
@@ -69,7 +74,8 @@ struct Eval: ParsableCommand {
 
   func validate() throws {
     _ = try parsedSteps()
-    guard maxSide >= 16 else { throw ValidationError("--max-side must be at least 16") }
+    guard maxSide == 0 || maxSide >= 16 else { throw ValidationError("--max-side must be 0 (no limit) or at least 16") }
+    guard (1...3).contains(cascade) else { throw ValidationError("--cascade must be 1, 2 or 3") }
     guard crops >= 1, cropSize >= 16 else { throw ValidationError("--crops must be at least 1 and --crop-size at least 16") }
   }
 
@@ -88,7 +94,9 @@ struct Eval: ParsableCommand {
     }
     let unit = autoencoder.pixelRange == .unit
     let files = CommandSupport.expand(inputs, extensions: ImageFile.extensions)
-    print("model \(model) (\(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind); \(files.count) images, ×2 from bicubic-antialiased downscales, short side ≤ \(maxShortSide), at most \(maxSide) px a side")
+    let scale = 1 << cascade
+    let limits = (maxShortSide > 0 ? ", short side ≤ \(maxShortSide)" : "") + (maxSide > 0 ? ", at most \(maxSide) px a side" : "")
+    print("model \(model) (\(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind); \(files.count) images, ×\(scale) from bicubic-antialiased downscales\(limits)")
     var scores: [UpsamplingEvaluation.Score] = []
     let patches = fid ? try PatchFID(network: FIDInception(path: inception ?? FIDInception.locate()), crops: crops, cropSize: cropSize) : nil
     var imageIndex = 0
@@ -96,8 +104,8 @@ struct Eval: ParsableCommand {
       defer { imageIndex += 1 }
       let name = input.relative
       let original = try UpsamplingEvaluation.prepare(
-        try UpsamplingEvaluation.limitShortSide(try ImageFile.read(input.path, range: .symmetric), to: maxShortSide), multiple: upsamplers[0].1.inputMultiple(factor: 2), maxSide: maxSide)
-      let low = try UpsamplingEvaluation.downsample(original)
+        try UpsamplingEvaluation.limitShortSide(try ImageFile.read(input.path, range: .symmetric), to: maxShortSide), scale: scale, maxSide: maxSide)
+      let low = try UpsamplingEvaluation.downsample(original, scale: scale)
       let size = (original.size(2), original.size(3))
       let anchors = try patches?.anchors(height: size.0, width: size.1, generator: Generator(seed: seed &+ UInt64(imageIndex)))
       if let patches, let anchors { try patches.add(original, anchors: anchors, method: "original") }
@@ -107,16 +115,16 @@ struct Eval: ParsableCommand {
         let result = try low.interpolate(size: size, mode: mode)
         let seconds = Date().timeIntervalSince(start)
         if let patches, let anchors { try patches.add(result, anchors: anchors, method: "\(mode)") }
-        mine.append(try UpsamplingEvaluation.score(result, original: original, image: name, method: "\(mode)", seconds: seconds))
+        mine.append(try UpsamplingEvaluation.score(result, original: original, scale: scale, image: name, method: "\(mode)", seconds: seconds))
       }
       for (label, upsampler) in upsamplers {
         let start = Date()
         let input = unit ? try (low + 1) / 2 : low
-        var result = try upsampler.upsample(image: input, factor: 2, generator: try Generator(seed: seed)).image
+        var result = try upsampler.cascade(image: input, stages: cascade, generator: try Generator(seed: seed)).image
         if unit { result = try result * 2 - 1 }
         let seconds = Date().timeIntervalSince(start)
         if let patches, let anchors { try patches.add(result, anchors: anchors, method: label) }
-        mine.append(try UpsamplingEvaluation.score(result, original: original, image: name, method: label, seconds: seconds))
+        mine.append(try UpsamplingEvaluation.score(result, original: original, scale: scale, image: name, method: label, seconds: seconds))
       }
       scores += mine
       return mine.map { String(format: "%@ %.2f dB", $0.method, $0.psnr) }.joined(separator: ", ")

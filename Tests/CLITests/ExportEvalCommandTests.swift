@@ -63,6 +63,14 @@ import Training
     let means = rows.filter { $0.hasPrefix("mean,") }.map { $0.split(separator: ",") }
     let psnr = Dictionary(uniqueKeysWithValues: means.map { (String($0[1]), Double($0[2]) ?? .nan) })
     #expect((psnr["bicubic"] ?? .nan) > (psnr["bilinear"] ?? .nan) + 0.3, "\(psnr)")
+    // --cascade 2: ×4 from a ×1/4 downscale, two model stages; ×4 loses far more than ×2.
+    let csv4 = folder.appendingPathComponent("eval4.csv").path
+    let eval4 = try CommandRunner.fmboost(["eval", Shared.photo("chelsea.png"), Shared.photo("coffee.png"), "--model", model,
+                                          "--steps", "1", "--max-side", "64", "--cascade", "2", "--csv", csv4])
+    #expect(eval4.status == 0 && eval4.output.contains("×4 from bicubic-antialiased downscales"), "\(eval4.error)")
+    let means4 = try String(contentsOfFile: csv4, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("mean,") }.map { $0.split(separator: ",") }
+    let psnr4 = Dictionary(uniqueKeysWithValues: means4.map { (String($0[1]), Double($0[2]) ?? .nan) })
+    #expect(means4.count == 3 && (psnr4["bicubic"] ?? .nan) < (psnr["bicubic"] ?? .nan) - 2, "\(psnr4) vs \(psnr)")
     // --fid: patch FID and KID per method, against the originals' crops at the same anchors.
     let fidCSV = folder.appendingPathComponent("eval-fid.csv").path
     let withFID = try CommandRunner.fmboost(["eval", Shared.photo("chelsea.png"), Shared.photo("coffee.png"), "--model", model,

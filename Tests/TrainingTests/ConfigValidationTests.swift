@@ -27,6 +27,7 @@ import Training
     ("train.num_nodes=0", "num_nodes must be at least 1"),
     ("data.params.num_workers=-1", "num_workers must be 0 or more"),
     ("model.params.upsampling_mode=identity", "identity needs low_res_size == high_res_size"),
+    ("model.params.timestep_power=0", "timestep_power must be positive"),
   ])
   func refusedWithTheKey(override: String, message: String) throws {
     #expect { _ = try config([override]) } throws: { "\($0)".contains(message) }

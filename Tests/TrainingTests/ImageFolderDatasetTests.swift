@@ -56,4 +56,25 @@ import Training
     for k in 0..<(3 * dataset.files.count) { _ = try dataset.sample(k) }
     #expect(dataset.cachedBytes > 0 && dataset.cachedBytes <= oneImage * 2)
   }
+
+  @Test func rotationsGiveAllEightOrientations() throws {
+    let dir = try temporaryDirectory("rot90")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    try ImageFile.write(Tensor.rand([3, 8, 8], generator: Generator(seed: 3)), to: dir.appendingPathComponent("a.png").path)
+    // An 8 px crop of an 8 px image is the whole image, in some orientation.
+    let plain = try ImageFolderDataset(folder: dir.path, split: .train, validationFraction: 0, size: 8, flip: false, seed: 0).sample(0)
+    let flips = try [plain, plain.flip([2]), plain.flip([1]), plain.flip([1, 2])]
+    let orientations = try flips + flips.map { try $0.transpose(1, 2) }
+    func seen(rot90: Bool) throws -> Set<Int> {
+      let dataset = try ImageFolderDataset(folder: dir.path, split: .train, validationFraction: 0, size: 8, flip: true, rot90: rot90, seed: 0)
+      let found = try (0..<64).map { k in
+        let crop = try dataset.sample(k)
+        return try #require(try orientations.firstIndex { try ($0 - crop).abs().max().item() == 0 })
+      }
+      return Set(found)
+    }
+    #expect(try seen(rot90: false) == [0, 1])
+    let all = try seen(rot90: true)
+    #expect(all.count == 8, "\(all.sorted())")
+  }
 }

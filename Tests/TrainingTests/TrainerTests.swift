@@ -30,6 +30,19 @@ enum TinyRun {
 }
 
 @Suite struct TrainerTests {
+  @Test func timestepPowerRaisesTheUniformDraws() throws {
+    let dir = try temporaryDirectory("timestep-power")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    func times(_ power: Double) throws -> [Float] {
+      let (config, yaml) = try TinyRun.config(["model.params.timestep_power=\(power)"])
+      return try Trainer(config: config, yaml: yaml, options: TinyRun.options(dir)).sampleDraws(first: 100, count: 400).t.toArray(Float.self)
+    }
+    let (uniform, cubed) = (try times(1), try times(3))
+    for (u, t) in zip(uniform, cubed) { #expect(abs(u * u * u - t) < 1e-6) }
+    // t = u³: P(t < 1/8) = P(u < 1/2) = 1/2, against 1/8 for uniform t.
+    #expect(abs(Double(cubed.filter { $0 < 0.125 }.count) / 400 - 0.5) < 0.08)
+  }
+
   @Test func resumedRunContinuesExactly() throws {
     let dir = try temporaryDirectory("resume")
     defer { try? FileManager.default.removeItem(at: dir) }
