@@ -23,8 +23,8 @@ build: deps
 
 # The demo: a held-out real photo (512 px, never trained on) upsampled ×2 with the shipped default
 # model, plus a side-by-side comparison with bicubic, in out/.
-DEMO_PHOTO := data/default-2x/validation/skimage-astronaut.png
-run: build training-photos
+DEMO_PHOTO := data/sr-photos/validation/skimage-astronaut.png
+run: build sr-photos
 	@mkdir -p out
 	@start=$$(date +%s.%N); \
 	.build/release/fmboost upsample $(DEMO_PHOTO) -o out --compare --force && \
@@ -34,16 +34,20 @@ run: build training-photos
 training-photos:
 	./scripts/fetch-training-photos.sh
 
-# Reproduces models/default-2x.safetensors from scratch (about 70 min on 2 cores).
-default-model: build training-photos
+# Reproduces models/default-2x.safetensors from scratch (the README states the measured time).
+default-model: build sr-photos
 	.build/release/fmboost train --config configs/default-2x.yaml --name default-2x --logs logs
 	run=$$(ls -td logs/default-2x_*/ | head -1); \
 	.build/release/fmboost export $$run/checkpoints/last.safetensors -o models/default-2x.safetensors --half --force
 
-# The README's quality table: held-out photos, steps sweep.
-eval: build training-photos inception
+# The README's quality tables: the held-out photos, whole, ×2 for 1, 2, 4 and 8 steps with patch
+# FID/KID, ×4 by cascading; and the comparison strips of docs/panels (three of them).
+PANEL_PHOTOS := $(addprefix data/sr-photos/validation/,opencv-scenetext01.jpg palapeli-castle-maintenon.jpg plasma-Path.jpg)
+eval: build sr-photos inception
 	@mkdir -p out
-	.build/release/fmboost eval data/default-2x/validation --steps 1,2,4,8 --fid --csv out/eval.csv
+	.build/release/fmboost eval data/sr-photos/validation --steps 1,2,4,8 --fid --csv out/eval.csv
+	.build/release/fmboost eval data/sr-photos/validation --cascade 2 --steps 1 --csv out/eval-x4.csv
+	.build/release/fmboost eval $(PANEL_PHOTOS) --steps 1,8 --panels docs/panels
 
 # Release mode on purpose: the lifetime stress test must see the optimiser's early releases.
 # Serial, so the memory and live-handle measurements see only their own test.

@@ -294,9 +294,8 @@ public final class Trainer {
         let generator = try Generator(seed: config.seed &+ 0x2000_0000 &+ UInt64(i))
         let (_, x0, context) = try sourceAndTarget(batch, generator: generator)
         let useContext = config.concatContext || config.startFromNoise
-        let solution = try odeint(
-          { t, x in try sampler.velocity(x, t: Tensor(scalar: Float(t)), context: useContext ? context : nil) }, y0: x0,
-          grid: try linspaceGrid(0, 1, count: config.validationSteps + 1), method: config.validationMethod)
+        let solution = try sampler.sample(from: x0, context: useContext ? context : nil,
+                                          FlowSampling(method: config.validationMethod, steps: config.validationSteps))
         let prediction = try fromAutoencoderRange(pixelSpace.decode(solution.final))
         psnr.append(try ImageMetrics.psnr(prediction, images))
         ssim.append(try ImageMetrics.ssim(prediction, images))

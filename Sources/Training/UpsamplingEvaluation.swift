@@ -108,3 +108,32 @@ public enum UpsamplingEvaluation {
     return lines.joined(separator: "\n")
   }
 }
+
+/// Side-by-side crops for looking at the results (`eval --panels`): the same window of every
+/// method's result and of the original, where the original has the most detail.
+public enum ComparisonPanel {
+  /// Top-left corner of the `size` × `size` window (on a grid of half-window steps) with the highest
+  /// gradient energy of the original (1, 3, H, W).
+  public static func detailWindow(_ original: Tensor, size: Int) throws -> (y: Int, x: Int) {
+    let (h, w) = (original.size(2), original.size(3))
+    guard h > size, w > size else { return (max(0, h - size) / 2, max(0, w - size) / 2) }
+    let gray = try original.mean([1], keepDim: true)
+    let dy = try gray.narrow(dim: 2, start: 1, length: h - 1).narrow(dim: 3, start: 0, length: w - 1) - gray.narrow(dim: 2, start: 0, length: h - 1).narrow(dim: 3, start: 0, length: w - 1)
+    let dx = try gray.narrow(dim: 3, start: 1, length: w - 1).narrow(dim: 2, start: 0, length: h - 1) - gray.narrow(dim: 3, start: 0, length: w - 1).narrow(dim: 2, start: 0, length: h - 1)
+    let step = max(1, size / 2)
+    let energy = try (dy.square() + dx.square()).avgPool2d(kernel: (size, size), stride: (step, step))
+    let index = try energy.flatten().argmax().itemInt()
+    return (index / energy.size(3) * step, index % energy.size(3) * step)
+  }
+
+  /// The window of each image (1, 3, H, W), left to right, 4 px of white between them.
+  public static func strip(_ images: [Tensor], window: (y: Int, x: Int), size: Int) throws -> Tensor {
+    let crops = try images.map {
+      try $0.narrow(dim: 2, start: window.y, length: min(size, $0.size(2) - window.y)).narrow(dim: 3, start: window.x, length: min(size, $0.size(3) - window.x)).clamp(min: -1, max: 1)
+    }
+    let gap = try Tensor.ones([1, 3, crops[0].size(2), 4])
+    var pieces: [Tensor] = []
+    for (i, crop) in crops.enumerated() { pieces += i == 0 ? [crop] : [gap, crop] }
+    return try Tensor.cat(pieces, dim: 3).squeeze(dim: 0)
+  }
+}

@@ -63,6 +63,12 @@ struct Eval: ParsableCommand {
   @Option(help: "FID: the Inception network (default: data/inception/fid_inception_v3.pt from scripts/fetch-inception.sh).")
   var inception: String?
 
+  @Option(help: "Write into this folder, per image, a strip of the same window: bicubic | the model at each --steps count | original (the window where the original has the most detail).")
+  var panels: String?
+
+  @Option(help: "Panels: the window's side in pixels of the original.")
+  var panelSize = 160
+
   @OptionGroup var threading: ThreadsOption
 
   func parsedSteps() throws -> [Int]? {
@@ -76,6 +82,7 @@ struct Eval: ParsableCommand {
     _ = try parsedSteps()
     guard maxSide == 0 || maxSide >= 16 else { throw ValidationError("--max-side must be 0 (no limit) or at least 16") }
     guard (1...3).contains(cascade) else { throw ValidationError("--cascade must be 1, 2 or 3") }
+    guard panelSize >= 16 else { throw ValidationError("--panel-size must be at least 16") }
     guard crops >= 1, cropSize >= 16 else { throw ValidationError("--crops must be at least 1 and --crop-size at least 16") }
   }
 
@@ -99,6 +106,7 @@ struct Eval: ParsableCommand {
     print("model \(model) (\(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind); \(files.count) images, ×\(scale) from bicubic-antialiased downscales\(limits)")
     var scores: [UpsamplingEvaluation.Score] = []
     let patches = fid ? try PatchFID(network: FIDInception(path: inception ?? FIDInception.locate()), crops: crops, cropSize: cropSize) : nil
+    if let panels { try CommandSupport.prepareDirectory(panels) }
     var imageIndex = 0
     try CommandSupport.forEach(files, verb: "evaluated") { input in
       defer { imageIndex += 1 }
@@ -110,9 +118,11 @@ struct Eval: ParsableCommand {
       let anchors = try patches?.anchors(height: size.0, width: size.1, generator: Generator(seed: seed &+ UInt64(imageIndex)))
       if let patches, let anchors { try patches.add(original, anchors: anchors, method: "original") }
       var mine: [UpsamplingEvaluation.Score] = []
+      var shown: [Tensor] = []
       for mode in [InterpolationMode.bilinear, .bicubic] {
         let start = Date()
         let result = try low.interpolate(size: size, mode: mode)
+        if mode == .bicubic { shown.append(result) }
         let seconds = Date().timeIntervalSince(start)
         if let patches, let anchors { try patches.add(result, anchors: anchors, method: "\(mode)") }
         mine.append(try UpsamplingEvaluation.score(result, original: original, scale: scale, image: name, method: "\(mode)", seconds: seconds))
@@ -123,10 +133,17 @@ struct Eval: ParsableCommand {
         var result = try upsampler.cascade(image: input, stages: cascade, generator: try Generator(seed: seed)).image
         if unit { result = try result * 2 - 1 }
         let seconds = Date().timeIntervalSince(start)
+        shown.append(result)
         if let patches, let anchors { try patches.add(result, anchors: anchors, method: label) }
         mine.append(try UpsamplingEvaluation.score(result, original: original, scale: scale, image: name, method: label, seconds: seconds))
       }
       scores += mine
+      if let panels {
+        let window = try ComparisonPanel.detailWindow(original, size: panelSize)
+        let path = (panels as NSString).appendingPathComponent((name as NSString).deletingPathExtension + ".png")
+        try CommandSupport.prepareDirectory((path as NSString).deletingLastPathComponent)
+        try ImageFile.write(try ComparisonPanel.strip(shown + [original], window: window, size: panelSize), to: path, range: .symmetric)
+      }
       return mine.map { String(format: "%@ %.2f dB", $0.method, $0.psnr) }.joined(separator: ", ")
     }
     let means = UpsamplingEvaluation.means(scores)

@@ -97,9 +97,7 @@ struct Forward: ParsableCommand {
           guard t.size(0) == x.size(0) else { throw CommandError("\(inputs): t has \(t.size(0)) values for a batch of \(x.size(0))") }
           return [("v", try flow.velocity(x, t: t, context: context))]
         }
-        let solution = try odeint(
-          { t, x in try flow.velocity(x, t: Tensor(scalar: Float(t)), context: context) }, y0: x,
-          grid: try linspaceGrid(0, 1, count: steps + 1), method: method, atol: atol, rtol: rtol)
+        let solution = try flow.sample(from: x, context: context, FlowSampling(method: method, steps: steps, atol: atol, rtol: rtol))
         print("\(solution.evaluations) network evaluations")
         return [("x1", solution.final)]
       case .vaeEncode, .vaeDecode:

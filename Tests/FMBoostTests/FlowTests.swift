@@ -31,8 +31,7 @@ import Torch
     let flow = try Self.flow()
     let context = try io.tensor("context")
     let solution = try withNoGrad {
-      try odeint({ t, x in try flow.velocity(x, t: Tensor(scalar: Float(t)), context: context) },
-                 y0: io.tensor("x0"), grid: linspaceGrid(0, 1, count: points), method: method)
+      try flow.sample(from: io.tensor("x0"), context: context, FlowSampling(method: method, steps: points - 1))
     }
     let error = try solution.final.maxAbsDifference(io.tensor(key))
     print("\(key): max abs error \(error), \(solution.evaluations) evaluations")
@@ -40,13 +39,28 @@ import Torch
     #expect(solution.evaluations == (points - 1) * method.evaluationsPerStep)
   }
 
+  @Test func throwingFromOnStepCancelsSampling() throws {
+    struct Cancelled: Error {}
+    let io = try SafeTensorsFile(path: Shared.golden("flow_a.io.safetensors"))
+    let flow = try Self.flow()
+    var reported: [Int] = []
+    #expect(throws: Cancelled.self) {
+      try withNoGrad {
+        try flow.sample(from: io.tensor("x0"), context: io.tensor("context"), FlowSampling(method: .euler, steps: 10)) { done, total in
+          reported.append(done)
+          if done == 3 { throw Cancelled() }
+        }
+      }
+    }
+    #expect(reported == [1, 2, 3])
+  }
+
   @Test func adaptiveDopri5MatchesTorchdiffeq() throws {
     let io = try SafeTensorsFile(path: Shared.golden("flow_a.io.safetensors"))
     let flow = try Self.flow()
     let context = try io.tensor("context")
     let solution = try withNoGrad {
-      try odeint({ t, x in try flow.velocity(x, t: Tensor(scalar: Float(t)), context: context) },
-                 y0: io.tensor("x0"), grid: [0, 1], method: .dopri5, atol: 1e-3, rtol: 1e-3)
+      try flow.sample(from: io.tensor("x0"), context: context, FlowSampling(method: .dopri5, steps: 1, atol: 1e-3, rtol: 1e-3))
     }
     let error = try solution.final.maxAbsDifference(io.tensor("sol.dopri5_tol1e-3"))
     print("sol.dopri5_tol1e-3: max abs error \(error), \(solution.evaluations) evaluations, \(solution.acceptedSteps) accepted, \(solution.rejectedSteps) rejected")

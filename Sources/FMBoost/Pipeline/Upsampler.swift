@@ -21,6 +21,8 @@ public struct UpsamplerSettings: Sendable {
 
   public init() {}
 
+  public var sampling: FlowSampling { FlowSampling(method: method, steps: steps, atol: atol, rtol: rtol) }
+
   /// The settings a model was trained with (the defaults above where it records none).
   public init(pipeline: PipelineDefaults?) {
     guard let pipeline else { return }
@@ -42,7 +44,7 @@ public final class Upsampler {
   let diffusion = ForwardDiffusion()
 
   /// Reports progress: ODE steps done of the total for the current stage.
-  public var onStep: ((_ done: Int, _ total: Int) -> Void)?
+  public var onStep: ((_ done: Int, _ total: Int) throws -> Void)?
 
   public init(flow: CouplingFlowMatching, autoencoder: any LatentAutoencoder, settings: UpsamplerSettings) throws {
     guard flow.net.config.outChannels == autoencoder.latentChannels else {
@@ -147,18 +149,7 @@ public final class Upsampler {
     if settings.noisingStep > 0 { x0 = try diffusion.qSample(x0, step: settings.noisingStep, generator: generator) }
     let usesContext = flow.net.config.inChannels > flow.net.config.outChannels
     let tiling = try settings.tile.map { try Tiling(tile: $0, overlap: max(2, $0 / 4)) }
-    let channels = x0.size(1)
-    let field: VectorField = { [flow] t, x in
-      let time = try Tensor(scalar: Float(t))
-      guard let tiling else { return try flow.velocity(x, t: time, context: usesContext ? context : nil) }
-      let joined = usesContext ? try Tensor.cat([x, context], dim: 1) : x
-      return try tiling.apply(joined, scale: 1) { piece in
-        let parts = usesContext ? try piece.split(sizes: [channels, piece.size(1) - channels], dim: 1) : [piece]
-        return try flow.velocity(parts[0], t: time, context: usesContext ? parts[1] : nil)
-      }
-    }
-    let grid = try linspaceGrid(0, 1, count: settings.steps + 1)
-    let solution = try odeint(field, y0: x0, grid: grid, method: settings.method, atol: settings.atol, rtol: settings.rtol, onStep: onStep)
+    let solution = try flow.sample(from: x0, context: usesContext ? context : nil, settings.sampling, tiling: tiling, onStep: onStep)
     let latent = solution.final
     let image: Tensor
     if let tiling {

@@ -85,7 +85,7 @@ struct Dopri5 {
   /// torchdiffeq's `RKAdaptiveStepsizeODESolver.integrate`: for each grid time, step only while it
   /// lies beyond the last accepted interval, then evaluate that interval's quartic interpolant, so a
   /// grid finer than the steps costs no extra evaluations.
-  func integrate(y0 start: Tensor, grid: [Double], keepTrajectory: Bool, onStep: ((Int, Int) -> Void)?) throws -> ODESolution {
+  func integrate(y0 start: Tensor, grid: [Double], keepTrajectory: Bool, onStep: ((Int, Int) throws -> Void)?) throws -> ODESolution {
     try Self.requireFinite(start, "the initial state")
     var evaluations = 1
     let f0 = try f(grid[0], start)
@@ -106,7 +106,7 @@ struct Dopri5 {
       }
       output = try Self.evaluate(state.interpolant, x: (target - state.t0) / (state.t1 - state.t0))
       if keepTrajectory { trajectory.append(output) }
-      onStep?(index, grid.count - 1)
+      try onStep?(index, grid.count - 1)
     }
     return ODESolution(final: output, trajectory: trajectory, evaluations: evaluations, acceptedSteps: accepted, rejectedSteps: rejected)
   }

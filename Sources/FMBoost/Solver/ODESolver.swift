@@ -85,7 +85,7 @@ public typealias VectorField = (_ t: Double, _ y: Tensor) throws -> Tensor
 public func odeint(
   _ f: @escaping VectorField, y0: Tensor, grid: [Double], method: ODEMethod,
   atol: Double = ODETolerance.defaultAtol, rtol: Double = ODETolerance.defaultRtol, maxSteps: Int = ODETolerance.defaultMaxSteps,
-  keepTrajectory: Bool = false, onStep: ((_ done: Int, _ total: Int) -> Void)? = nil
+  keepTrajectory: Bool = false, onStep: ((_ done: Int, _ total: Int) throws -> Void)? = nil
 ) throws -> ODESolution {
   try validateGrid(grid)
   if method.isAdaptive {
@@ -131,7 +131,7 @@ public func odeint(
       preconditionFailure("adaptive methods are handled above")
     }
     if keepTrajectory { trajectory.append(y) }
-    onStep?(i + 1, grid.count - 1)
+    try onStep?(i + 1, grid.count - 1)
   }
   return ODESolution(final: y, trajectory: trajectory, evaluations: evaluations, acceptedSteps: grid.count - 1, rejectedSteps: 0)
 }
