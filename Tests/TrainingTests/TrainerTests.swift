@@ -30,6 +30,23 @@ enum TinyRun {
 }
 
 @Suite struct TrainerTests {
+  @Test func oneStepRefreshesTheEMABeforeTheOptimiserAndUsesTheNextLearningRate() throws {
+    let dir = try temporaryDirectory("one-step")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // Before ema_update_after_step the EMA copies the online weights (spec 6.6), so after one step
+    // it holds the weights from before the optimiser moved them only if it was updated first.
+    let (config, yaml) = try TinyRun.config(["model.params.ema_update_after_step=1000", "model.params.lr_scheduler_cfg.params.num_warmup_steps=10"])
+    let trainer = try Trainer(config: config, yaml: yaml, options: TinyRun.options(dir))
+    let before = Dictionary(uniqueKeysWithValues: try trainer.flow.stateDict().map { ($0.0, try $0.1.clone()) })
+    let result = try trainer.trainStep()
+    var moved = 0.0
+    for (key, value) in try trainer.flow.stateDict() { moved = max(moved, try (value - before[key]!).abs().max().item()) }
+    #expect(moved > 0)
+    for (key, value) in try trainer.emaFlow.stateDict() { #expect(try (value - before[key]!).abs().max().item() == 0, "\(key)") }
+    // The first step uses the warm-up multiplier of step 1 (the original's k + 1): lr / 10.
+    #expect(abs(result.lr - config.lr / 10) < 1e-15, "lr \(result.lr)")
+  }
+
   @Test func timestepPowerRaisesTheUniformDraws() throws {
     let dir = try temporaryDirectory("timestep-power")
     defer { try? FileManager.default.removeItem(at: dir) }
