@@ -115,22 +115,14 @@ struct Upsample: ParsableCommand {
       let image = try ImageFile.read(input.path, range: autoencoder.pixelRange)
       let (h, w) = (image.size(1), image.size(2))
       guard h >= 2, w >= 2 else { throw CommandError("\(input): \(w)×\(h) pixels is too small to upsample (at least 2×2)") }
-      var current = try image.unsqueeze(dim: 0)
-      var evaluations = 0
-      for s in 0..<cascade {
-        stage = s
-        let result = try upsampler.upsampleAnySize(image: current, factor: 2, generator: generator)
-        current = result.image
-        evaluations += result.evaluations
-      }
+      let result = try upsampler.cascade(image: try image.unsqueeze(dim: 0), stages: cascade, generator: generator) { stage = $0 }
+      let current = result.image
       try ImageFile.write(current, to: destination, range: autoencoder.pixelRange)
       if compare {
-        let bicubic = try image.unsqueeze(dim: 0).interpolate(size: (current.size(2), current.size(3)), mode: .bicubic)
-          .clamp(min: autoencoder.pixelRange == .unit ? 0 : -1, max: 1)
-        let side = try Tensor.cat([bicubic, current], dim: 3)
         let comparePath = (destination as NSString).deletingPathExtension + "_compare.png"
-        try ImageFile.write(side, to: comparePath, range: autoencoder.pixelRange)
+        try ImageFile.write(try upsampler.sideBySide(input: image.unsqueeze(dim: 0), result: current), to: comparePath, range: autoencoder.pixelRange)
       }
+      let evaluations = result.evaluations
       return "\(destination) (\(w)×\(h) → \(current.size(3))×\(current.size(2)), \(evaluations) network evaluations)"
     }
   }

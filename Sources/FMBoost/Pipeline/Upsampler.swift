@@ -132,15 +132,27 @@ public final class Upsampler {
     }
   }
 
-  /// Several stages in a row (512 → 1024 → 2048 px for two ×2 stages), any input size.
-  public func cascade(image: Tensor, stages: Int, factor: Int = 2, generator: Generator? = nil) throws -> Output {
+  /// Several stages in a row (512 → 1024 → 2048 px for two ×2 stages), any input size;
+  /// `onStage(s)` is called before stage s. The output's `evaluations` count every stage's.
+  public func cascade(image: Tensor, stages: Int, factor: Int = 2, generator: Generator? = nil, onStage: ((Int) -> Void)? = nil) throws -> Output {
     var current = image
     var last: Output?
-    for _ in 0..<max(1, stages) {
+    var evaluations = 0
+    for stage in 0..<max(1, stages) {
+      onStage?(stage)
       last = try upsampleAnySize(image: current, factor: factor, generator: generator)
       current = last!.image
+      evaluations += last!.evaluations
     }
-    return last!
+    return Output(image: current, latent: last!.latent, evaluations: evaluations)
+  }
+
+  /// Bicubic upsampling of `input` to the result's size (left) next to the result (right), both
+  /// (1, 3, H, W) in the first stage's pixel range.
+  public func sideBySide(input: Tensor, result: Tensor) throws -> Tensor {
+    let bicubic = try input.interpolate(size: (result.size(2), result.size(3)), mode: .bicubic)
+      .clamp(min: pixelSpace.autoencoder.pixelRange == .unit ? 0 : -1, max: 1)
+    return try Tensor.cat([bicubic, result], dim: 3)
   }
 
   /// x0 from the context (noise-augmented), integrate the flow, decode.
