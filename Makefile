@@ -6,7 +6,7 @@ SWIFT ?= swift
 # ProcessGroupGloo.hpp includes (data-parallel training).
 SYSTEM_PACKAGES := libtorch-dev libgloo-dev libpng-dev libjpeg62-turbo-dev libopenblas0-openmp
 
-.PHONY: run test build deps photos sr-photos inception training-photos default-model eval bench bench-ddp bench-conv fuzz clean
+.PHONY: run test build deps photos sr-photos inception default-model eval bench bench-ddp bench-conv fuzz clean
 
 # Installs the Debian -dev libraries the package links against, when any is missing.
 deps:
@@ -30,10 +30,6 @@ run: build sr-photos
 	.build/release/fmboost upsample $(DEMO_PHOTO) -o out --compare --force && \
 	echo "make run: $(DEMO_PHOTO) -> out/skimage-astronaut.png (and out/skimage-astronaut_compare.png: bicubic | default model) in $$(awk -v a=$$start -v b=$$(date +%s.%N) 'BEGIN { printf "%.1f", b - a }') s"
 
-# Photos of the default model (Debian's mate-backgrounds + scikit-image; see the script).
-training-photos:
-	./scripts/fetch-training-photos.sh
-
 # Reproduces models/default-2x.safetensors from scratch (the README states the measured time).
 default-model: build sr-photos
 	.build/release/fmboost train --config configs/default-2x.yaml --name default-2x --logs logs
@@ -45,7 +41,7 @@ default-model: build sr-photos
 PANEL_PHOTOS := $(addprefix data/sr-photos/validation/,opencv-scenetext01.jpg palapeli-castle-maintenon.jpg plasma-Path.jpg)
 eval: build sr-photos inception
 	@mkdir -p out
-	.build/release/fmboost eval data/sr-photos/validation --steps 1,2,4,8 --fid --csv out/eval.csv
+	.build/release/fmboost eval data/sr-photos/validation --steps 1,2,4,8 --fid --crops 16 --csv out/eval.csv
 	.build/release/fmboost eval data/sr-photos/validation --cascade 2 --steps 1 --csv out/eval-x4.csv
 	.build/release/fmboost eval $(PANEL_PHOTOS) --steps 1,8 --panels docs/panels
 
@@ -55,7 +51,7 @@ eval: build sr-photos inception
 photos:
 	./scripts/fetch-photos.sh
 
-# The larger photo set for the next default model (issue 14 groundwork; docs/sr-photos.md).
+# The default model's photos: 69 for training, 13 held out (docs/sr-photos.md).
 sr-photos:
 	./scripts/fetch-sr-photos.sh
 
