@@ -58,10 +58,15 @@ public enum UpsamplingEvaluation {
   }
 
   static func gradientEnergy(_ x: Tensor) throws -> Double {
-    let (h, w) = (x.size(2), x.size(3))
-    let dy = try x.narrow(dim: 2, start: 1, length: h - 1) - x.narrow(dim: 2, start: 0, length: h - 1)
-    let dx = try x.narrow(dim: 3, start: 1, length: w - 1) - x.narrow(dim: 3, start: 0, length: w - 1)
+    let (dy, dx) = try differences(x)
     return try dy.square().mean().item() + dx.square().mean().item()
+  }
+
+  /// Forward differences of (B, C, H, W) down the rows (H − 1 × W) and along them (H × W − 1).
+  static func differences(_ x: Tensor) throws -> (dy: Tensor, dx: Tensor) {
+    let (h, w) = (x.size(2), x.size(3))
+    return (try x.narrow(dim: 2, start: 1, length: h - 1) - x.narrow(dim: 2, start: 0, length: h - 1),
+            try x.narrow(dim: 3, start: 1, length: w - 1) - x.narrow(dim: 3, start: 0, length: w - 1))
   }
 
   /// Mean scores per method, in the order methods first appear.
@@ -117,11 +122,9 @@ public enum ComparisonPanel {
   public static func detailWindow(_ original: Tensor, size: Int) throws -> (y: Int, x: Int) {
     let (h, w) = (original.size(2), original.size(3))
     guard h > size, w > size else { return (max(0, h - size) / 2, max(0, w - size) / 2) }
-    let gray = try original.mean([1], keepDim: true)
-    let dy = try gray.narrow(dim: 2, start: 1, length: h - 1).narrow(dim: 3, start: 0, length: w - 1) - gray.narrow(dim: 2, start: 0, length: h - 1).narrow(dim: 3, start: 0, length: w - 1)
-    let dx = try gray.narrow(dim: 3, start: 1, length: w - 1).narrow(dim: 2, start: 0, length: h - 1) - gray.narrow(dim: 3, start: 0, length: w - 1).narrow(dim: 2, start: 0, length: h - 1)
+    let (dy, dx) = try UpsamplingEvaluation.differences(original.mean([1], keepDim: true))
     let step = max(1, size / 2)
-    let energy = try (dy.square() + dx.square()).avgPool2d(kernel: (size, size), stride: (step, step))
+    let energy = try (dy.narrow(dim: 3, start: 0, length: w - 1).square() + dx.narrow(dim: 2, start: 0, length: h - 1).square()).avgPool2d(kernel: (size, size), stride: (step, step))
     let index = try energy.flatten().argmax().itemInt()
     return (index / energy.size(3) * step, index % energy.size(3) * step)
   }
