@@ -29,7 +29,7 @@ public final class EfficientUNet: Module {
     ])
     func resBlock(_ channels: Int, _ outChannels: Int) throws -> ResBlock {
       try ResBlock(channels: channels, embeddingChannels: embeddingChannels, dropout: c.dropout, outChannels: outChannels,
-                   useScaleShiftNorm: c.useScaleShiftNorm, device: device, generator: generator)
+                   useScaleShiftNorm: c.useScaleShiftNorm, useGroupNorm: c.useGroupNorm, device: device, generator: generator)
     }
     func attention(_ channels: Int, linear: Bool) throws -> SpatialSelfAttention {
       try SpatialSelfAttention(channels: channels, heads: c.numHeads, dimHead: c.dimHead, linear: linear, device: device, generator: generator)
@@ -63,7 +63,9 @@ public final class EfficientUNet: Module {
       }
     }
     inputBlocks = ModuleList(blocks)
-    middleBlock = TimestepEmbedSequential([try resBlock(ch, ch), try attention(ch, linear: false), try resBlock(ch, ch)])
+    middleBlock = TimestepEmbedSequential(
+      c.middleAttention
+        ? [try resBlock(ch, ch), try attention(ch, linear: false), try resBlock(ch, ch)] : [try resBlock(ch, ch), try resBlock(ch, ch)])
 
     var upBlocks: [TimestepEmbedSequential] = []
     for (level, mult) in c.channelMult.enumerated().reversed() {
@@ -85,7 +87,8 @@ public final class EfficientUNet: Module {
     let outConv = try Conv2d(
       inputChannels, c.usesPooling ? c.modelChannels : c.outChannels, kernelSize: 3, padding: 1, device: device, generator: generator)
     if !c.usesPooling { try outConv.zeroInitialise() }
-    out = Sequential([try GroupNorm(groups: 32, channels: ch, eps: 1e-5, device: device), SiLU(), outConv])
+    let outNorm: any Layer = c.useGroupNorm ? try GroupNorm(groups: 32, channels: ch, eps: 1e-5, device: device) : Identity()
+    out = Sequential([outNorm, SiLU(), outConv])
     unPool = c.usesPooling
       ? Wrapped("up_conv", try ConvTranspose2d(c.modelChannels, c.outChannels, kernelSize: c.poolFactor, stride: c.poolFactor, device: device, generator: generator))
       : nil

@@ -16,6 +16,13 @@ public struct EfficientUNetConfig: Codable, Equatable, Sendable {
   public var useScaleShiftNorm: Bool = true
   /// -1 or ≤ 1: no pooling; 2, 4 or 8: patchify with a strided convolution.
   public var poolFactor: Int = -1
+  /// This project's addition (the original always normalises): false replaces every GroupNorm of
+  /// the residual blocks and the output head by the identity. GroupNorm's statistics span the
+  /// whole image, so a network trained on crops sees other statistics on a whole photo.
+  public var useGroupNorm: Bool = true
+  /// This project's addition (the original always has it): false leaves the middle block's
+  /// softmax attention out (`middle_block.0` and `.1` are then its two residual blocks).
+  public var middleAttention: Bool = true
 
   public init() {}
 
@@ -33,6 +40,7 @@ public struct EfficientUNetConfig: Codable, Equatable, Sendable {
     case attentionResolutions = "attention_resolutions", dropout, convResample = "conv_resample"
     case dimHead = "dim_head", numHeads = "num_heads", useLinearAttn = "use_linear_attn"
     case useScaleShiftNorm = "use_scale_shift_norm", poolFactor = "pool_factor"
+    case useGroupNorm = "use_group_norm", middleAttention = "middle_attention"
   }
 
   public init(from decoder: Decoder) throws {
@@ -51,6 +59,8 @@ public struct EfficientUNetConfig: Codable, Equatable, Sendable {
     useLinearAttn = try c.decodeIfPresent(Bool.self, forKey: .useLinearAttn) ?? d.useLinearAttn
     useScaleShiftNorm = try c.decodeIfPresent(Bool.self, forKey: .useScaleShiftNorm) ?? d.useScaleShiftNorm
     poolFactor = try c.decodeIfPresent(Int.self, forKey: .poolFactor) ?? d.poolFactor
+    useGroupNorm = try c.decodeIfPresent(Bool.self, forKey: .useGroupNorm) ?? d.useGroupNorm
+    middleAttention = try c.decodeIfPresent(Bool.self, forKey: .middleAttention) ?? d.middleAttention
   }
 
   var usesPooling: Bool { poolFactor > 1 }

@@ -7,7 +7,7 @@ import Torch
 public final class ResBlock: Module {
   let inLayers: Sequential
   let embLayers: Sequential
-  let outNorm: GroupNorm
+  let outNorm: any Layer
   let outDropout: Dropout
   let outConv: Conv2d
   let skip: (any Layer)?
@@ -16,19 +16,22 @@ public final class ResBlock: Module {
 
   public init(
     channels: Int, embeddingChannels: Int, dropout: Double, outChannels: Int, useScaleShiftNorm: Bool,
-    device: Device = .cpu, generator: Generator? = nil
+    useGroupNorm: Bool = true, device: Device = .cpu, generator: Generator? = nil
   ) throws {
     self.outChannels = outChannels
     self.useScaleShiftNorm = useScaleShiftNorm
+    func norm(_ channels: Int) throws -> any Layer {
+      useGroupNorm ? try GroupNorm(groups: 32, channels: channels, eps: 1e-5, device: device) : Identity()
+    }
     inLayers = Sequential([
-      try GroupNorm(groups: 32, channels: channels, eps: 1e-5, device: device), SiLU(),
+      try norm(channels), SiLU(),
       try Conv2d(channels, outChannels, kernelSize: 3, padding: 1, device: device, generator: generator),
     ])
     embLayers = Sequential([
       SiLU(),
       try Linear(embeddingChannels, useScaleShiftNorm ? 2 * outChannels : outChannels, device: device, generator: generator),
     ])
-    outNorm = try GroupNorm(groups: 32, channels: outChannels, eps: 1e-5, device: device)
+    outNorm = try norm(outChannels)
     outDropout = Dropout(dropout)
     outConv = try Conv2d(outChannels, outChannels, kernelSize: 3, padding: 1, device: device, generator: generator)
     try outConv.zeroInitialise()
