@@ -6,7 +6,7 @@ SWIFT ?= swift
 # ProcessGroupGloo.hpp includes (data-parallel training).
 SYSTEM_PACKAGES := libtorch-dev libgloo-dev libpng-dev libjpeg62-turbo-dev libopenblas0-openmp
 
-.PHONY: run test build deps photos sr-photos inception default-model eval bench bench-ddp bench-conv fuzz clean
+.PHONY: run test test-fast build deps photos sr-photos inception default-model eval bench bench-ddp bench-conv fuzz clean
 
 # Installs the Debian -dev libraries the package links against, when any is missing.
 deps:
@@ -62,6 +62,14 @@ inception:
 test: deps photos inception
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --no-parallel --disable-xctest
+
+# Everything but the slow tests: the end-to-end command-line suites (Tests/CLITests: they run the
+# built tool, train small models, run the FID network), the fuzzer's smoke run, and the two library
+# tests that run the FID network on many crops. Tests/README.md lists them.
+SLOW_TESTS := CLITests|FuzzSmokeTests|validationComputesPatchFIDWhenTheConfigAsksForIt|anchorsAreSharedAndCropsStayInside
+test-fast: deps photos inception
+	$(SWIFT) build -c release --build-tests
+	$(SWIFT) test -c release --skip-build --no-parallel --disable-xctest --skip '$(SLOW_TESTS)'
 
 fuzz: deps
 	./benchmarks/fuzz.sh $(or $(SECONDS_TOTAL),600)

@@ -115,6 +115,8 @@ public struct TrainingConfig {
     c.useLinearAttn = try tree.bool(n + "use_linear_attn", default: c.useLinearAttn)
     c.useScaleShiftNorm = try tree.bool(n + "use_scale_shift_norm", default: c.useScaleShiftNorm)
     c.poolFactor = try tree.int(n + "pool_factor", default: c.poolFactor)
+    c.useGroupNorm = try tree.bool(n + "use_group_norm", default: c.useGroupNorm)
+    c.middleAttention = try tree.bool(n + "middle_attention", default: c.middleAttention)
     net = c
     let scheduleName = try tree.string(fm + "schedule", default: "linear")!
     guard let p = ProbabilityPath(rawValue: scheduleName) else { throw ConfigError("\(tree.source): \(fm)schedule must be linear or gvp, got \(scheduleName)") }
@@ -263,84 +265,5 @@ public struct TrainingConfig {
     }
     nodes = try tree.int(t + "num_nodes", default: 1)
     guard nodes >= 1 else { throw ConfigError("\(tree.source): \(t)num_nodes must be at least 1, got \(nodes)") }
-  }
-
-  /// Checks that need several keys: sizes the network and the first stage can take, positive counts.
-  private func validate(source: String) throws {
-    let m = "model.params.", t = "train."
-    func require(_ condition: Bool, _ message: @autoclosure () -> String) throws {
-      if !condition { throw ConfigError("\(source): \(message())") }
-    }
-    try require(batchSize > 0 && validationBatchSize > 0, "data.params.batch_size and val_batch_size must be positive")
-    try require(accumulateGradBatches > 0, "\(t)accumulate_grad_batches must be positive")
-    try require(maxSteps >= 0, "\(t)max_steps must be 0 or more")
-    try require(checkpointEvery > 0 && validateEvery > 0 && logEvery > 0, "\(t)checkpoint_every_n_train_steps, val_check_interval and log_every_n_steps must be positive")
-    try require(validationBatches >= 0, "\(t)limit_val_batches must be 0 or more")
-    try require(validationSteps >= 1, "\(t)val_steps must be at least 1, got \(validationSteps)")
-    try require(imagesToVisualise >= 0, "\(m)n_images_to_vis must be 0 (no sample grid) or more, got \(imagesToVisualise)")
-    try require(validationFraction >= 0 && validationFraction < 1, "data.params.val_fraction must be in [0, 1), got \(validationFraction)")
-    try require(lowResSize >= 1, "\(m)low_res_size must be positive, got \(lowResSize)")
-    try require(highResSize >= 1, "\(m)high_res_size must be positive, got \(highResSize)")
-    try require(highResSize > lowResSize || upsamplingMode == .identity, "\(m)high_res_size (\(highResSize)) must be larger than low_res_size (\(lowResSize))")
-    try require(scaleFactor.isFinite && scaleFactor > 0, "\(m)scale_factor must be a positive number, got \(scaleFactor)")
-    try require(lr.isFinite && lr > 0, "\(m)lr must be a positive number, got \(lr)")
-    try require(emaRate >= 0 && emaRate <= 1, "\(m)ema_rate must be in [0, 1], got \(emaRate)")
-    try require(emaUpdateEvery >= 1, "\(m)ema_update_every must be at least 1")
-    if let f = firstStage.downsamplingFactor {
-      let multiple = net.requiredDivisor * f
-      try require(highResSize % multiple == 0,
-                  "\(m)high_res_size \(highResSize) must be a multiple of \(multiple) (the UNet's divisor \(net.requiredDivisor) × the first stage's factor \(f))")
-      if upsamplingMode != .psu {
-        try require(lowResSize % f == 0, "\(m)low_res_size \(lowResSize) must be a multiple of the first stage's factor \(f) (upsampling_mode \(upsamplingMode.rawValue) encodes the low-resolution image)")
-      }
-    }
-    switch upsamplingMode {
-    case .identity:
-      try require(lowResSize == highResSize, "\(m)upsampling_mode identity needs low_res_size == high_res_size")
-    case .noiseUpsampling:
-      try require(highResSize % lowResSize == 0, "\(m)upsampling_mode noise_upsampling needs high_res_size to be a multiple of low_res_size")
-    default: break
-    }
-  }
-}
-
-extension TrainingConfig {
-  /// The low-resolution image of a batch of high-resolution crops (`lowResSize` pixels a side).
-  public func lowResImage(_ images: Tensor) throws -> Tensor {
-    switch downsampling {
-    case .bilinear: return try images.interpolate(size: (lowResSize, lowResSize), mode: .bilinear)
-    case .bicubicAntialias: return try images.interpolate(size: (lowResSize, lowResSize), mode: .bicubic, antialias: true)
-    }
-  }
-}
-
-extension TrainingConfig.FirstStage {
-  /// Pixels per latent position, known before loading (SD's and the TAESD family's are 8).
-  public var downsamplingFactor: Int? {
-    switch self {
-    case .none: return 1
-    case .stableDiffusion, .tiny: return 8
-    case .pixelUnshuffle(let factor): return factor
-    }
-  }
-
-  /// One line that tells first stages apart (recorded in latent shards).
-  public var identifier: String {
-    switch self {
-    case .none: return "none"
-    case .stableDiffusion(let path): return "AutoencoderKL:\(path)"
-    case .tiny(let encoder, let decoder): return "TAESD:\(encoder),\(decoder)"
-    case .pixelUnshuffle(let factor): return "PixelUnshuffle:\(factor)"
-    }
-  }
-
-  /// The autoencoder this first stage names (identity for pixel space).
-  public func load() throws -> any LatentAutoencoder {
-    switch self {
-    case .none: return IdentityAutoencoder()
-    case .stableDiffusion(let path): return try AutoencoderLoader.load([path])
-    case .tiny(let encoder, let decoder): return try AutoencoderLoader.load([encoder, decoder])
-    case .pixelUnshuffle(let factor): return try PixelUnshuffleAutoencoder(factor: factor)
-    }
   }
 }

@@ -18,8 +18,7 @@ struct Encode: ParsableCommand {
   @Argument(help: "Images or folders of images.")
   var inputs: [String]
 
-  @Option(name: .shortAndLong, help: "Output folder.")
-  var output: String
+  @OptionGroup var outputFolder: OutputFolderOption
 
   @Option(help: "The autoencoder: SD's (sd_ae.ckpt or safetensors, LDM or diffusers layout) or a TAESD-family encoder[,decoder].")
   var vae: String
@@ -33,6 +32,7 @@ struct Encode: ParsableCommand {
   func run() throws {
     let autoencoder = try AutoencoderLoader.load(CommandSupport.vaePaths(vae))
     let tile = try CommandSupport.latentTile(pixels: self.tile, factor: autoencoder.downsamplingFactor)
+    let output = outputFolder.output
     try CommandSupport.prepareDirectory(output)
     let files = CommandSupport.expand(inputs, extensions: ImageFile.extensions)
     try CommandSupport.forEach(files, verb: "encoded") { input in
@@ -72,8 +72,7 @@ struct Decode: ParsableCommand {
   @Argument(help: "Latent files or folders of them.")
   var inputs: [String]
 
-  @Option(name: .shortAndLong, help: "Output folder.")
-  var output: String
+  @OptionGroup var outputFolder: OutputFolderOption
 
   @Option(help: "The autoencoder: SD's (sd_ae.ckpt or safetensors) or a TAESD-family [encoder,]decoder.")
   var vae: String
@@ -95,6 +94,7 @@ struct Decode: ParsableCommand {
   func run() throws {
     let autoencoder = try AutoencoderLoader.load(CommandSupport.vaePaths(vae))
     let tile = try CommandSupport.latentTile(pixels: self.tile, factor: autoencoder.downsamplingFactor)
+    let output = outputFolder.output
     try CommandSupport.prepareDirectory(output)
     let files = CommandSupport.expand(inputs, extensions: ["safetensors"])
     try CommandSupport.forEach(files, verb: "decoded") { input in

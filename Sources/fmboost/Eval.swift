@@ -24,8 +24,7 @@ struct Eval: ParsableCommand {
   @Argument(help: "Images (PNG/JPEG) or folders of them.")
   var inputs: [String]
 
-  @Option(help: "CFM model file (default: the shipped models/default-2x.safetensors).")
-  var model: String?
+  @OptionGroup var modelFile: ModelOption
 
   @Option(help: "The autoencoder, for models without a built-in first stage.")
   var vae: String?
@@ -48,8 +47,7 @@ struct Eval: ParsableCommand {
   @Option(help: "Write every score to this CSV file.")
   var csv: String?
 
-  @Option(help: "Random seed (noise augmentation, if the model uses it).")
-  var seed: UInt64 = 2024
+  @OptionGroup var random: SeedOption
 
   @Flag(help: "Also measure patch FID and KID (the original's protocol: --crops random crops of --crop-size per image, the same anchors for the original and every method).")
   var fid = false
@@ -69,6 +67,9 @@ struct Eval: ParsableCommand {
   @Option(help: "Panels: the window's side in pixels of the original.")
   var panelSize = 160
 
+  @Option(help: "Run the model in tiles of this many pixels of the output (a multiple of the first stage's factor; blended overlaps), as `upsample --tile` does.")
+  var tile: Int?
+
   @OptionGroup var threading: ThreadsOption
 
   func parsedSteps() throws -> [Int]? {
@@ -84,59 +85,38 @@ struct Eval: ParsableCommand {
     guard (1...3).contains(cascade) else { throw ValidationError("--cascade must be 1, 2 or 3") }
     guard panelSize >= 16 else { throw ValidationError("--panel-size must be at least 16") }
     guard crops >= 1, cropSize >= 16 else { throw ValidationError("--crops must be at least 1 and --crop-size at least 16") }
+    if let tile, tile < 1 { throw ValidationError("--tile must be a positive number of pixels") }
   }
 
   func run() throws {
     threading.apply()
-    let model = try self.model ?? DefaultModel.path()
+    let model = try modelFile.path()
+    let seed = random.seed
     let loaded = try FlowModelLoader.load(model)
     let autoencoder = try CommandSupport.autoencoder(vae: vae, pipeline: loaded.pipeline, model: model)
     var settings = UpsamplerSettings(pipeline: loaded.pipeline)
     if let method { settings.method = method }
+    settings.tile = try CommandSupport.latentTile(pixels: tile, factor: autoencoder.downsamplingFactor)
     let stepCounts = try parsedSteps() ?? [settings.steps]
-    let upsamplers = try stepCounts.map { n -> (String, Upsampler) in
+    let models = try stepCounts.map { n -> UpsamplingComparison.Model in
       var s = settings
       s.steps = n
-      return ("model \(s.method.rawValue) \(n) step\(n == 1 ? "" : "s")", try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: s))
+      return .init(label: "model \(s.method.rawValue) \(n) step\(n == 1 ? "" : "s")", upsampler: try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: s))
     }
-    let unit = autoencoder.pixelRange == .unit
     let files = CommandSupport.expand(inputs, extensions: ImageFile.extensions)
-    let scale = 1 << cascade
-    let limits = (maxShortSide > 0 ? ", short side ≤ \(maxShortSide)" : "") + (maxSide > 0 ? ", at most \(maxSide) px a side" : "")
-    print("model \(model) (\(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind); \(files.count) images, ×\(scale) from bicubic-antialiased downscales\(limits)")
-    var scores: [UpsamplingEvaluation.Score] = []
     let patches = fid ? try PatchFID(network: FIDInception(path: inception ?? FIDInception.locate()), crops: crops, cropSize: cropSize) : nil
+    let comparison = UpsamplingComparison(models: models, stages: cascade, patches: patches, seed: seed)
+    let limits = (maxShortSide > 0 ? ", short side ≤ \(maxShortSide)" : "") + (maxSide > 0 ? ", at most \(maxSide) px a side" : "")
+    print("model \(model) (\(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind); \(files.count) images, ×\(comparison.scale) from bicubic-antialiased downscales\(limits)")
+    var scores: [UpsamplingEvaluation.Score] = []
     if let panels { try CommandSupport.prepareDirectory(panels) }
     var imageIndex = 0
     try CommandSupport.forEach(files, verb: "evaluated") { input in
       defer { imageIndex += 1 }
       let name = input.relative
       let original = try UpsamplingEvaluation.prepare(
-        try UpsamplingEvaluation.limitShortSide(try ImageFile.read(input.path, range: .symmetric), to: maxShortSide), scale: scale, maxSide: maxSide)
-      let low = try UpsamplingEvaluation.downsample(original, scale: scale)
-      let size = (original.size(2), original.size(3))
-      let anchors = try patches?.anchors(height: size.0, width: size.1, generator: Generator(seed: seed &+ UInt64(imageIndex)))
-      if let patches, let anchors { try patches.add(original, anchors: anchors, method: "original") }
-      var mine: [UpsamplingEvaluation.Score] = []
-      var shown: [Tensor] = []
-      for mode in [InterpolationMode.bilinear, .bicubic] {
-        let start = Date()
-        let result = try low.interpolate(size: size, mode: mode)
-        if mode == .bicubic { shown.append(result) }
-        let seconds = Date().timeIntervalSince(start)
-        if let patches, let anchors { try patches.add(result, anchors: anchors, method: "\(mode)") }
-        mine.append(try UpsamplingEvaluation.score(result, original: original, scale: scale, image: name, method: "\(mode)", seconds: seconds))
-      }
-      for (label, upsampler) in upsamplers {
-        let start = Date()
-        let input = unit ? try (low + 1) / 2 : low
-        var result = try upsampler.cascade(image: input, stages: cascade, generator: try Generator(seed: seed)).image
-        if unit { result = try result * 2 - 1 }
-        let seconds = Date().timeIntervalSince(start)
-        shown.append(result)
-        if let patches, let anchors { try patches.add(result, anchors: anchors, method: label) }
-        mine.append(try UpsamplingEvaluation.score(result, original: original, scale: scale, image: name, method: label, seconds: seconds))
-      }
+        try UpsamplingEvaluation.limitShortSide(try ImageFile.read(input.path, range: .symmetric), to: maxShortSide), scale: comparison.scale, maxSide: maxSide)
+      let (mine, shown) = try comparison.evaluate(original, name: name, anchorSeed: seed &+ UInt64(imageIndex))
       scores += mine
       if let panels {
         let window = try ComparisonPanel.detailWindow(original, size: panelSize)

@@ -26,6 +26,27 @@ struct ForceOption: ParsableArguments {
   var force = false
 }
 
+/// `--model M`, the CFM model of `upsample` and `eval`: by default the shipped one.
+struct ModelOption: ParsableArguments {
+  @Option(help: "CFM weights: a Lightning .ckpt of the original, or safetensors (with its config in the metadata). Default: the shipped models/default-2x.safetensors.")
+  var model: String?
+
+  /// The file given, else the shipped default model.
+  func path() throws -> String { try model ?? DefaultModel.path() }
+}
+
+/// `--seed S`: the noise-augmentation draws of x0 (the same for every image).
+struct SeedOption: ParsableArguments {
+  @Option(help: "Random seed for the noise augmentation, when the model uses it.")
+  var seed: UInt64 = 2024
+}
+
+/// `-o DIR`, in every command that writes one file per input.
+struct OutputFolderOption: ParsableArguments {
+  @Option(name: .shortAndLong, help: "Output folder.")
+  var output: String
+}
+
 /// `--scale-factor S`: the first stage's latent scale, positive and finite wherever it is taken.
 enum ScaleFactor {
   static func validate(_ value: Double?) throws {

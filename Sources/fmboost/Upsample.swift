@@ -21,11 +21,8 @@ struct Upsample: ParsableCommand {
   @Argument(help: "Images (PNG/JPEG) or folders of them.")
   var inputs: [String]
 
-  @Option(name: .shortAndLong, help: "Output folder.")
-  var output: String
-
-  @Option(help: "CFM weights: a Lightning .ckpt of the original, or safetensors (with its config in the metadata). Default: the shipped models/default-2x.safetensors.")
-  var model: String?
+  @OptionGroup var outputFolder: OutputFolderOption
+  @OptionGroup var modelFile: ModelOption
 
   @Option(help: "Weights to use from a Lightning checkpoint: ema or online.")
   var weights: StateDictSelection.Weights = .ema
@@ -57,8 +54,7 @@ struct Upsample: ParsableCommand {
   @Option(help: "Noise-augmentation step of x0: 2…999, or 0 for none (default: the model's, else 400).")
   var noisingStep: Int?
 
-  @Option(help: "Random seed for the noise augmentation.")
-  var seed: UInt64 = 2024
+  @OptionGroup var random: SeedOption
 
   @Option(help: "Number of ×2 stages (2: 512 → 2048 px).")
   var cascade: Int = 1
@@ -86,7 +82,7 @@ struct Upsample: ParsableCommand {
   func run() throws {
     threading.apply()
     let force = overwrite.force
-    let model = try self.model ?? DefaultModel.path()
+    let model = try modelFile.path()
     let config = try modelConfig.map { try WeightFile.config(EfficientUNetConfig.self, jsonFile: $0) }
     let loaded = try FlowModelLoader.load(model, weights: weights, config: config)
     let autoencoder = try CommandSupport.autoencoder(vae: vae, pipeline: loaded.pipeline, model: model)
@@ -100,9 +96,10 @@ struct Upsample: ParsableCommand {
     settings.rtol = rtol
     settings.tile = try CommandSupport.latentTile(pixels: tile, factor: autoencoder.downsamplingFactor)
     let upsampler = try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: settings)
-    let generator = try Generator(seed: seed)
+    let generator = try Generator(seed: random.seed)
     let method = settings.method
     print("model \(model) (\(loaded.weights) weights, \(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind), \(method.rawValue) \(method.isAdaptive ? "atol \(atol) rtol \(rtol)" : "\(settings.steps) steps"), \(Runtime.threads) threads")
+    let output = outputFolder.output
     try CommandSupport.prepareDirectory(output)
     let files = CommandSupport.expand(inputs, extensions: ImageFile.extensions)
     let progress = ProgressLine(total: files.count, label: "image")

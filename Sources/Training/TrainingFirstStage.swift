@@ -1,0 +1,43 @@
+import FMBoost
+import Torch
+
+extension TrainingConfig {
+  /// The low-resolution image of a batch of high-resolution crops (`lowResSize` pixels a side).
+  public func lowResImage(_ images: Tensor) throws -> Tensor {
+    switch downsampling {
+    case .bilinear: return try images.interpolate(size: (lowResSize, lowResSize), mode: .bilinear)
+    case .bicubicAntialias: return try images.interpolate(size: (lowResSize, lowResSize), mode: .bicubic, antialias: true)
+    }
+  }
+}
+
+extension TrainingConfig.FirstStage {
+  /// Pixels per latent position, known before loading (SD's and the TAESD family's are 8).
+  public var downsamplingFactor: Int? {
+    switch self {
+    case .none: return 1
+    case .stableDiffusion, .tiny: return 8
+    case .pixelUnshuffle(let factor): return factor
+    }
+  }
+
+  /// One line that tells first stages apart (recorded in latent shards).
+  public var identifier: String {
+    switch self {
+    case .none: return "none"
+    case .stableDiffusion(let path): return "AutoencoderKL:\(path)"
+    case .tiny(let encoder, let decoder): return "TAESD:\(encoder),\(decoder)"
+    case .pixelUnshuffle(let factor): return "PixelUnshuffle:\(factor)"
+    }
+  }
+
+  /// The autoencoder this first stage names (identity for pixel space).
+  public func load() throws -> any LatentAutoencoder {
+    switch self {
+    case .none: return IdentityAutoencoder()
+    case .stableDiffusion(let path): return try AutoencoderLoader.load([path])
+    case .tiny(let encoder, let decoder): return try AutoencoderLoader.load([encoder, decoder])
+    case .pixelUnshuffle(let factor): return try PixelUnshuffleAutoencoder(factor: factor)
+    }
+  }
+}
