@@ -19,6 +19,14 @@ import Training
     #expect(net.parameterCount == 305_806_340)
   }
 
+  @Test func defaultModelsConfigIsTheLocalNetwork() throws {
+    let config = try TrainingConfig(ConfigTree(path: Self.repo.appendingPathComponent("configs/default-2x.yaml").path))
+    #expect(!config.net.useGroupNorm && !config.net.middleAttention && config.net.attentionResolutions.isEmpty)
+    #expect(config.timestepPower == 3 && config.maxSteps == 5000)
+    let net = try EfficientUNet(config.net, device: .meta)
+    #expect(!net.stateDict().contains { $0.0.hasPrefix("middle_block.2.") || $0.0.hasSuffix(".norm.weight") })
+  }
+
   @Test func overridesAreDotlistsAndUnknownKeysAreRejected() throws {
     let tree = try ConfigTree(path: Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path)
     try tree.apply(overrides: ["model.params.lr=1e-3", "train.max_steps=7", "model.params.fm_cfg.params.net_cfg.params.channel_mult=[1, 2]"])
