@@ -26,11 +26,7 @@ public final class SafeTensorsFile {
 
   public init(path: String) throws {
     self.path = path
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-    } catch {
-      throw CheckpointError(file: path, "cannot read the file (\((error as NSError).localizedDescription))")
-    }
+    data = try MappedFile.map(path)
     guard data.count >= 8 else { throw CheckpointError(file: path, "file is too short to be safetensors (\(data.count) bytes)") }
     let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
     guard headerLength <= UInt64(Self.maxHeaderSize) else {
@@ -52,7 +48,10 @@ public final class SafeTensorsFile {
     guard let entry = entries[name] else { throw CheckpointError(file: path, "no tensor named '\(name)'") }
     return try data.withUnsafeBytes { raw in
       let bytes = UnsafeRawBufferPointer(rebasing: raw[(dataStart + entry.range.lowerBound)..<(dataStart + entry.range.upperBound)])
-      return try Tensor(bytes: bytes, shape: entry.shape, dtype: entry.dtype)
+      let tensor = try Tensor(bytes: bytes, shape: entry.shape, dtype: entry.dtype)
+      // The copy is the tensor: the file's pages need not stay resident beside it.
+      MappedFile.release(bytes)
+      return tensor
     }
   }
 

@@ -19,7 +19,7 @@ public enum StateDictSelection {
 
   /// The entries whose key starts with `prefix`, with the prefix removed. Fails, naming the
   /// prefixes present, when no key has it.
-  public static func strip(_ tensors: [(String, Tensor)], prefix: String, file: String) throws -> [(String, Tensor)] {
+  public static func strip<T>(_ tensors: [(String, T)], prefix: String, file: String) throws -> [(String, T)] {
     let selected = tensors.compactMap { key, t in key.hasPrefix(prefix) ? (String(key.dropFirst(prefix.count)), t) : nil }
     guard !selected.isEmpty else {
       let roots = Set(tensors.map(\.0).map { key -> String in

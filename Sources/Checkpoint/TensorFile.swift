@@ -67,6 +67,13 @@ public struct TensorFile {
     return try checkpoint!.stateDict()
   }
 
+  /// The flat state_dict with each tensor read when it is asked for: lazily from a safetensors
+  /// file (one tensor in memory at a time), from memory for a torch file (read whole on open).
+  public func lazyStateDict() throws -> [(String, () throws -> Tensor)] {
+    if let s = safetensors { return s.keys.map { key in (key, { try s.tensor(key) }) } }
+    return try checkpoint!.stateDict().map { key, tensor in (key, { tensor }) }
+  }
+
   /// Every tensor with its path: safetensors keys, or the torch file's nested dict keys joined by
   /// "/" (a TorchScript module's attributes: `net/layers/conv/weight`).
   public func allTensors() throws -> [(String, Tensor)] {

@@ -50,3 +50,25 @@ extension Module {
     }
   }
 }
+
+extension WeightFile {
+  /// Builds a network from the tensors of `file` by key (`make` builds it in the scope it is
+  /// given), strictly: a missing, unexpected or mismatched key fails, naming the file and listing
+  /// every problem. The network is returned in evaluation mode.
+  public static func build<M: Module>(_ tensors: [String: () throws -> Tensor], file: String, _ make: (ModuleScope) throws -> M) throws -> M {
+    let source = ParameterSource.weights(tensors)
+    let module = try make(source.root)
+    do {
+      try source.finish(strict: true)
+    } catch let error as StateDictError {
+      throw CheckpointError(file: file, "\(error)")
+    }
+    module.eval()
+    return module
+  }
+
+  /// The same from a state_dict in memory.
+  public static func build<M: Module>(_ stateDict: [String: Tensor], file: String, _ make: (ModuleScope) throws -> M) throws -> M {
+    try build(stateDict.mapValues { tensor in { tensor } }, file: file, make)
+  }
+}

@@ -9,19 +9,25 @@ public final class Conv2d: Module, Layer {
   public let groups: Int
 
   public init(
-    _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-    groups: Int = 1, bias: Bool = true, device: Device = .cpu, generator: Generator? = nil
+    _ p: ModuleScope, _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+    groups: Int = 1, bias: Bool = true
   ) throws {
     let fanIn = inChannels / groups * kernelSize * kernelSize
-    weight = try Parameter(DefaultInit.weight(
-      [outChannels, inChannels / groups, kernelSize, kernelSize], fanIn: fanIn, device: device, generator: generator))
-    self.bias = bias ? try Parameter(DefaultInit.bias(outChannels, fanIn: fanIn, device: device, generator: generator)) : nil
+    weight = try p.parameter("weight", shape: [outChannels, inChannels / groups, kernelSize, kernelSize], initial: .uniform(fanIn: fanIn))
+    self.bias = bias ? try p.parameter("bias", shape: [outChannels], initial: .uniform(fanIn: fanIn)) : nil
     self.stride = (stride, stride)
     self.padding = (padding, padding)
     self.groups = groups
-    super.init()
-    register("weight", weight)
-    if let b = self.bias { register("bias", b) }
+    super.init(p)
+  }
+
+  /// A freshly initialised convolution on its own.
+  public convenience init(
+    _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+    groups: Int = 1, bias: Bool = true, device: Device = .cpu, generator: Generator? = nil
+  ) throws {
+    try self.init(ParameterSource.fresh(device: device, generator: generator).root, inChannels, outChannels,
+                  kernelSize: kernelSize, stride: stride, padding: padding, groups: groups, bias: bias)
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -38,19 +44,16 @@ public final class Conv1d: Module, Layer {
   public let groups: Int
 
   public init(
-    _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-    groups: Int = 1, bias: Bool = true, device: Device = .cpu, generator: Generator? = nil
+    _ p: ModuleScope, _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+    groups: Int = 1, bias: Bool = true
   ) throws {
     let fanIn = inChannels / groups * kernelSize
-    weight = try Parameter(DefaultInit.weight(
-      [outChannels, inChannels / groups, kernelSize], fanIn: fanIn, device: device, generator: generator))
-    self.bias = bias ? try Parameter(DefaultInit.bias(outChannels, fanIn: fanIn, device: device, generator: generator)) : nil
+    weight = try p.parameter("weight", shape: [outChannels, inChannels / groups, kernelSize], initial: .uniform(fanIn: fanIn))
+    self.bias = bias ? try p.parameter("bias", shape: [outChannels], initial: .uniform(fanIn: fanIn)) : nil
     self.stride = stride
     self.padding = padding
     self.groups = groups
-    super.init()
-    register("weight", weight)
-    if let b = self.bias { register("bias", b) }
+    super.init(p)
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -65,19 +68,13 @@ public final class ConvTranspose2d: Module, Layer {
   public let stride: (Int, Int)
   public let padding: (Int, Int)
 
-  public init(
-    _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-    bias: Bool = true, device: Device = .cpu, generator: Generator? = nil
-  ) throws {
+  public init(_ p: ModuleScope, _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) throws {
     let fanIn = outChannels * kernelSize * kernelSize  // PyTorch computes fan-in from dim 1
-    weight = try Parameter(DefaultInit.weight(
-      [inChannels, outChannels, kernelSize, kernelSize], fanIn: fanIn, device: device, generator: generator))
-    self.bias = bias ? try Parameter(DefaultInit.bias(outChannels, fanIn: fanIn, device: device, generator: generator)) : nil
+    weight = try p.parameter("weight", shape: [inChannels, outChannels, kernelSize, kernelSize], initial: .uniform(fanIn: fanIn))
+    self.bias = bias ? try p.parameter("bias", shape: [outChannels], initial: .uniform(fanIn: fanIn)) : nil
     self.stride = (stride, stride)
     self.padding = (padding, padding)
-    super.init()
-    register("weight", weight)
-    if let b = self.bias { register("bias", b) }
+    super.init(p)
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {

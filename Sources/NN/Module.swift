@@ -9,9 +9,21 @@ open class Module {
   /// Training mode (dropout active); `eval()` turns it off recursively.
   public private(set) var isTraining = true
 
+  /// A module without parameters or children (activations, dropout).
   public init() {}
 
-  /// Registers a child module under `name` and returns it.
+  /// Adopts the parameters and children built in `scope`, and joins the parent scope's children
+  /// under the scope's name: call it last in a subclass's init, after building from `scope`.
+  public init(_ scope: ModuleScope) {
+    ownParameters = scope.parameters
+    // A sequence's items keep their index order whatever order they were built in.
+    let indices = scope.children.compactMap { Int($0.name) }
+    children = indices.count == scope.children.count && !indices.isEmpty
+      ? scope.children.sorted { Int($0.name)! < Int($1.name)! } : scope.children
+    scope.parent?.children.append((scope.name, self))
+  }
+
+  /// Registers an already built module as the child `name` (composing networks built apart).
   @discardableResult
   public func register<M: Module>(_ name: String, _ module: M) -> M {
     children.append((name, module))

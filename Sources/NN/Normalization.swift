@@ -7,17 +7,20 @@ public final class GroupNorm: Module, Layer {
   public let weight: Parameter
   public let bias: Parameter
 
-  public init(groups: Int, channels: Int, eps: Double = 1e-5, device: Device = .cpu) throws {
+  public init(_ p: ModuleScope, groups: Int, channels: Int, eps: Double = 1e-5) throws {
     guard groups > 0, channels % groups == 0 else {
       throw TorchError.invalidArgument("GroupNorm: \(channels) channels do not split into \(groups) groups")
     }
     self.groups = groups
     self.eps = eps
-    weight = try Parameter(Tensor.ones([channels], device: device))
-    bias = try Parameter(Tensor.zeros([channels], device: device))
-    super.init()
-    register("weight", weight)
-    register("bias", bias)
+    weight = try p.parameter("weight", shape: [channels], initial: .ones)
+    bias = try p.parameter("bias", shape: [channels], initial: .zeros)
+    super.init(p)
+  }
+
+  /// A fresh layer on its own.
+  public convenience init(groups: Int, channels: Int, eps: Double = 1e-5, device: Device = .cpu) throws {
+    try self.init(ParameterSource.fresh(device: device).root, groups: groups, channels: channels, eps: eps)
   }
 
   /// A lower-precision input (autocast's bfloat16) is normalised in the weights' float32, as
@@ -35,14 +38,12 @@ public final class LayerNorm: Module, Layer {
   public let weight: Parameter
   public let bias: Parameter
 
-  public init(_ normalizedShape: [Int], eps: Double = 1e-5, device: Device = .cpu) throws {
+  public init(_ p: ModuleScope, _ normalizedShape: [Int], eps: Double = 1e-5) throws {
     self.normalizedShape = normalizedShape
     self.eps = eps
-    weight = try Parameter(Tensor.ones(normalizedShape, device: device))
-    bias = try Parameter(Tensor.zeros(normalizedShape, device: device))
-    super.init()
-    register("weight", weight)
-    register("bias", bias)
+    weight = try p.parameter("weight", shape: normalizedShape, initial: .ones)
+    bias = try p.parameter("bias", shape: normalizedShape, initial: .zeros)
+    super.init(p)
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {

@@ -25,18 +25,19 @@ public final class AutoencoderKL: Module {
   let quantConv: Conv2d
   let postQuantConv: Conv2d
 
-  public init(_ config: AutoencoderKLConfig = .stableDiffusion, device: Device = .cpu, generator: Generator? = nil) throws {
+  public init(_ config: AutoencoderKLConfig, _ p: ModuleScope) throws {
     self.config = config
-    encoder = try VAEEncoder(config, device: device, generator: generator)
-    decoder = try VAEDecoder(config, device: device, generator: generator)
+    encoder = try VAEEncoder(p["encoder"], config)
+    decoder = try VAEDecoder(p["decoder"], config)
     let moments = config.doubleZ ? 2 * config.zChannels : config.zChannels
-    quantConv = try Conv2d(moments, 2 * config.embedDim, kernelSize: 1, device: device, generator: generator)
-    postQuantConv = try Conv2d(config.embedDim, config.zChannels, kernelSize: 1, device: device, generator: generator)
-    super.init()
-    register("encoder", encoder)
-    register("decoder", decoder)
-    register("quant_conv", quantConv)
-    register("post_quant_conv", postQuantConv)
+    quantConv = try Conv2d(p["quant_conv"], moments, 2 * config.embedDim, kernelSize: 1)
+    postQuantConv = try Conv2d(p["post_quant_conv"], config.embedDim, config.zChannels, kernelSize: 1)
+    super.init(p)
+  }
+
+  /// A freshly initialised autoencoder (`generator` draws the initial weights).
+  public convenience init(_ config: AutoencoderKLConfig = .stableDiffusion, device: Device = .cpu, generator: Generator? = nil) throws {
+    try self.init(config, ParameterSource.fresh(device: device, generator: generator).root)
   }
 
   /// (B, 3, H, W) in [−1, 1] → the posterior over (B, embed_dim, H/8, W/8).

@@ -22,38 +22,19 @@ public enum AutoencoderLoader {
         }
         // A first stage trained without double_z or with another latent width shows it in its shapes.
         if let quant = stateDict["quant_conv.weight"], quant.rank == 4 { c.embedDim = quant.size(0) / 2 }
-        let vae = try AutoencoderKL(c)
-        do {
-          try vae.load(stateDict: stateDict, strict: true)
-        } catch let error as StateDictError {
-          throw CheckpointError(file: path, "\(error)")
-        }
-        vae.eval()
-        return vae
+        let config = c
+        return try WeightFile.build(stateDict, file: path) { try AutoencoderKL(config, $0) }
       } else if stateDict["14.weight"] != nil && stateDict["0.weight"] != nil {
-        let e = try TAESDEncoder(try TAESDEncoder.variant(of: stateDict, file: path))
-        try load(e, stateDict, path)
-        tinyEncoder = e
+        let variant = try TAESDEncoder.variant(of: stateDict, file: path)
+        tinyEncoder = try WeightFile.build(stateDict, file: path) { try TAESDEncoder(variant, $0) }
       } else if stateDict["1.weight"] != nil && stateDict["19.weight"] != nil {
-        let d = try TAESDDecoder(try TAESDDecoder.variant(of: stateDict, file: path))
-        try load(d, stateDict, path)
-        tinyDecoder = d
+        let variant = try TAESDDecoder.variant(of: stateDict, file: path)
+        tinyDecoder = try WeightFile.build(stateDict, file: path) { try TAESDDecoder(variant, $0) }
       } else {
         throw CheckpointError(file: path, "not an autoencoder this tool knows (neither SD's AutoencoderKL nor a TAESD-family encoder/decoder)")
       }
     }
-    let tiny = try TinyAutoencoder(encoder: tinyEncoder, decoder: tinyDecoder)
-    tinyEncoder?.eval()
-    tinyDecoder?.eval()
-    return tiny
-  }
-
-  private static func load(_ module: Module, _ stateDict: [String: Tensor], _ path: String) throws {
-    do {
-      try module.load(stateDict: stateDict, strict: true)
-    } catch let error as StateDictError {
-      throw CheckpointError(file: path, "\(error)")
-    }
+    return try TinyAutoencoder(encoder: tinyEncoder, decoder: tinyDecoder)
   }
 }
 

@@ -2,8 +2,8 @@ import NN
 import Torch
 
 /// The autoencoder's normalisation: GroupNorm(32, C) with eps 1e-6.
-func normalize(_ channels: Int, device: Device) throws -> GroupNorm {
-  try GroupNorm(groups: 32, channels: channels, eps: 1e-6, device: device)
+func normalize(_ p: ModuleScope, _ channels: Int) throws -> GroupNorm {
+  try GroupNorm(p, groups: 32, channels: channels, eps: 1e-6)
 }
 
 /// norm1 → SiLU → conv1 → norm2 → SiLU → dropout → conv2, plus x (through a 1×1 `nin_shortcut`
@@ -12,19 +12,14 @@ public final class ResnetBlock: Module, Layer {
   let norm1: GroupNorm, conv1: Conv2d, norm2: GroupNorm, dropout: Dropout, conv2: Conv2d
   let ninShortcut: Conv2d?
 
-  init(_ inChannels: Int, _ outChannels: Int, dropout p: Double, device: Device, generator: Generator?) throws {
-    norm1 = try normalize(inChannels, device: device)
-    conv1 = try Conv2d(inChannels, outChannels, kernelSize: 3, padding: 1, device: device, generator: generator)
-    norm2 = try normalize(outChannels, device: device)
-    dropout = Dropout(p)
-    conv2 = try Conv2d(outChannels, outChannels, kernelSize: 3, padding: 1, device: device, generator: generator)
-    ninShortcut = inChannels == outChannels ? nil : try Conv2d(inChannels, outChannels, kernelSize: 1, device: device, generator: generator)
-    super.init()
-    register("norm1", norm1)
-    register("conv1", conv1)
-    register("norm2", norm2)
-    register("conv2", conv2)
-    if let ninShortcut { register("nin_shortcut", ninShortcut) }
+  init(_ p: ModuleScope, _ inChannels: Int, _ outChannels: Int, dropout: Double) throws {
+    norm1 = try normalize(p["norm1"], inChannels)
+    conv1 = try Conv2d(p["conv1"], inChannels, outChannels, kernelSize: 3, padding: 1)
+    norm2 = try normalize(p["norm2"], outChannels)
+    self.dropout = Dropout(dropout)
+    conv2 = try Conv2d(p["conv2"], outChannels, outChannels, kernelSize: 3, padding: 1)
+    ninShortcut = inChannels == outChannels ? nil : try Conv2d(p["nin_shortcut"], inChannels, outChannels, kernelSize: 1)
+    super.init(p)
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -39,18 +34,13 @@ public final class ResnetBlock: Module, Layer {
 public final class AttnBlock: Module, Layer {
   let norm: GroupNorm, q: Conv2d, k: Conv2d, v: Conv2d, projOut: Conv2d
 
-  init(_ channels: Int, device: Device, generator: Generator?) throws {
-    norm = try normalize(channels, device: device)
-    q = try Conv2d(channels, channels, kernelSize: 1, device: device, generator: generator)
-    k = try Conv2d(channels, channels, kernelSize: 1, device: device, generator: generator)
-    v = try Conv2d(channels, channels, kernelSize: 1, device: device, generator: generator)
-    projOut = try Conv2d(channels, channels, kernelSize: 1, device: device, generator: generator)
-    super.init()
-    register("norm", norm)
-    register("q", q)
-    register("k", k)
-    register("v", v)
-    register("proj_out", projOut)
+  init(_ p: ModuleScope, _ channels: Int) throws {
+    norm = try normalize(p["norm"], channels)
+    q = try Conv2d(p["q"], channels, channels, kernelSize: 1)
+    k = try Conv2d(p["k"], channels, channels, kernelSize: 1)
+    v = try Conv2d(p["v"], channels, channels, kernelSize: 1)
+    projOut = try Conv2d(p["proj_out"], channels, channels, kernelSize: 1)
+    super.init(p)
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -67,10 +57,9 @@ public final class AttnBlock: Module, Layer {
 public final class AsymmetricDownsample: Module, Layer {
   let conv: Conv2d
 
-  init(_ channels: Int, device: Device, generator: Generator?) throws {
-    conv = try Conv2d(channels, channels, kernelSize: 3, stride: 2, padding: 0, device: device, generator: generator)
-    super.init()
-    register("conv", conv)
+  init(_ p: ModuleScope, _ channels: Int) throws {
+    conv = try Conv2d(p["conv"], channels, channels, kernelSize: 3, stride: 2, padding: 0)
+    super.init(p)
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor { try conv(x.pad([0, 1, 0, 1])) }
@@ -82,14 +71,20 @@ final class AutoencoderLevel: Module {
   let attentions: ModuleList<AttnBlock>
   let resample: (any Layer)?
 
-  init(blocks: [ResnetBlock], attentions: [AttnBlock], resample: (name: String, layer: any Layer)?) {
-    self.blocks = ModuleList(blocks)
-    self.attentions = ModuleList(attentions)
-    self.resample = resample?.layer
-    super.init()
-    register("block", self.blocks)
-    register("attn", self.attentions)
-    if let resample { register(resample.name, resample.layer) }
+  /// `blocks` resnet blocks from `inChannels` to `outChannels`, each followed by attention when
+  /// `attention`; `resample` builds the level's `downsample`/`upsample` in the scope it is given.
+  init(_ p: ModuleScope, blocks count: Int, _ inChannels: Int, _ outChannels: Int, dropout: Double, attention: Bool,
+       resample: (name: String, build: (ModuleScope, Int) throws -> any Layer)?) throws {
+    let blockScope = p["block"], attnScope = p["attn"]
+    var blocks: [ResnetBlock] = [], attentions: [AttnBlock] = []
+    for i in 0..<count {
+      blocks.append(try ResnetBlock(blockScope[i], i == 0 ? inChannels : outChannels, outChannels, dropout: dropout))
+      if attention { attentions.append(try AttnBlock(attnScope[i], outChannels)) }
+    }
+    self.blocks = ModuleList(blockScope, blocks)
+    self.attentions = ModuleList(attnScope, attentions)
+    self.resample = try resample.map { try $0.build(p[$0.name], outChannels) }
+    super.init(p)
   }
 
   func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -106,14 +101,11 @@ final class AutoencoderLevel: Module {
 final class AutoencoderMiddle: Module, Layer {
   let block1: ResnetBlock, attention: AttnBlock, block2: ResnetBlock
 
-  init(_ channels: Int, dropout: Double, device: Device, generator: Generator?) throws {
-    block1 = try ResnetBlock(channels, channels, dropout: dropout, device: device, generator: generator)
-    attention = try AttnBlock(channels, device: device, generator: generator)
-    block2 = try ResnetBlock(channels, channels, dropout: dropout, device: device, generator: generator)
-    super.init()
-    register("block_1", block1)
-    register("attn_1", attention)
-    register("block_2", block2)
+  init(_ p: ModuleScope, _ channels: Int, dropout: Double) throws {
+    block1 = try ResnetBlock(p["block_1"], channels, channels, dropout: dropout)
+    attention = try AttnBlock(p["attn_1"], channels)
+    block2 = try ResnetBlock(p["block_2"], channels, channels, dropout: dropout)
+    super.init(p)
   }
 
   func callAsFunction(_ x: Tensor) throws -> Tensor { try block2(attention(block1(x))) }

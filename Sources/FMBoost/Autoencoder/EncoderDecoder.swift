@@ -10,36 +10,26 @@ final class VAEEncoder: Module, Layer {
   let normOut: GroupNorm
   let convOut: Conv2d
 
-  init(_ c: AutoencoderKLConfig, device: Device, generator: Generator?) throws {
-    convIn = try Conv2d(c.inChannels, c.ch, kernelSize: 3, padding: 1, device: device, generator: generator)
+  init(_ p: ModuleScope, _ c: AutoencoderKLConfig) throws {
+    convIn = try Conv2d(p["conv_in"], c.inChannels, c.ch, kernelSize: 3, padding: 1)
     var resolution = c.resolution
     var blockIn = c.ch
+    let down = p["down"]
     var levels: [AutoencoderLevel] = []
     for (level, mult) in c.chMult.enumerated() {
-      let blockOut = c.ch * mult
-      var blocks: [ResnetBlock] = [], attentions: [AttnBlock] = []
-      for _ in 0..<c.numResBlocks {
-        blocks.append(try ResnetBlock(blockIn, blockOut, dropout: c.dropout, device: device, generator: generator))
-        blockIn = blockOut
-        if c.attnResolutions.contains(resolution) { attentions.append(try AttnBlock(blockIn, device: device, generator: generator)) }
-      }
-      var down: (String, any Layer)?
-      if level != c.chMult.count - 1 {
-        down = ("downsample", try AsymmetricDownsample(blockIn, device: device, generator: generator))
-        resolution /= 2
-      }
-      levels.append(AutoencoderLevel(blocks: blocks, attentions: attentions, resample: down))
+      let last = level == c.chMult.count - 1
+      levels.append(try AutoencoderLevel(
+        down[level], blocks: c.numResBlocks, blockIn, c.ch * mult, dropout: c.dropout,
+        attention: c.attnResolutions.contains(resolution),
+        resample: last ? nil : ("downsample", { try AsymmetricDownsample($0, $1) })))
+      blockIn = c.ch * mult
+      if !last { resolution /= 2 }
     }
-    self.levels = ModuleList(levels)
-    mid = try AutoencoderMiddle(blockIn, dropout: c.dropout, device: device, generator: generator)
-    normOut = try normalize(blockIn, device: device)
-    convOut = try Conv2d(blockIn, c.doubleZ ? 2 * c.zChannels : c.zChannels, kernelSize: 3, padding: 1, device: device, generator: generator)
-    super.init()
-    register("conv_in", convIn)
-    register("down", self.levels)
-    register("mid", mid)
-    register("norm_out", normOut)
-    register("conv_out", convOut)
+    self.levels = ModuleList(down, levels)
+    mid = try AutoencoderMiddle(p["mid"], blockIn, dropout: c.dropout)
+    normOut = try normalize(p["norm_out"], blockIn)
+    convOut = try Conv2d(p["conv_out"], blockIn, c.doubleZ ? 2 * c.zChannels : c.zChannels, kernelSize: 3, padding: 1)
+    super.init(p)
   }
 
   func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -58,36 +48,25 @@ final class VAEDecoder: Module, Layer {
   let normOut: GroupNorm
   let convOut: Conv2d
 
-  init(_ c: AutoencoderKLConfig, device: Device, generator: Generator?) throws {
+  init(_ p: ModuleScope, _ c: AutoencoderKLConfig) throws {
     var blockIn = c.ch * (c.chMult.last ?? 1)
     var resolution = c.resolution / c.downsamplingFactor
-    convIn = try Conv2d(c.zChannels, blockIn, kernelSize: 3, padding: 1, device: device, generator: generator)
-    mid = try AutoencoderMiddle(blockIn, dropout: c.dropout, device: device, generator: generator)
+    convIn = try Conv2d(p["conv_in"], c.zChannels, blockIn, kernelSize: 3, padding: 1)
+    mid = try AutoencoderMiddle(p["mid"], blockIn, dropout: c.dropout)
+    let up = p["up"]
     var levels: [AutoencoderLevel] = []
     for (level, mult) in c.chMult.enumerated().reversed() {
-      let blockOut = c.ch * mult
-      var blocks: [ResnetBlock] = [], attentions: [AttnBlock] = []
-      for _ in 0...c.numResBlocks {
-        blocks.append(try ResnetBlock(blockIn, blockOut, dropout: c.dropout, device: device, generator: generator))
-        blockIn = blockOut
-        if c.attnResolutions.contains(resolution) { attentions.append(try AttnBlock(blockIn, device: device, generator: generator)) }
-      }
-      var up: (String, any Layer)?
-      if level != 0 {
-        up = ("upsample", try Upsample(channels: blockIn, useConv: true, device: device, generator: generator))
-        resolution *= 2
-      }
-      levels.insert(AutoencoderLevel(blocks: blocks, attentions: attentions, resample: up), at: 0)
+      levels.insert(try AutoencoderLevel(
+        up[level], blocks: c.numResBlocks + 1, blockIn, c.ch * mult, dropout: c.dropout,
+        attention: c.attnResolutions.contains(resolution),
+        resample: level == 0 ? nil : ("upsample", { try Upsample($0, channels: $1, useConv: true) })), at: 0)
+      blockIn = c.ch * mult
+      if level != 0 { resolution *= 2 }
     }
-    self.levels = ModuleList(levels)
-    normOut = try normalize(blockIn, device: device)
-    convOut = try Conv2d(blockIn, c.outCh, kernelSize: 3, padding: 1, device: device, generator: generator)
-    super.init()
-    register("conv_in", convIn)
-    register("mid", mid)
-    register("up", self.levels)
-    register("norm_out", normOut)
-    register("conv_out", convOut)
+    self.levels = ModuleList(up, levels)
+    normOut = try normalize(p["norm_out"], blockIn)
+    convOut = try Conv2d(p["conv_out"], blockIn, c.outCh, kernelSize: 3, padding: 1)
+    super.init(p)
   }
 
   func callAsFunction(_ z: Tensor) throws -> Tensor {

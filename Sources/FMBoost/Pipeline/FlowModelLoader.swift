@@ -17,7 +17,7 @@ public enum FlowModelLoader {
 
   public static func load(_ path: String, weights choice: StateDictSelection.Weights = .ema, config: EfficientUNetConfig? = nil) throws -> Loaded {
     let file = try TensorFile(path: path)
-    var entries = try file.stateDict()
+    var entries = try file.lazyStateDict()
     var taken = "as stored"
     let keys = Set(entries.map(\.0))
     let hasPrefix = { (prefix: String) in keys.contains { $0.hasPrefix(prefix) } }
@@ -31,13 +31,8 @@ public enum FlowModelLoader {
     guard let netConfig = try config ?? file.metadata["config"].map({ try WeightFile.decodeConfig(EfficientUNetConfig.self, json: Data($0.utf8), file: path) }) else {
       throw CheckpointError(file: path, "holds no architecture config (safetensors metadata `config`); pass the network's config")
     }
-    let net = try EfficientUNet(netConfig)
-    do {
-      try net.load(stateDict: Dictionary(entries, uniquingKeysWith: { a, _ in a }), strict: true)
-    } catch let error as StateDictError {
-      throw CheckpointError(file: path, "\(error)")
-    }
-    net.eval()
+    // Built from the file's tensors in place: a safetensors file is read one tensor at a time.
+    let net = try WeightFile.build(Dictionary(entries, uniquingKeysWith: { a, _ in a }), file: path) { try EfficientUNet(netConfig, $0) }
     let pipeline = try file.metadata[PipelineDefaults.metadataKey].map {
       try WeightFile.decodeConfig(PipelineDefaults.self, json: Data($0.utf8), file: path)
     }

@@ -10,23 +10,25 @@ final class TAEBlock: Module, Layer {
   let skip: Conv2d?
   let pool: Sequential?
 
-  init(_ nIn: Int, _ nOut: Int, midblockGN: Bool, device: Device, generator: Generator?) throws {
-    conv = Sequential([
-      try Conv2d(nIn, nOut, kernelSize: 3, padding: 1, device: device, generator: generator), ReLU(),
-      try Conv2d(nOut, nOut, kernelSize: 3, padding: 1, device: device, generator: generator), ReLU(),
-      try Conv2d(nOut, nOut, kernelSize: 3, padding: 1, device: device, generator: generator),
+  init(_ p: ModuleScope, _ nIn: Int, _ nOut: Int, midblockGN: Bool) throws {
+    let c = p["conv"]
+    conv = Sequential(c, [
+      try Conv2d(c[0], nIn, nOut, kernelSize: 3, padding: 1), ReLU(),
+      try Conv2d(c[2], nOut, nOut, kernelSize: 3, padding: 1), ReLU(),
+      try Conv2d(c[4], nOut, nOut, kernelSize: 3, padding: 1),
     ])
-    skip = nIn == nOut ? nil : try Conv2d(nIn, nOut, kernelSize: 1, bias: false, device: device, generator: generator)
-    pool = midblockGN
-      ? Sequential([
-        try Conv2d(nIn, 4 * nIn, kernelSize: 1, bias: false, device: device, generator: generator),
-        try GroupNorm(groups: 4, channels: 4 * nIn, eps: 1e-5, device: device), ReLU(),
-        try Conv2d(4 * nIn, nIn, kernelSize: 1, bias: false, device: device, generator: generator),
-      ]) : nil
-    super.init()
-    register("conv", conv)
-    if let skip { register("skip", skip) }
-    if let pool { register("pool", pool) }
+    skip = nIn == nOut ? nil : try Conv2d(p["skip"], nIn, nOut, kernelSize: 1, bias: false)
+    if midblockGN {
+      let g = p["pool"]
+      pool = Sequential(g, [
+        try Conv2d(g[0], nIn, 4 * nIn, kernelSize: 1, bias: false),
+        try GroupNorm(g[1], groups: 4, channels: 4 * nIn, eps: 1e-5), ReLU(),
+        try Conv2d(g[3], 4 * nIn, nIn, kernelSize: 1, bias: false),
+      ])
+    } else {
+      pool = nil
+    }
+    super.init(p)
   }
 
   func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -66,22 +68,24 @@ public struct TAESDVariant: Equatable, Sendable {
 /// TAESD-family encoder: images in [0, 1] → latents at 1/8 resolution. Keys `<index>.<path>`.
 public final class TAESDEncoder: Module, Layer {
   public let variant: TAESDVariant
-  let layers: Sequential
+  let layers: IndexedLayers
 
-  public init(_ variant: TAESDVariant, device: Device = .cpu, generator: Generator? = nil) throws {
+  public init(_ variant: TAESDVariant, _ p: ModuleScope) throws {
     self.variant = variant
-    func block(_ gn: Bool = false) throws -> TAEBlock { try TAEBlock(64, 64, midblockGN: gn, device: device, generator: generator) }
-    func down() throws -> Conv2d { try Conv2d(64, 64, kernelSize: 3, stride: 2, padding: 1, bias: false, device: device, generator: generator) }
     let gn = variant.midblockGN
-    layers = Sequential([
-      try Conv2d(3, 64, kernelSize: 3, padding: 1, device: device, generator: generator), try block(),
-      try down(), try block(), try block(), try block(),
-      try down(), try block(), try block(), try block(),
-      try down(), try block(gn), try block(gn), try block(gn),
-      try Conv2d(64, variant.latentChannels, kernelSize: 3, padding: 1, device: device, generator: generator),
-    ])
-    super.init()
-    for (i, layer) in layers.layers.enumerated() { register(String(i), layer) }
+    var layers = IndexedLayers(p)
+    try layers.add { try Conv2d($0, 3, 64, kernelSize: 3, padding: 1) }
+    for level in 0..<4 {
+      if level > 0 { try layers.add { try Conv2d($0, 64, 64, kernelSize: 3, stride: 2, padding: 1, bias: false) } }
+      for _ in 0..<(level == 0 ? 1 : 3) { try layers.add { try TAEBlock($0, 64, 64, midblockGN: gn && level == 3) } }
+    }
+    try layers.add { try Conv2d($0, 64, variant.latentChannels, kernelSize: 3, padding: 1) }
+    self.layers = layers
+    super.init(p)
+  }
+
+  public convenience init(_ variant: TAESDVariant, device: Device = .cpu, generator: Generator? = nil) throws {
+    try self.init(variant, ParameterSource.fresh(device: device, generator: generator).root)
   }
 
   public func callAsFunction(_ image: Tensor) throws -> Tensor { try layers(image) }
@@ -98,22 +102,28 @@ public final class TAESDEncoder: Module, Layer {
 /// TAESD-family decoder: latents → images in [0, 1] (not clamped).
 public final class TAESDDecoder: Module, Layer {
   public let variant: TAESDVariant
-  let layers: Sequential
+  let layers: IndexedLayers
 
-  public init(_ variant: TAESDVariant, device: Device = .cpu, generator: Generator? = nil) throws {
+  public init(_ variant: TAESDVariant, _ p: ModuleScope) throws {
     self.variant = variant
-    func block(_ gn: Bool = false) throws -> TAEBlock { try TAEBlock(64, 64, midblockGN: gn, device: device, generator: generator) }
-    func conv() throws -> Conv2d { try Conv2d(64, 64, kernelSize: 3, padding: 1, bias: false, device: device, generator: generator) }
-    let gn = variant.midblockGN
-    layers = Sequential([
-      SoftClamp(), try Conv2d(variant.latentChannels, 64, kernelSize: 3, padding: 1, device: device, generator: generator), ReLU(),
-      try block(gn), try block(gn), try block(gn), NearestUpsample(), try conv(),
-      try block(), try block(), try block(), NearestUpsample(), try conv(),
-      try block(), try block(), try block(), NearestUpsample(), try conv(),
-      try block(), try Conv2d(64, 3, kernelSize: 3, padding: 1, device: device, generator: generator),
-    ])
-    super.init()
-    for (i, layer) in layers.layers.enumerated() { register(String(i), layer) }
+    var layers = IndexedLayers(p)
+    layers.add(SoftClamp())
+    try layers.add { try Conv2d($0, variant.latentChannels, 64, kernelSize: 3, padding: 1) }
+    layers.add(ReLU())
+    for level in 0..<4 {
+      for _ in 0..<(level == 3 ? 1 : 3) { try layers.add { try TAEBlock($0, 64, 64, midblockGN: variant.midblockGN && level == 0) } }
+      if level < 3 {
+        layers.add(NearestUpsample())
+        try layers.add { try Conv2d($0, 64, 64, kernelSize: 3, padding: 1, bias: false) }
+      }
+    }
+    try layers.add { try Conv2d($0, 64, 3, kernelSize: 3, padding: 1) }
+    self.layers = layers
+    super.init(p)
+  }
+
+  public convenience init(_ variant: TAESDVariant, device: Device = .cpu, generator: Generator? = nil) throws {
+    try self.init(variant, ParameterSource.fresh(device: device, generator: generator).root)
   }
 
   public func callAsFunction(_ latent: Tensor) throws -> Tensor { try layers(latent) }

@@ -14,93 +14,102 @@ public final class EfficientUNet: Module {
   let out: Sequential
   let unPool: Wrapped<ConvTranspose2d>?
 
-  /// Builds the network with PyTorch's default initialisation and the original's zero-initialised
-  /// output layers, so a fresh network outputs exactly zero. On `.meta` nothing is allocated.
-  public init(_ config: EfficientUNetConfig, device: Device = .cpu, generator: Generator? = nil) throws {
+  /// Builds the network from `p`: fresh, with PyTorch's default initialisation and the original's
+  /// zero-initialised output layers (a fresh network outputs exactly zero), or from weights.
+  public init(_ config: EfficientUNetConfig, _ p: ModuleScope) throws {
     self.config = config
     let c = config
     guard !c.channelMult.isEmpty, c.modelChannels > 0, c.numHeads > 0, c.dimHead > 0 else {
       throw TorchError.invalidArgument("EfficientUNet: channel_mult must not be empty and sizes must be positive")
     }
     let embeddingChannels = 4 * c.modelChannels
-    timeEmbed = Sequential([
-      try Linear(c.modelChannels, embeddingChannels, device: device, generator: generator), SiLU(),
-      try Linear(embeddingChannels, embeddingChannels, device: device, generator: generator),
+    let embedScope = p["time_embed"]
+    timeEmbed = Sequential(embedScope, [
+      try Linear(embedScope[0], c.modelChannels, embeddingChannels), SiLU(),
+      try Linear(embedScope[2], embeddingChannels, embeddingChannels),
     ])
-    func resBlock(_ channels: Int, _ outChannels: Int) throws -> ResBlock {
-      try ResBlock(channels: channels, embeddingChannels: embeddingChannels, dropout: c.dropout, outChannels: outChannels,
-                   useScaleShiftNorm: c.useScaleShiftNorm, useGroupNorm: c.useGroupNorm, device: device, generator: generator)
+    func resBlock(_ p: ModuleScope, _ channels: Int, _ outChannels: Int) throws -> ResBlock {
+      try ResBlock(p, channels: channels, embeddingChannels: embeddingChannels, dropout: c.dropout, outChannels: outChannels,
+                   useScaleShiftNorm: c.useScaleShiftNorm, useGroupNorm: c.useGroupNorm)
     }
-    func attention(_ channels: Int, linear: Bool) throws -> SpatialSelfAttention {
-      try SpatialSelfAttention(channels: channels, heads: c.numHeads, dimHead: c.dimHead, linear: linear, device: device, generator: generator)
+    func attention(_ p: ModuleScope, _ channels: Int, linear: Bool) throws -> SpatialSelfAttention {
+      try SpatialSelfAttention(p, channels: channels, heads: c.numHeads, dimHead: c.dimHead, linear: linear)
     }
 
     // The original's stem and output conv are model_channels wide whatever channel_mult[0] is.
     let inputChannels = c.modelChannels
     if c.usesPooling {
-      pool = Wrapped("down_conv", try Conv2d(c.inChannels, c.modelChannels, kernelSize: c.poolFactor, stride: c.poolFactor, device: device, generator: generator))
+      let poolScope = p["pool"]
+      pool = Wrapped(poolScope, try Conv2d(poolScope["down_conv"], c.inChannels, c.modelChannels, kernelSize: c.poolFactor, stride: c.poolFactor))
     } else {
       pool = nil
     }
+    let inputScope = p["input_blocks"]
     var ch = inputChannels
-    var blocks = [TimestepEmbedSequential([
-      try Conv2d(c.usesPooling ? c.modelChannels : c.inChannels, ch, kernelSize: 3, padding: 1, device: device, generator: generator),
+    var blocks = [TimestepEmbedSequential(inputScope[0], [
+      try Conv2d(inputScope[0][0], c.usesPooling ? c.modelChannels : c.inChannels, ch, kernelSize: 3, padding: 1),
     ])]
     var skipChannels = [ch]
     var ds = 1
     for (level, mult) in c.channelMult.enumerated() {
       for _ in 0..<c.numResBlocks {
-        var layers: [Module] = [try resBlock(ch, mult * c.modelChannels)]
+        let block = inputScope[blocks.count]
+        var layers: [Module] = [try resBlock(block[0], ch, mult * c.modelChannels)]
         ch = mult * c.modelChannels
-        if c.attentionResolutions.contains(ds) { layers.append(try attention(ch, linear: c.useLinearAttn)) }
-        blocks.append(TimestepEmbedSequential(layers))
+        if c.attentionResolutions.contains(ds) { layers.append(try attention(block[1], ch, linear: c.useLinearAttn)) }
+        blocks.append(TimestepEmbedSequential(block, layers))
         skipChannels.append(ch)
       }
       if level != c.channelMult.count - 1 {
-        blocks.append(TimestepEmbedSequential([try Downsample(channels: ch, useConv: c.convResample, device: device, generator: generator)]))
+        let block = inputScope[blocks.count]
+        blocks.append(TimestepEmbedSequential(block, [try Downsample(block[0], channels: ch, useConv: c.convResample)]))
         skipChannels.append(ch)
         ds *= 2
       }
     }
-    inputBlocks = ModuleList(blocks)
-    middleBlock = TimestepEmbedSequential(
+    inputBlocks = ModuleList(inputScope, blocks)
+    let middle = p["middle_block"]
+    middleBlock = TimestepEmbedSequential(middle,
       c.middleAttention
-        ? [try resBlock(ch, ch), try attention(ch, linear: false), try resBlock(ch, ch)] : [try resBlock(ch, ch), try resBlock(ch, ch)])
+        ? [try resBlock(middle[0], ch, ch), try attention(middle[1], ch, linear: false), try resBlock(middle[2], ch, ch)]
+        : [try resBlock(middle[0], ch, ch), try resBlock(middle[1], ch, ch)])
 
+    let outputScope = p["output_blocks"]
     var upBlocks: [TimestepEmbedSequential] = []
     for (level, mult) in c.channelMult.enumerated().reversed() {
       for i in 0...c.numResBlocks {
+        let block = outputScope[upBlocks.count]
         let skip = skipChannels.removeLast()
-        var layers: [Module] = [try resBlock(ch + skip, c.modelChannels * mult)]
+        var layers: [Module] = [try resBlock(block[0], ch + skip, c.modelChannels * mult)]
         ch = c.modelChannels * mult
-        if c.attentionResolutions.contains(ds) { layers.append(try attention(ch, linear: c.useLinearAttn)) }
+        if c.attentionResolutions.contains(ds) { layers.append(try attention(block[layers.count], ch, linear: c.useLinearAttn)) }
         if level > 0 && i == c.numResBlocks {
-          layers.append(try Upsample(channels: ch, useConv: c.convResample, device: device, generator: generator))
+          layers.append(try Upsample(block[layers.count], channels: ch, useConv: c.convResample))
           ds /= 2
         }
-        upBlocks.append(TimestepEmbedSequential(layers))
+        upBlocks.append(TimestepEmbedSequential(block, layers))
       }
     }
-    outputBlocks = ModuleList(upBlocks)
+    outputBlocks = ModuleList(outputScope, upBlocks)
 
     // With pooling the output GroupNorm uses `ch` and the conv model_channels (spec 11.16).
-    let outConv = try Conv2d(
-      inputChannels, c.usesPooling ? c.modelChannels : c.outChannels, kernelSize: 3, padding: 1, device: device, generator: generator)
-    if !c.usesPooling { try outConv.zeroInitialise() }
-    let outNorm: any Layer = c.useGroupNorm ? try GroupNorm(groups: 32, channels: ch, eps: 1e-5, device: device) : Identity()
-    out = Sequential([outNorm, SiLU(), outConv])
-    unPool = c.usesPooling
-      ? Wrapped("up_conv", try ConvTranspose2d(c.modelChannels, c.outChannels, kernelSize: c.poolFactor, stride: c.poolFactor, device: device, generator: generator))
-      : nil
+    let outScope = p["out"]
+    let outNorm: any Layer = c.useGroupNorm ? try GroupNorm(outScope[0], groups: 32, channels: ch, eps: 1e-5) : Identity()
+    let outConv = try Conv2d(outScope[2], inputChannels, c.usesPooling ? c.modelChannels : c.outChannels, kernelSize: 3, padding: 1)
+    if !c.usesPooling { try p.zeroInitialise(outConv) }
+    out = Sequential(outScope, [outNorm, SiLU(), outConv])
+    if c.usesPooling {
+      let unPoolScope = p["un_pool"]
+      unPool = Wrapped(unPoolScope, try ConvTranspose2d(unPoolScope["up_conv"], c.modelChannels, c.outChannels, kernelSize: c.poolFactor, stride: c.poolFactor))
+    } else {
+      unPool = nil
+    }
+    super.init(p)
+  }
 
-    super.init()
-    register("time_embed", timeEmbed)
-    if let pool { register("pool", pool) }
-    register("input_blocks", inputBlocks)
-    register("middle_block", middleBlock)
-    register("output_blocks", outputBlocks)
-    register("out", out)
-    if let unPool { register("un_pool", unPool) }
+  /// A freshly initialised network (`generator` draws the initial weights).
+  public convenience init(_ config: EfficientUNetConfig, device: Device = .cpu, generator: Generator? = nil) throws {
+    try self.init(config, ParameterSource.fresh(device: device, generator: generator).root)
   }
 
   /// v = net(cat(x, context), t). `x` (B, C, H, W); `t` (B) or one element for the whole batch;
@@ -134,10 +143,9 @@ public final class EfficientUNet: Module {
 final class Wrapped<Inner: Layer>: Module, Layer {
   let inner: Inner
 
-  init(_ name: String, _ inner: Inner) {
+  init(_ p: ModuleScope, _ inner: Inner) {
     self.inner = inner
-    super.init()
-    register(name, inner)
+    super.init(p)
   }
 
   func callAsFunction(_ x: Tensor) throws -> Tensor { try inner(x) }

@@ -7,41 +7,38 @@ import Torch
 public final class ResBlock: Module {
   let inLayers: Sequential
   let embLayers: Sequential
+  /// `out_layers.0` and `out_layers.3`: the original's out_layers sequence cannot run as one,
+  /// since the embedding enters between its norm and its activation.
   let outNorm: any Layer
   let outDropout: Dropout
   let outConv: Conv2d
-  let skip: (any Layer)?
+  let skip: Conv2d?
   let outChannels: Int
   let useScaleShiftNorm: Bool
 
   public init(
-    channels: Int, embeddingChannels: Int, dropout: Double, outChannels: Int, useScaleShiftNorm: Bool,
-    useGroupNorm: Bool = true, device: Device = .cpu, generator: Generator? = nil
+    _ p: ModuleScope, channels: Int, embeddingChannels: Int, dropout: Double, outChannels: Int, useScaleShiftNorm: Bool,
+    useGroupNorm: Bool = true
   ) throws {
     self.outChannels = outChannels
     self.useScaleShiftNorm = useScaleShiftNorm
-    func norm(_ channels: Int) throws -> any Layer {
-      useGroupNorm ? try GroupNorm(groups: 32, channels: channels, eps: 1e-5, device: device) : Identity()
+    func norm(_ p: ModuleScope, _ channels: Int) throws -> any Layer {
+      useGroupNorm ? try GroupNorm(p, groups: 32, channels: channels, eps: 1e-5) : Identity()
     }
-    inLayers = Sequential([
-      try norm(channels), SiLU(),
-      try Conv2d(channels, outChannels, kernelSize: 3, padding: 1, device: device, generator: generator),
+    let inScope = p["in_layers"]
+    inLayers = Sequential(inScope, [
+      try norm(inScope["0"], channels), SiLU(), try Conv2d(inScope["2"], channels, outChannels, kernelSize: 3, padding: 1),
     ])
-    embLayers = Sequential([
-      SiLU(),
-      try Linear(embeddingChannels, useScaleShiftNorm ? 2 * outChannels : outChannels, device: device, generator: generator),
+    let embScope = p["emb_layers"]
+    embLayers = Sequential(embScope, [
+      SiLU(), try Linear(embScope["1"], embeddingChannels, useScaleShiftNorm ? 2 * outChannels : outChannels),
     ])
-    outNorm = try norm(outChannels)
+    outNorm = try norm(p["out_layers.0"], outChannels)
     outDropout = Dropout(dropout)
-    outConv = try Conv2d(outChannels, outChannels, kernelSize: 3, padding: 1, device: device, generator: generator)
-    try outConv.zeroInitialise()
-    skip = outChannels == channels
-      ? nil : try Conv2d(channels, outChannels, kernelSize: 1, device: device, generator: generator)
-    super.init()
-    register("in_layers", inLayers)
-    register("emb_layers", embLayers)
-    register("out_layers", Sequential([outNorm, SiLU(), outDropout, outConv]))
-    if let skip { register("skip_connection", skip) }
+    outConv = try Conv2d(p["out_layers.3"], outChannels, outChannels, kernelSize: 3, padding: 1)
+    try p.zeroInitialise(outConv)
+    skip = outChannels == channels ? nil : try Conv2d(p["skip_connection"], channels, outChannels, kernelSize: 1)
+    super.init(p)
   }
 
   public func callAsFunction(_ x: Tensor, _ embedding: Tensor) throws -> Tensor {
@@ -56,14 +53,5 @@ public final class ResBlock: Module {
     }
     h = try outConv(outDropout(h.silu()))
     return try (skip?(x) ?? x) + h
-  }
-}
-
-extension Module {
-  /// Zeroes every parameter of this module (the original's `zero_module`); no-op on `.meta`.
-  func zeroInitialise() throws {
-    try withNoGrad {
-      for (_, p) in namedSlots() where p.value.device != .meta { try p.value.zero_() }
-    }
   }
 }

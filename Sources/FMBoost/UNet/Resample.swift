@@ -5,10 +5,9 @@ import Torch
 public final class Downsample: Module, Layer {
   let op: Conv2d?
 
-  public init(channels: Int, useConv: Bool, device: Device = .cpu, generator: Generator? = nil) throws {
-    op = useConv ? try Conv2d(channels, channels, kernelSize: 3, stride: 2, padding: 1, device: device, generator: generator) : nil
-    super.init()
-    if let op { register("op", op) }
+  public init(_ p: ModuleScope, channels: Int, useConv: Bool) throws {
+    op = useConv ? try Conv2d(p["op"], channels, channels, kernelSize: 3, stride: 2, padding: 1) : nil
+    super.init(p)
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -21,10 +20,9 @@ public final class Downsample: Module, Layer {
 public final class Upsample: Module, Layer {
   let conv: Conv2d?
 
-  public init(channels: Int, useConv: Bool, device: Device = .cpu, generator: Generator? = nil) throws {
-    conv = useConv ? try Conv2d(channels, channels, kernelSize: 3, padding: 1, device: device, generator: generator) : nil
-    super.init()
-    if let conv { register("conv", conv) }
+  public init(_ p: ModuleScope, channels: Int, useConv: Bool) throws {
+    conv = useConv ? try Conv2d(p["conv"], channels, channels, kernelSize: 3, padding: 1) : nil
+    super.init(p)
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
@@ -34,15 +32,13 @@ public final class Upsample: Module, Layer {
 }
 
 /// A sequence in which residual blocks also receive the time embedding (`TimestepEmbedSequential`).
+/// Its layers are built in `p`, each under its index.
 public final class TimestepEmbedSequential: Module {
-  private var layers: [Module] = []
+  private let layers: [Module]
 
-  public init(_ layers: [Module]) {
-    super.init()
-    for layer in layers {
-      register(String(self.layers.count), layer)
-      self.layers.append(layer)
-    }
+  public init(_ p: ModuleScope, _ layers: [Module]) {
+    self.layers = layers
+    super.init(p)
   }
 
   public func callAsFunction(_ x: Tensor, _ embedding: Tensor) throws -> Tensor {

@@ -13,19 +13,16 @@ public final class SpatialSelfAttention: Module, Layer {
   let dimHead: Int
   let linear: Bool
 
-  public init(channels: Int, heads: Int, dimHead: Int, linear: Bool, device: Device = .cpu, generator: Generator? = nil) throws {
+  public init(_ p: ModuleScope, channels: Int, heads: Int, dimHead: Int, linear: Bool) throws {
     self.heads = heads
     self.dimHead = dimHead
     self.linear = linear
     let inner = heads * dimHead
-    norm = try GroupNorm(groups: 32, channels: channels, eps: 1e-5, device: device)
-    qkv = try Conv1d(channels, 3 * inner, kernelSize: 1, device: device, generator: generator)
-    projOut = try Conv1d(inner, channels, kernelSize: 1, device: device, generator: generator)
-    try projOut.zeroInitialise()
-    super.init()
-    register("norm", norm)
-    register("qkv", qkv)
-    register("proj_out", projOut)
+    norm = try GroupNorm(p["norm"], groups: 32, channels: channels, eps: 1e-5)
+    qkv = try Conv1d(p["qkv"], channels, 3 * inner, kernelSize: 1)
+    projOut = try Conv1d(p["proj_out"], inner, channels, kernelSize: 1)
+    try p.zeroInitialise(projOut)
+    super.init(p)
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
