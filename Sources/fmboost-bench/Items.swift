@@ -52,12 +52,12 @@ func benchItem(_ item: String) throws -> (run: () throws -> Void, grad: Bool) {
   case ("taef2", 3):
     let size = Int(parts[2]) ?? 1024
     if parts[1] == "encode" {
-      let encoder = try TAESDEncoder(.taef2, generator: g)
+      let encoder = try TAESDEncoder(.taef2, ParameterSource.fresh(generator: g).root)
       encoder.eval()
       let image = try Tensor.rand([1, 3, size, size], generator: g)
       return ({ _ = try encoder(image) }, false)
     }
-    let decoder = try TAESDDecoder(.taef2, generator: g)
+    let decoder = try TAESDDecoder(.taef2, ParameterSource.fresh(generator: g).root)
     decoder.eval()
     let z = try Tensor.randn([1, 32, size / 8, size / 8], generator: g)
     return ({ _ = try decoder(z) }, false)

@@ -12,7 +12,7 @@ import Torch
     let decoderWeights = try WeightFile.stateDict(Shared.weights("taef2_decoder.pth"))
     #expect(try TAESDEncoder.variant(of: encoderWeights, file: "e") == .taef2)
     #expect(try TAESDDecoder.variant(of: decoderWeights, file: "d") == .taef2)
-    let encoder = try TAESDEncoder(.taef2), decoder = try TAESDDecoder(.taef2)
+    let encoder = try TAESDEncoder(.taef2, ParameterSource.fresh().root), decoder = try TAESDDecoder(.taef2, ParameterSource.fresh().root)
     try encoder.load(stateDict: encoderWeights, strict: true)
     try decoder.load(stateDict: decoderWeights, strict: true)
     let io = try SafeTensorsFile(path: Shared.golden("taef2.io.safetensors"))
@@ -29,11 +29,11 @@ import Torch
   }
 
   @Test func variantsAreReadFromTheWeights() throws {
-    let small = try TAESDEncoder(.taesd)
+    let small = try TAESDEncoder(.taesd, ParameterSource.fresh().root)
     let weights = Dictionary(uniqueKeysWithValues: small.stateDict())
     #expect(try TAESDEncoder.variant(of: weights, file: "x") == .taesd)
     #expect(weights["11.pool.0.weight"] == nil && weights["1.skip.weight"] == nil)
-    let decoder = Dictionary(uniqueKeysWithValues: try TAESDDecoder(.taef1).stateDict())
+    let decoder = Dictionary(uniqueKeysWithValues: try TAESDDecoder(.taef1, ParameterSource.fresh().root).stateDict())
     #expect(try TAESDDecoder.variant(of: decoder, file: "x") == .taef1)
     #expect(throws: CheckpointError.self) { try TAESDEncoder.variant(of: decoder, file: "x") }
   }

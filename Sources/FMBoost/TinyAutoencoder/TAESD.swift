@@ -84,10 +84,6 @@ public final class TAESDEncoder: Module, Layer {
     super.init(p)
   }
 
-  public convenience init(_ variant: TAESDVariant, device: Device = .cpu, generator: Generator? = nil) throws {
-    try self.init(variant, ParameterSource.fresh(device: device, generator: generator).root)
-  }
-
   public func callAsFunction(_ image: Tensor) throws -> Tensor { try layers(image) }
 
   /// Reads the variant from the weights: latent channels from `14.weight`, TAEF2's pool branch from `11.pool.0.weight`.
@@ -120,10 +116,6 @@ public final class TAESDDecoder: Module, Layer {
     try layers.add { try Conv2d($0, 64, 3, kernelSize: 3, padding: 1) }
     self.layers = layers
     super.init(p)
-  }
-
-  public convenience init(_ variant: TAESDVariant, device: Device = .cpu, generator: Generator? = nil) throws {
-    try self.init(variant, ParameterSource.fresh(device: device, generator: generator).root)
   }
 
   public func callAsFunction(_ latent: Tensor) throws -> Tensor { try layers(latent) }
