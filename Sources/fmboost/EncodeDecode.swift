@@ -37,21 +37,12 @@ struct Encode: ParsableCommand {
     let files = CommandSupport.expand(inputs, extensions: ImageFile.extensions)
     try CommandSupport.forEach(files, verb: "encoded") { input in
       let destination = try CommandSupport.outputPath(for: input, in: output, extension: "safetensors", force: force)
-      var image = try ImageFile.read(input.path, range: autoencoder.pixelRange)
+      let image = try ImageFile.read(input.path, range: autoencoder.pixelRange)
+      let latent = try CommandError.naming(input) { try autoencoder.encodeWhole(image, tile: tile) }
       let f = autoencoder.downsamplingFactor
-      let (h, w) = (image.size(1) / f * f, image.size(2) / f * f)
-      guard h > 0, w > 0 else { throw CommandError("\(input): smaller than \(f)×\(f) pixels") }
-      image = try image.narrow(dim: 1, start: (image.size(1) - h) / 2, length: h).narrow(dim: 2, start: (image.size(2) - w) / 2, length: w)
-      let latent = try withNoGrad {
-        let batch = try image.unsqueeze(dim: 0)
-        if let tile {
-          let tiling = try Tiling(tile: tile, overlap: max(1, tile / 4))
-          return try tiling.applyDownscaling(batch, factor: f) { try autoencoder.encode($0) }
-        }
-        return try autoencoder.encode(batch)
-      }
+      let (h, w) = (latent.size(1) * f, latent.size(2) * f)
       try SafeTensors.write(
-        [("latent", try latent.squeeze(dim: 0).contiguous())],
+        [("latent", latent)],
         metadata: ["image_height": String(h), "image_width": String(w), "autoencoder": autoencoder.kind, "scale_factor": "1",
                    "source": (input.path as NSString).lastPathComponent],
         to: URL(fileURLWithPath: destination))
@@ -100,18 +91,10 @@ struct Decode: ParsableCommand {
     try CommandSupport.forEach(files, verb: "decoded") { input in
       let destination = try CommandSupport.outputPath(for: input, in: output, extension: "png", force: force)
       let file = try SafeTensorsFile(path: input.path)
-      var latent = try file.tensor("latent").to(.float32)
-      if latent.rank == 3 { latent = try latent.unsqueeze(dim: 0) }
-      guard latent.rank == 4, latent.size(0) == 1, latent.size(1) == autoencoder.latentChannels else {
-        throw CommandError("\(input): latent shape \(latent.shape) does not fit a \(autoencoder.latentChannels)-channel \(autoencoder.kind)")
-      }
+      let latent = try file.tensor("latent").to(.float32)
       let scale = scaleFactor ?? file.metadata["scale_factor"].flatMap(Double.init) ?? 1
       guard scale.isFinite, scale > 0 else { throw CommandError("\(input): scale_factor \(scale) in the metadata is not a positive number; pass --scale-factor") }
-      latent = try latent / scale
-      let image = try withNoGrad {
-        if let tile { return try Tiling(tile: tile, overlap: max(1, tile / 4)).apply(latent, scale: autoencoder.downsamplingFactor, autoencoder.decode) }
-        return try autoencoder.decode(latent)
-      }
+      let image = try CommandError.naming(input) { try autoencoder.decodeWhole(latent / scale, tile: tile) }
       try ImageFile.write(image, to: destination, range: autoencoder.pixelRange)
       return destination
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Torch
 @preconcurrency import Glibc
 
 @main
@@ -20,4 +21,15 @@ struct FMBoostCommand: ParsableCommand {
 struct CommandError: Error, CustomStringConvertible {
   let description: String
   init(_ description: String) { self.description = description }
+}
+
+extension CommandError {
+  /// Runs `body`, a library call on one input, and names the input in what it throws.
+  static func naming<T>(_ input: CustomStringConvertible, _ body: () throws -> T) throws -> T {
+    do {
+      return try body()
+    } catch let error as TorchError {
+      throw CommandError("\(input): \(error)")
+    }
+  }
 }
