@@ -1,5 +1,6 @@
 import Foundation
 import Torch
+import Training
 
 /// The torchrun environment of one rank: RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (LOCAL_RANK).
 struct Rendezvous {
@@ -91,7 +92,7 @@ struct LocalLauncher {
       guard let i = arguments.firstIndex(of: flag), i + 1 < arguments.count else { return fallback }
       return arguments[i + 1]
     }
-    return Train.newRunFolder(logs: value("--logs", "logs"), name: value("--name", "debug"))
+    return RunFolder.new(logs: value("--logs", "logs"), name: value("--name", "debug"))
   }
 
   /// A TCP port nobody listens on now (bound to port 0, then released).

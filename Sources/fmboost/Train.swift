@@ -86,14 +86,14 @@ struct Train: ParsableCommand {
     threading.apply()
 
     var resume = resumeCheckpoint
-    if resume == "last" { resume = try newestLastCheckpoint() }
+    if resume == "last" { resume = try RunFolder.newestCheckpoint(logs: logs, name: name) }
     let runDirectory: URL
     if let shared = ProcessInfo.processInfo.environment[LocalLauncher.runDirectoryVariable], resume == nil {
       runDirectory = URL(fileURLWithPath: shared)
-    } else if let resume, let run = Self.runFolder(containing: resume) {
+    } else if let resume, let run = RunFolder.containing(checkpoint: resume) {
       runDirectory = run
     } else {
-      runDirectory = URL(fileURLWithPath: Self.newRunFolder(logs: logs, name: name))
+      runDirectory = URL(fileURLWithPath: RunFolder.new(logs: logs, name: name))
       if let resume { print("\(resume) is not inside a run folder (<run>/checkpoints/): this run writes to \(runDirectory.path)") }
     }
     let rank = rendezvous?.rank ?? 0
@@ -120,47 +120,6 @@ struct Train: ParsableCommand {
     }
     guard rank == 0 else { return }
     print("finished at step \(summary.steps)\(summary.stoppedEarly ? " (stopped by a signal)" : ""); run folder \(runDirectory.path)")
-  }
-
-  /// The run folder a checkpoint belongs to: `<run>/checkpoints/<file>` where `<run>` holds the
-  /// config.yaml and metrics.csv a run writes; nil for a checkpoint anywhere else.
-  static func runFolder(containing checkpoint: String) -> URL? {
-    let folder = URL(fileURLWithPath: checkpoint).standardizedFileURL.deletingLastPathComponent()
-    guard folder.lastPathComponent == "checkpoints" else { return nil }
-    let run = folder.deletingLastPathComponent()
-    let fm = FileManager.default
-    guard fm.fileExists(atPath: run.appendingPathComponent("config.yaml").path),
-      fm.fileExists(atPath: run.appendingPathComponent("metrics.csv").path)
-    else { return nil }
-    return run
-  }
-
-  /// logs/<name>_<timestamp>.
-  static func newRunFolder(logs: String, name: String) -> String {
-    let formatter = DateFormatter()
-    formatter.dateFormat = "yyyy-MM-dd-HH-mm-ss"
-    return "\(logs)/\(name)_\(formatter.string(from: Date()))"
-  }
-
-  func newestLastCheckpoint() throws -> String {
-    let fm = FileManager.default
-    let runs = ((try? fm.contentsOfDirectory(atPath: logs)) ?? []).filter { $0.hasPrefix(name + "_") }.sorted()
-    for run in runs.reversed() {
-      for file in ["last.safetensors", "interrupted.safetensors"] {
-        let path = "\(logs)/\(run)/checkpoints/\(file)"
-        if fm.fileExists(atPath: path) { return newer(path, than: "\(logs)/\(run)/checkpoints/interrupted.safetensors") }
-      }
-    }
-    throw CommandError("no checkpoint to resume: no \(logs)/\(name)_*/checkpoints/last.safetensors")
-  }
-
-  /// The more recent of `last` and `interrupted`.
-  func newer(_ a: String, than b: String) -> String {
-    let fm = FileManager.default
-    guard let da = try? fm.attributesOfItem(atPath: a)[.modificationDate] as? Date,
-      let db = try? fm.attributesOfItem(atPath: b)[.modificationDate] as? Date
-    else { return a }
-    return db > da ? b : a
   }
 }
 
