@@ -6,7 +6,7 @@ SWIFT ?= swift
 # ProcessGroupGloo.hpp includes (data-parallel training).
 SYSTEM_PACKAGES := libtorch-dev libgloo-dev libpng-dev libjpeg62-turbo-dev libopenblas0-openmp
 
-.PHONY: run test test-fast build deps photos sr-photos inception default-model eval bench bench-ddp bench-conv fuzz clean
+.PHONY: run test test-fast build deps photos sr-photos inception clip-vocab default-model eval bench bench-ddp bench-conv fuzz clean
 
 # Installs the Debian -dev libraries the package links against, when any is missing.
 deps:
@@ -59,7 +59,11 @@ sr-photos:
 inception:
 	./scripts/fetch-inception.sh
 
-test: deps photos inception
+# openai/CLIP's BPE vocabulary for the SD1.5 tokenizer (open-clip-torch's wheel on PyPI, hash-checked).
+clip-vocab:
+	./scripts/fetch-clip-vocab.sh
+
+test: deps photos inception clip-vocab
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --no-parallel --disable-xctest
 
@@ -67,7 +71,7 @@ test: deps photos inception
 # built tool, train small models, run the FID network), the fuzzer's smoke run, and the two library
 # tests that run the FID network on many crops. Tests/README.md lists them.
 SLOW_TESTS := CLITests|FuzzSmokeTests|validationComputesPatchFIDWhenTheConfigAsksForIt|anchorsAreSharedAndCropsStayInside
-test-fast: deps photos inception
+test-fast: deps photos inception clip-vocab
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --no-parallel --disable-xctest --skip '$(SLOW_TESTS)'
 
