@@ -59,7 +59,7 @@ extension WeightFile {
     let source = ParameterSource.weights(tensors)
     let module = try make(source.root)
     do {
-      try source.finish(strict: true)
+      try source.finish(module, strict: true)
     } catch let error as StateDictError {
       throw CheckpointError(file: file, "\(error)")
     }

@@ -12,6 +12,8 @@ public final class ParameterSource {
   /// nil for a fresh source; else the tensors not yet taken, loaded on demand.
   private var stored: [String: () throws -> Tensor]?
   private var report = StateDictReport()
+  /// Every key a parameter was made for, to check that the built network holds them all.
+  private var made: [String] = []
 
   /// Initial values as PyTorch's layers draw them (see `Initial`), from `generator` in build order.
   public static func fresh(device: Device = .cpu, generator: Generator? = nil) -> ParameterSource {
@@ -42,8 +44,16 @@ public final class ParameterSource {
 
   /// The report of a build from weights, with the keys no module took as unexpected; with
   /// `strict`, any problem throws `StateDictError` listing all of them.
+  ///
+  /// `built`: the network; a parameter made in a scope that no module adopted (an intermediate
+  /// scope with no module of its own: use a dotted name instead) is a programming error, named.
   @discardableResult
-  public func finish(strict: Bool = true) throws -> StateDictReport {
+  public func finish(_ built: Module, strict: Bool = true) throws -> StateDictReport {
+    let held = Set(built.namedSlots().map(\.0))
+    let orphans = made.filter { !held.contains($0) }
+    guard orphans.isEmpty else {
+      throw TorchError.invalidArgument("parameters made outside the network's module tree: \(orphans.prefix(5).joined(separator: ", "))")
+    }
     var result = report
     result.unexpected = (stored?.keys).map { $0.sorted() } ?? []
     if strict && !result.isClean { throw StateDictError(report: result) }
@@ -54,6 +64,7 @@ public final class ParameterSource {
   /// float32, the networks' precision). A missing or mismatched one is reported and stands in as
   /// a `.meta` tensor, so the build goes on and `finish()` lists every problem at once.
   func tensor(_ key: String, shape: [Int], initial: Initial) throws -> Tensor {
+    made.append(key)
     guard stored != nil else { return try initial.make(shape, device: device, generator: generator) }
     guard let load = stored!.removeValue(forKey: key) else {
       report.missing.append(key)
@@ -75,11 +86,17 @@ public enum Initial: Sendable {
   case uniform(fanIn: Int)
   case ones
   case zeros
+  /// N(0, 1), as `nn.Embedding`.
+  case normal
 
   func make(_ shape: [Int], device: Device, generator: Generator?) throws -> Tensor {
     switch self {
     case .ones: return try Tensor.ones(shape, device: device)
     case .zeros: return try Tensor.zeros(shape, device: device)
+    case .normal:
+      let w = try Tensor.empty(shape, device: device)
+      if device != .meta { try w.normal_(generator: generator) }
+      return w
     case .uniform(let fanIn):
       let w = try Tensor.empty(shape, device: device)
       if device != .meta {

@@ -79,6 +79,20 @@ import Torch
     }
   }
 
+  /// A module built in a scope below one with no module of its own would be left out of the tree
+  /// (its weights loaded, yet missing from the state_dict): the build says so.
+  @Test func parametersOutsideTheModuleTreeAreAProgrammingErrorNamed() throws {
+    final class Holey: Module {
+      let conv: Conv2d
+      init(holey p: ModuleScope) throws {
+        conv = try Conv2d(p["a"]["b"], 1, 1, kernelSize: 1)
+        super.init(p)
+      }
+    }
+    let weights = ["a.b.weight": try Tensor.ones([1, 1, 1, 1]), "a.b.bias": try Tensor.zeros([1])]
+    #expect { try WeightFile.build(weights, file: "f") { try Holey(holey: $0) } } throws: { "\($0)".contains("outside the network's module tree: a.b.weight") }
+  }
+
   /// The paper's 305 M-parameter UNet (1.22 GB of float32) loads from a safetensors file without a
   /// second copy: no random initial values, and the file read one tensor at a time.
   @Test func loadingThePaperUNetTakesAtMostOneAndAFifthOfItsWeights() throws {
