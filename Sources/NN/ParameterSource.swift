@@ -26,7 +26,8 @@ public final class ParameterSource {
     ParameterSource(stored: tensors, device: .cpu, generator: nil)
   }
 
-  /// A state_dict already in memory.
+  /// A state_dict already in memory; the network takes its tensors themselves, without a copy
+  /// (`load(stateDict:)` copies, for a network that must not share them).
   public static func weights(_ stateDict: [String: Tensor]) -> ParameterSource {
     weights(stateDict.mapValues { tensor in { tensor } })
   }
