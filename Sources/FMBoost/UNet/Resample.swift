@@ -41,11 +41,15 @@ public final class TimestepEmbedSequential: Module {
     super.init(p)
   }
 
-  public func callAsFunction(_ x: Tensor, _ embedding: Tensor) throws -> Tensor {
+  /// `context`: the text context of the SD UNet's transformers (nil for FMBoost's networks).
+  public func callAsFunction(_ x: Tensor, _ embedding: Tensor, context: Tensor? = nil) throws -> Tensor {
     var h = x
     for layer in layers {
       if let block = layer as? ResBlock {
         h = try block(h, embedding)
+      } else if let transformer = layer as? ContextLayer {
+        guard let context else { throw TorchError.invalidArgument("a transformer block needs the text context") }
+        h = try transformer(h, context: context)
       } else if let plain = layer as? any Layer {
         h = try plain(h)
       }

@@ -8,7 +8,7 @@ import Torch
 
 /// The SD UNet's blocks against the activations of `golden-sd/sd_unet_tiny` (diffusers 0.42 on
 /// SD1.5's topology, float32 on the file's float16-exact weights), block by block.
-@Suite struct SDUNetBlockTests {
+@Suite struct SDUNetTests {
   static let weights = Shared.root + "/golden-sd/sd_unet_tiny.ldm.safetensors"
   static let io = Shared.root + "/golden-sd/sd_unet_tiny.io.safetensors"
 
@@ -39,5 +39,32 @@ import Torch
     let reference = try io.tensor("act.input_blocks.1.1")
     print(String(format: "SpatialTransformer: max abs error %.2e (reference scale %.2f)", try out.maxAbsDifference(reference), try reference.abs().max().item()))
     #expect(try Self.close(out, reference))
+  }
+
+  @Test func theTinyUNetMatchesDiffusersEndToEnd() throws {
+    let io = try SafeTensorsFile(path: Self.io)
+    var c = SDUNetConfig()
+    c.modelChannels = 32
+    c.channelMult = [1, 2, 3, 3]
+    c.contextDim = 32
+    let unet = try WeightFile.build(Self.tensors(under: ""), file: Self.weights) { try SDUNet(c, $0) }
+    let eps = try withNoGrad { try unet(io.tensor("x"), t: io.tensor("t"), context: io.tensor("context")) }
+    let reference = try io.tensor("eps")
+    print(String(format: "SD UNet (tiny): max abs error %.2e (reference scale %.2f)", try eps.maxAbsDifference(reference), try reference.abs().max().item()))
+    #expect(try Self.close(eps, reference))
+  }
+
+  @Test func theFullSizeTreeHasSD15sKeysAndShapes() throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: Shared.root + "/golden-sd/sd15_keys.json"))
+    let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let rows = try #require(json["unet"] as? [[Any]])
+    var expected: [String: [Int]] = [:]
+    // Each row: the LDM key (below model.diffusion_model.), the diffusers key, the shape.
+    for row in rows { expected[try #require(row[0] as? String)] = try #require(row[2] as? [Int]) }
+    let unet = try SDUNet(.sd15, ParameterSource.fresh(device: .meta).root)
+    let ours = Dictionary(uniqueKeysWithValues: unet.stateDict().map { ($0.0, $0.1.shape) })
+    #expect(expected.count == 686)
+    #expect(ours == expected)
+    #expect(unet.parameterCount == 859_520_964)
   }
 }

@@ -1,0 +1,114 @@
+import NN
+import Torch
+
+/// The SD UNet's shape, with LDM's `UNetModel` names (SD1.5 by default).
+public struct SDUNetConfig: Codable, Equatable, Sendable {
+  public var inChannels = 4
+  public var modelChannels = 320
+  public var outChannels = 4
+  public var numResBlocks = 2
+  public var attentionResolutions = [4, 2, 1]
+  public var channelMult = [1, 2, 4, 4]
+  public var numHeads = 8
+  public var contextDim = 768
+  public var transformerDepth = 1
+  public var useLinearInTransformer = false
+
+  public init() {}
+
+  public static let sd15 = SDUNetConfig()
+}
+
+/// LDM's `UNetModel` as SD1.5 has it (keys `time_embed`, `input_blocks`, `middle_block`,
+/// `output_blocks`, `out`): EfficientUNet's residual blocks and resampling with a
+/// `SpatialTransformer` wherever the resolution is in `attention_resolutions`; the time embedding
+/// of t ∈ [0, 1000) unscaled, [cos, sin]; heads of `channels / num_heads` dimensions.
+public final class SDUNet: Module {
+  public let config: SDUNetConfig
+  let timeEmbed: Sequential
+  let inputBlocks: ModuleList<TimestepEmbedSequential>
+  let middleBlock: TimestepEmbedSequential
+  let outputBlocks: ModuleList<TimestepEmbedSequential>
+  let out: Sequential
+
+  public init(_ c: SDUNetConfig, _ p: ModuleScope) throws {
+    guard !c.channelMult.isEmpty, c.numHeads > 0 else { throw TorchError.invalidArgument("SD UNet: channel_mult must not be empty, num_heads positive") }
+    config = c
+    let embeddingChannels = 4 * c.modelChannels
+    let embed = p["time_embed"]
+    timeEmbed = Sequential(embed, [
+      try Linear(embed[0], c.modelChannels, embeddingChannels), SiLU(), try Linear(embed[2], embeddingChannels, embeddingChannels),
+    ])
+    func resBlock(_ p: ModuleScope, _ channels: Int, _ outChannels: Int) throws -> ResBlock {
+      try ResBlock(p, channels: channels, embeddingChannels: embeddingChannels, dropout: 0, outChannels: outChannels, useScaleShiftNorm: false)
+    }
+    func transformer(_ p: ModuleScope, _ channels: Int) throws -> SpatialTransformer {
+      try SpatialTransformer(p, channels: channels, heads: c.numHeads, headDim: channels / c.numHeads, depth: c.transformerDepth,
+                             contextDim: c.contextDim, useLinear: c.useLinearInTransformer)
+    }
+
+    let inputScope = p["input_blocks"]
+    var ch = c.modelChannels
+    var blocks = [TimestepEmbedSequential(inputScope[0], [try Conv2d(inputScope[0][0], c.inChannels, ch, kernelSize: 3, padding: 1)])]
+    var skipChannels = [ch]
+    var ds = 1
+    for (level, mult) in c.channelMult.enumerated() {
+      for _ in 0..<c.numResBlocks {
+        let block = inputScope[blocks.count]
+        var layers: [Module] = [try resBlock(block[0], ch, mult * c.modelChannels)]
+        ch = mult * c.modelChannels
+        if c.attentionResolutions.contains(ds) { layers.append(try transformer(block[1], ch)) }
+        blocks.append(TimestepEmbedSequential(block, layers))
+        skipChannels.append(ch)
+      }
+      if level != c.channelMult.count - 1 {
+        let block = inputScope[blocks.count]
+        blocks.append(TimestepEmbedSequential(block, [try Downsample(block[0], channels: ch, useConv: true)]))
+        skipChannels.append(ch)
+        ds *= 2
+      }
+    }
+    inputBlocks = ModuleList(inputScope, blocks)
+    let middle = p["middle_block"]
+    middleBlock = TimestepEmbedSequential(middle, [try resBlock(middle[0], ch, ch), try transformer(middle[1], ch), try resBlock(middle[2], ch, ch)])
+
+    let outputScope = p["output_blocks"]
+    var upBlocks: [TimestepEmbedSequential] = []
+    for (level, mult) in c.channelMult.enumerated().reversed() {
+      for i in 0...c.numResBlocks {
+        let block = outputScope[upBlocks.count]
+        var layers: [Module] = [try resBlock(block[0], ch + skipChannels.removeLast(), c.modelChannels * mult)]
+        ch = c.modelChannels * mult
+        if c.attentionResolutions.contains(ds) { layers.append(try transformer(block[layers.count], ch)) }
+        if level > 0 && i == c.numResBlocks {
+          layers.append(try Upsample(block[layers.count], channels: ch, useConv: true))
+          ds /= 2
+        }
+        upBlocks.append(TimestepEmbedSequential(block, layers))
+      }
+    }
+    outputBlocks = ModuleList(outputScope, upBlocks)
+    let outScope = p["out"]
+    out = Sequential(outScope, [
+      try GroupNorm(outScope[0], groups: 32, channels: ch, eps: 1e-5), SiLU(), try Conv2d(outScope[2], ch, c.outChannels, kernelSize: 3, padding: 1),
+    ])
+    super.init(p)
+  }
+
+  /// ε = UNet(x, t, context): x (B, 4, h, w), t (B) or one value, context (B, 77, context_dim).
+  public func callAsFunction(_ x: Tensor, t: Tensor, context: Tensor) throws -> Tensor {
+    let times = t.elementCount == 1 ? try t.reshape([1]).expand([x.size(0)]) : t
+    let embedding = try timeEmbed(timestepEmbedding(times, dim: config.modelChannels))
+    var h = x
+    var skips: [Tensor] = []
+    for block in inputBlocks.items {
+      h = try block(h, embedding, context: context)
+      skips.append(h)
+    }
+    h = try middleBlock(h, embedding, context: context)
+    for block in outputBlocks.items {
+      h = try block(Tensor.cat([h, skips.removeLast()], dim: 1), embedding, context: context)
+    }
+    return try out(h)
+  }
+}
