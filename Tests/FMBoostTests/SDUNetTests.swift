@@ -67,4 +67,20 @@ import Torch
     #expect(ours == expected)
     #expect(unet.parameterCount == 859_520_964)
   }
+
+  @Test func diffusersKeysMapToLDMsForAllOfSD15() throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: Shared.root + "/golden-sd/sd15_keys.json"))
+    let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let rows = try #require(json["unet"] as? [[Any]])
+    var diffusers: [String: String] = [:]
+    for row in rows {
+      let ldm = try #require(row[0] as? String), name = try #require(row[1] as? String)
+      diffusers[String(name.dropFirst("model.diffusion_model.".count))] = ldm
+    }
+    #expect(DiffusersUNetKeys.isDiffusersLayout(diffusers.keys))
+    let mapped = try DiffusersUNetKeys.toLDM(diffusers, layersPerBlock: 2)
+    #expect(mapped.count == 686)
+    for (ldm, expected) in mapped { #expect(ldm == expected) }
+    #expect(throws: TorchError.self) { try DiffusersUNetKeys.toLDM(["down_blocks.0.strange.0.weight": 1], layersPerBlock: 2) }
+  }
 }
