@@ -26,9 +26,7 @@ public struct SDUNetConfig: Codable, Equatable, Sendable {
 public final class SDUNet: Module {
   public let config: SDUNetConfig
   let timeEmbed: Sequential
-  let inputBlocks: ModuleList<TimestepEmbedSequential>
-  let middleBlock: TimestepEmbedSequential
-  let outputBlocks: ModuleList<TimestepEmbedSequential>
+  let blocks: UNetSkeleton
   let out: Sequential
 
   public init(_ c: SDUNetConfig, _ p: ModuleScope) throws {
@@ -47,47 +45,12 @@ public final class SDUNet: Module {
                              contextDim: c.contextDim, useLinear: c.useLinearInTransformer)
     }
 
-    let inputScope = p["input_blocks"]
-    var ch = c.modelChannels
-    var blocks = [TimestepEmbedSequential(inputScope[0], [try Conv2d(inputScope[0][0], c.inChannels, ch, kernelSize: 3, padding: 1)])]
-    var skipChannels = [ch]
-    var ds = 1
-    for (level, mult) in c.channelMult.enumerated() {
-      for _ in 0..<c.numResBlocks {
-        let block = inputScope[blocks.count]
-        var layers: [Module] = [try resBlock(block[0], ch, mult * c.modelChannels)]
-        ch = mult * c.modelChannels
-        if c.attentionResolutions.contains(ds) { layers.append(try transformer(block[1], ch)) }
-        blocks.append(TimestepEmbedSequential(block, layers))
-        skipChannels.append(ch)
-      }
-      if level != c.channelMult.count - 1 {
-        let block = inputScope[blocks.count]
-        blocks.append(TimestepEmbedSequential(block, [try Downsample(block[0], channels: ch, useConv: true)]))
-        skipChannels.append(ch)
-        ds *= 2
-      }
-    }
-    inputBlocks = ModuleList(inputScope, blocks)
-    let middle = p["middle_block"]
-    middleBlock = TimestepEmbedSequential(middle, [try resBlock(middle[0], ch, ch), try transformer(middle[1], ch), try resBlock(middle[2], ch, ch)])
-
-    let outputScope = p["output_blocks"]
-    var upBlocks: [TimestepEmbedSequential] = []
-    for (level, mult) in c.channelMult.enumerated().reversed() {
-      for i in 0...c.numResBlocks {
-        let block = outputScope[upBlocks.count]
-        var layers: [Module] = [try resBlock(block[0], ch + skipChannels.removeLast(), c.modelChannels * mult)]
-        ch = c.modelChannels * mult
-        if c.attentionResolutions.contains(ds) { layers.append(try transformer(block[layers.count], ch)) }
-        if level > 0 && i == c.numResBlocks {
-          layers.append(try Upsample(block[layers.count], channels: ch, useConv: true))
-          ds /= 2
-        }
-        upBlocks.append(TimestepEmbedSequential(block, layers))
-      }
-    }
-    outputBlocks = ModuleList(outputScope, upBlocks)
+    blocks = try UNetSkeleton(
+      p, stem: { try Conv2d($0, c.inChannels, c.modelChannels, kernelSize: 3, padding: 1) },
+      modelChannels: c.modelChannels, channelMult: c.channelMult, numResBlocks: c.numResBlocks, convResample: true,
+      resBlock: resBlock, attention: { p, ch, ds in c.attentionResolutions.contains(ds) ? try transformer(p, ch) : nil },
+      middle: { p, ch in [try resBlock(p[0], ch, ch), try transformer(p[1], ch), try resBlock(p[2], ch, ch)] })
+    let ch = blocks.outChannels
     let outScope = p["out"]
     out = Sequential(outScope, [
       try GroupNorm(outScope[0], groups: 32, channels: ch, eps: 1e-5), SiLU(), try Conv2d(outScope[2], ch, c.outChannels, kernelSize: 3, padding: 1),
@@ -99,16 +62,7 @@ public final class SDUNet: Module {
   public func callAsFunction(_ x: Tensor, t: Tensor, context: Tensor) throws -> Tensor {
     let times = t.elementCount == 1 ? try t.reshape([1]).expand([x.size(0)]) : t
     let embedding = try timeEmbed(timestepEmbedding(times, dim: config.modelChannels))
-    var h = x
-    var skips: [Tensor] = []
-    for block in inputBlocks.items {
-      h = try block(h, embedding, context: context)
-      skips.append(h)
-    }
-    h = try middleBlock(h, embedding, context: context)
-    for block in outputBlocks.items {
-      h = try block(Tensor.cat([h, skips.removeLast()], dim: 1), embedding, context: context)
-    }
+    let h = try blocks(x, embedding, context: context)
     return try out(h)
   }
 }

@@ -8,9 +8,7 @@ public final class EfficientUNet: Module {
   public let config: EfficientUNetConfig
   let timeEmbed: Sequential
   let pool: Wrapped<Conv2d>?
-  let inputBlocks: ModuleList<TimestepEmbedSequential>
-  let middleBlock: TimestepEmbedSequential
-  let outputBlocks: ModuleList<TimestepEmbedSequential>
+  let blocks: UNetSkeleton
   let out: Sequential
   let unPool: Wrapped<ConvTranspose2d>?
 
@@ -44,53 +42,15 @@ public final class EfficientUNet: Module {
     } else {
       pool = nil
     }
-    let inputScope = p["input_blocks"]
-    var ch = inputChannels
-    var blocks = [TimestepEmbedSequential(inputScope[0], [
-      try Conv2d(inputScope[0][0], c.usesPooling ? c.modelChannels : c.inChannels, ch, kernelSize: 3, padding: 1),
-    ])]
-    var skipChannels = [ch]
-    var ds = 1
-    for (level, mult) in c.channelMult.enumerated() {
-      for _ in 0..<c.numResBlocks {
-        let block = inputScope[blocks.count]
-        var layers: [Module] = [try resBlock(block[0], ch, mult * c.modelChannels)]
-        ch = mult * c.modelChannels
-        if c.attentionResolutions.contains(ds) { layers.append(try attention(block[1], ch, linear: c.useLinearAttn)) }
-        blocks.append(TimestepEmbedSequential(block, layers))
-        skipChannels.append(ch)
-      }
-      if level != c.channelMult.count - 1 {
-        let block = inputScope[blocks.count]
-        blocks.append(TimestepEmbedSequential(block, [try Downsample(block[0], channels: ch, useConv: c.convResample)]))
-        skipChannels.append(ch)
-        ds *= 2
-      }
-    }
-    inputBlocks = ModuleList(inputScope, blocks)
-    let middle = p["middle_block"]
-    middleBlock = TimestepEmbedSequential(middle,
-      c.middleAttention
-        ? [try resBlock(middle[0], ch, ch), try attention(middle[1], ch, linear: false), try resBlock(middle[2], ch, ch)]
-        : [try resBlock(middle[0], ch, ch), try resBlock(middle[1], ch, ch)])
-
-    let outputScope = p["output_blocks"]
-    var upBlocks: [TimestepEmbedSequential] = []
-    for (level, mult) in c.channelMult.enumerated().reversed() {
-      for i in 0...c.numResBlocks {
-        let block = outputScope[upBlocks.count]
-        let skip = skipChannels.removeLast()
-        var layers: [Module] = [try resBlock(block[0], ch + skip, c.modelChannels * mult)]
-        ch = c.modelChannels * mult
-        if c.attentionResolutions.contains(ds) { layers.append(try attention(block[layers.count], ch, linear: c.useLinearAttn)) }
-        if level > 0 && i == c.numResBlocks {
-          layers.append(try Upsample(block[layers.count], channels: ch, useConv: c.convResample))
-          ds /= 2
-        }
-        upBlocks.append(TimestepEmbedSequential(block, layers))
-      }
-    }
-    outputBlocks = ModuleList(outputScope, upBlocks)
+    blocks = try UNetSkeleton(
+      p, stem: { try Conv2d($0, c.usesPooling ? c.modelChannels : c.inChannels, inputChannels, kernelSize: 3, padding: 1) },
+      modelChannels: c.modelChannels, channelMult: c.channelMult, numResBlocks: c.numResBlocks, convResample: c.convResample,
+      resBlock: resBlock, attention: { p, ch, ds in c.attentionResolutions.contains(ds) ? try attention(p, ch, linear: c.useLinearAttn) : nil },
+      middle: { p, ch in
+        c.middleAttention ? [try resBlock(p[0], ch, ch), try attention(p[1], ch, linear: false), try resBlock(p[2], ch, ch)]
+          : [try resBlock(p[0], ch, ch), try resBlock(p[1], ch, ch)]
+      })
+    let ch = blocks.outChannels
 
     // With pooling the output GroupNorm uses `ch` and the conv model_channels (spec 11.16).
     let outScope = p["out"]
@@ -123,16 +83,7 @@ public final class EfficientUNet: Module {
       throw TorchError.invalidArgument("EfficientUNet expects \(config.inChannels) input channels (x and context together), got \(h.size(1))")
     }
     if let pool { h = try pool(h) }
-    var skips: [Tensor] = []
-    skips.reserveCapacity(inputBlocks.count)
-    for block in inputBlocks.items {
-      h = try block(h, embedding)
-      skips.append(h)
-    }
-    h = try middleBlock(h, embedding)
-    for block in outputBlocks.items {
-      h = try block(Tensor.cat([h, skips.removeLast()], dim: 1), embedding)
-    }
+    h = try blocks(h, embedding)
     h = try out(h)
     return try unPool?(h) ?? h
   }
