@@ -74,6 +74,12 @@ public struct TensorFile {
     return try checkpoint!.stateDict().map { key, tensor in (key, { tensor }) }
   }
 
+  /// Every state_dict key's shape (a torch file's tensors are in memory already).
+  public func shapes() throws -> [String: [Int]] {
+    if safetensors != nil { return Dictionary(descriptors().map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a }) }
+    return Dictionary(try stateDict().map { ($0.0, $0.1.shape) }, uniquingKeysWith: { a, _ in a })
+  }
+
   /// Every tensor with its path: safetensors keys, or the torch file's nested dict keys joined by
   /// "/" (a TorchScript module's attributes: `net/layers/conv/weight`).
   public func allTensors() throws -> [(String, Tensor)] {

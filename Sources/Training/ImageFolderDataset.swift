@@ -28,6 +28,8 @@ public final class ImageFolderDataset {
   public static let defaultCacheLimit = 2 << 30
 
   let maxShortSide: Int?
+  /// Crops drawn per sample; the one with the most detail (gradient energy) is kept. 1: uniform crops.
+  let cropCandidates: Int
 
   /// A folder with `train/` and `validation/` subfolders is split by them; any other folder by a
   /// hash of each image's relative path (stable across machines and file-system order, never the
@@ -35,7 +37,7 @@ public final class ImageFolderDataset {
   /// Every file's header is checked here, and all bad files are reported in one error.
   public init(
     folder: String, split: Split, validationFraction: Double, size: Int, flip: Bool, rot90: Bool = false, seed: UInt64, maxShortSide: Int? = nil,
-    cacheLimit: Int = defaultCacheLimit
+    cropCandidates: Int = 1, cacheLimit: Int = defaultCacheLimit
   ) throws {
     guard Self.isFolder(folder) else { throw ConfigError("\(folder): not a folder of images") }
     let train = (folder as NSString).appendingPathComponent("train"), validation = (folder as NSString).appendingPathComponent("validation")
@@ -60,6 +62,7 @@ public final class ImageFolderDataset {
     self.rot90 = rot90
     self.seed = seed
     self.maxShortSide = maxShortSide
+    self.cropCandidates = max(1, cropCandidates)
     self.cacheLimit = cacheLimit
     let bad = files.compactMap { file -> String? in
       do {
@@ -129,9 +132,13 @@ public final class ImageFolderDataset {
     let index = try lock.withLock { try order.index(ofSample: k, count: files.count, seed: seed) }
     let image = try self.image(index)
     let g = try Generator(seed: seed ^ (UInt64(k) &* 0xBF58_476D_1CE4_E5B9) ^ 0x5555)
-    let y = try Tensor.randint(0, image.size(1) - size + 1, [1], generator: g).itemInt()
-    let x = try Tensor.randint(0, image.size(2) - size + 1, [1], generator: g).itemInt()
-    var crop = try image.narrow(dim: 1, start: y, length: size).narrow(dim: 2, start: x, length: size)
+    let candidates = try (0..<cropCandidates).map { _ -> Tensor in
+      let y = try Tensor.randint(0, image.size(1) - size + 1, [1], generator: g).itemInt()
+      let x = try Tensor.randint(0, image.size(2) - size + 1, [1], generator: g).itemInt()
+      return try image.narrow(dim: 1, start: y, length: size).narrow(dim: 2, start: x, length: size)
+    }
+    let scores = try candidates.count > 1 ? candidates.map(Self.detail) : [0]
+    var crop = candidates[scores.indices.max { scores[$0] < scores[$1] }!]
     if flip, try Tensor.rand([1], generator: g).item() < 0.5 { crop = try crop.flip([2]) }
     if rot90 {
       // Transpose^b ∘ vflip^c ∘ hflip^a: the flips form a group of four, the transpose takes it to
@@ -141,6 +148,14 @@ public final class ImageFolderDataset {
       if transpose { crop = try crop.transpose(1, 2) }
     }
     return try Self.toSymmetric(crop)
+  }
+
+  /// Mean squared difference between neighbouring pixels (8-bit units).
+  static func detail(of crop: Tensor) throws -> Double {
+    let c = try crop.to(.float32)
+    let dy = try c.narrow(dim: 1, start: 1, length: c.size(1) - 1) - c.narrow(dim: 1, start: 0, length: c.size(1) - 1)
+    let dx = try c.narrow(dim: 2, start: 1, length: c.size(2) - 1) - c.narrow(dim: 2, start: 0, length: c.size(2) - 1)
+    return try Double((dy * dy).mean().item() + (dx * dx).mean().item())
   }
 
   /// Training batch number `index`: samples index·B ..< (index+1)·B of the stream.

@@ -70,6 +70,9 @@ public struct TrainingConfig {
   public var randomRot90 = false
   /// Images whose short side is longer are first downscaled to it (bicubic, antialiased).
   public var maxShortSide: Int?
+  /// Random crops drawn per training sample, the most detailed kept (`data.params.crop_candidates`,
+  /// ours; 1: uniform crops as the original).
+  public var cropCandidates = 1
 
   /// Batches prepared ahead of the step on background threads (`data.params.num_workers`; 0 builds
   /// each batch on the training thread).
@@ -215,6 +218,8 @@ public struct TrainingConfig {
     tree.declare(d + "max_short_side")  // null: no limit
     maxShortSide = tree.has(d + "max_short_side") ? try tree.int(d + "max_short_side", default: 0) : nil
     if let side = maxShortSide, side < 1 { throw ConfigError("\(tree.source): \(d)max_short_side must be positive") }
+    cropCandidates = try tree.int(d + "crop_candidates", default: 1)
+    guard cropCandidates >= 1 else { throw ConfigError("\(tree.source): \(d)crop_candidates must be 1 or more, got \(cropCandidates)") }
     workers = try tree.int(d + "num_workers", default: 1)
     guard workers >= 0 else { throw ConfigError("\(tree.source): \(d)num_workers must be 0 or more, got \(workers)") }
 

@@ -28,7 +28,8 @@ enum TrainingData {
     } else {
       self = .images(
         train: try ImageFolderDataset(folder: folder, split: .train, validationFraction: config.validationFraction,
-                                      size: config.highResSize, flip: config.randomFlip, rot90: config.randomRot90, seed: config.seed, maxShortSide: config.maxShortSide),
+                                      size: config.highResSize, flip: config.randomFlip, rot90: config.randomRot90, seed: config.seed, maxShortSide: config.maxShortSide,
+                                      cropCandidates: config.cropCandidates),
         validation: try ImageFolderDataset(folder: folder, split: .validation, validationFraction: config.validationFraction,
                                            size: config.highResSize, flip: false, seed: config.seed, maxShortSide: config.maxShortSide))
     }

@@ -6,6 +6,7 @@ import Torch
 /// | diffusers | LDM |
 /// | --- | --- |
 /// | `conv_in`, `time_embedding.linear_1`/`_2`, `conv_norm_out`, `conv_out` | `input_blocks.0.0`, `time_embed.0`/`.2`, `out.0`, `out.2` |
+/// | `time_embedding.cond_proj` (LCM) | `time_cond_proj` (ours: LDM has no name for it) |
 /// | `down_blocks.i.resnets.j` / `.attentions.j` | `input_blocks.(1 + i·(L+1) + j).0` / `.1` |
 /// | `down_blocks.i.downsamplers.0.conv` | `input_blocks.((i+1)·(L+1)).0.op` |
 /// | `mid_block.resnets.0`, `.attentions.0`, `.resnets.1` | `middle_block.0`, `.1`, `.2` |
@@ -36,6 +37,8 @@ public enum DiffusersUNetKeys {
     let simple = ["conv_in": ["input_blocks", "0", "0"], "conv_norm_out": ["out", "0"], "conv_out": ["out", "2"]]
     if let mapped = simple[parts[0]] { return (mapped + parts.dropFirst()).joined(separator: ".") }
     switch parts[0] {
+    case "time_embedding" where parts.count > 1 && parts[1] == "cond_proj":
+      return (["time_cond_proj"] + parts.dropFirst(2)).joined(separator: ".")
     case "time_embedding" where parts.count > 1:
       guard let index = ["linear_1": "0", "linear_2": "2"][parts[1]] else { break }
       parts.replaceSubrange(0..<2, with: ["time_embed", index])

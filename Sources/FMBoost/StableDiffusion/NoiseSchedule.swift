@@ -68,4 +68,20 @@ public struct NoiseSchedule: Sendable {
       return table[low] + (table[high] - table[low]) * f
     } + [0]
   }
+
+  /// Karras et al.'s σ grid: (σ_max^{1/ρ} + r·(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ for r = linspace(0, 1, n), ρ = 7.
+  public static func karras(max: Double, min: Double, steps n: Int, rho: Double = 7) -> [Double] {
+    let (high, low) = (pow(max, 1 / rho), pow(min, 1 / rho))
+    return (0..<n).map { pow(high + (n == 1 ? 0 : Double($0) / Double(n - 1)) * (low - high), rho) }
+  }
+
+  /// The fractional timestep of σ (diffusers' `_sigma_to_t`): linear in log σ between the two
+  /// neighbouring integer timesteps, clamped to [0, 999].
+  public func timestep(ofSigma sigma: Double) -> Double {
+    let logSigmas = alphasCumprod.map { log(((1 - $0) / $0).squareRoot()) }
+    let logSigma = log(Swift.max(sigma, 1e-10))
+    let low = Swift.min(logSigmas.count - 2, Swift.max(0, (logSigmas.lastIndex { $0 <= logSigma } ?? 0)))
+    let w = Swift.min(1, Swift.max(0, (logSigmas[low] - logSigma) / (logSigmas[low] - logSigmas[low + 1])))
+    return (1 - w) * Double(low) + w * Double(low + 1)
+  }
 }

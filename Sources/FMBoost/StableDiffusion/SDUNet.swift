@@ -13,6 +13,8 @@ public struct SDUNetConfig: Codable, Equatable, Sendable {
   public var contextDim = 768
   public var transformerDepth = 1
   public var useLinearInTransformer = false
+  /// The width of LCM's guidance embedding (diffusers' `time_cond_proj_dim`); nil: no such input.
+  public var timeCondProjDim: Int?
 
   public init() {}
 
@@ -26,6 +28,8 @@ public struct SDUNetConfig: Codable, Equatable, Sendable {
 public final class SDUNet: Module {
   public let config: SDUNetConfig
   let timeEmbed: Sequential
+  /// LCM's `time_embedding.cond_proj` (no bias): the guidance embedding, added to the time embedding's input.
+  let timeCondProj: Linear?
   let blocks: UNetSkeleton
   let out: Sequential
 
@@ -37,6 +41,7 @@ public final class SDUNet: Module {
     timeEmbed = Sequential(embed, [
       try Linear(embed[0], c.modelChannels, embeddingChannels), SiLU(), try Linear(embed[2], embeddingChannels, embeddingChannels),
     ])
+    timeCondProj = try c.timeCondProjDim.map { try Linear(p["time_cond_proj"], $0, c.modelChannels, bias: false) }
     func resBlock(_ p: ModuleScope, _ channels: Int, _ outChannels: Int) throws -> ResBlock {
       try ResBlock(p, channels: channels, embeddingChannels: embeddingChannels, dropout: 0, outChannels: outChannels, useScaleShiftNorm: false)
     }
@@ -58,10 +63,18 @@ public final class SDUNet: Module {
     super.init(p)
   }
 
-  /// ε = UNet(x, t, context): x (B, 4, h, w), t (B) or one value, context (B, 77, context_dim).
-  public func callAsFunction(_ x: Tensor, t: Tensor, context: Tensor) throws -> Tensor {
+  /// ε = UNet(x, t, context): x (B, 4, h, w), t (B) or one value, context (B, 77, context_dim);
+  /// `timestepCond` (B or 1, time_cond_proj_dim) the guidance embedding of an LCM-distilled UNet.
+  public func callAsFunction(_ x: Tensor, t: Tensor, context: Tensor, timestepCond: Tensor? = nil) throws -> Tensor {
     let times = t.elementCount == 1 ? try t.reshape([1]).expand([x.size(0)]) : t
-    let embedding = try timeEmbed(timestepEmbedding(times, dim: config.modelChannels))
+    var input = try timestepEmbedding(times, dim: config.modelChannels)
+    switch (timeCondProj, timestepCond) {
+    case let (projection?, cond?): input = try input + projection(cond)
+    case (nil, .some): throw TorchError.invalidArgument("this SD UNet has no guidance embedding (time_cond_proj_dim); it is not LCM-distilled")
+    case (.some, nil): throw TorchError.invalidArgument("this LCM-distilled SD UNet needs the guidance embedding (timestep_cond)")
+    case (nil, nil): break
+    }
+    let embedding = try timeEmbed(input)
     let h = try blocks(x, embedding, context: context)
     return try out(h)
   }

@@ -13,17 +13,21 @@ public enum CLIPTextLoader {
   /// (`num_attention_heads`), else ViT-L/14's 64 dimensions per head.
   public static func load(_ path: String, heads: Int? = nil) throws -> CLIPTextModel {
     let file = try TensorFile(path: path)
-    let all = try file.lazyStateDict()
-    guard let prefix = prefixes.first(where: { p in all.contains { $0.0 == p + "embeddings.token_embedding.weight" } }) else {
+    let metadataHeads = file.metadata["config"].flatMap { try? JSONDecoder().decode(CLIPTextConfig.self, from: Data($0.utf8)).numAttentionHeads }
+    return try build(file.lazyStateDict(), shapes: file.shapes(),
+                     heads: heads ?? (file.metadata["config"]?.contains("num_attention_heads") == true ? metadataHeads : nil), file: path)
+  }
+
+  /// The text encoder from a file's tensors (any of `prefixes`; other keys are not looked at).
+  public static func build(_ all: [(String, () throws -> Tensor)], shapes allShapes: [String: [Int]], heads: Int?, file path: String) throws -> CLIPTextModel {
+    guard let prefix = prefixes.first(where: { allShapes[$0 + "embeddings.token_embedding.weight"] != nil }) else {
       throw CheckpointError(file: path, "holds no CLIP text encoder (no embeddings.token_embedding.weight under \(prefixes.dropLast().joined(separator: " or ")) or at the top level)")
     }
     var entries = prefix.isEmpty ? all : try StateDictSelection.strip(all, prefix: prefix, file: path)
     entries.removeAll { $0.0 == "embeddings.position_ids" }
-    let shapes = Dictionary(try file.descriptors().compactMap { d -> (String, [Int])? in
-      d.name.hasPrefix(prefix) ? (String(d.name.dropFirst(prefix.count)), d.shape) : nil
-    }, uniquingKeysWith: { a, _ in a })
-    let metadataHeads = file.metadata["config"].flatMap { try? JSONDecoder().decode(CLIPTextConfig.self, from: Data($0.utf8)).numAttentionHeads }
-    let config = try inferConfig(shapes, heads: heads ?? (file.metadata["config"]?.contains("num_attention_heads") == true ? metadataHeads : nil), file: path)
+    let shapes = Dictionary(allShapes.compactMap { key, shape in key.hasPrefix(prefix) ? (String(key.dropFirst(prefix.count)), shape) : nil },
+                            uniquingKeysWith: { a, _ in a })
+    let config = try inferConfig(shapes, heads: heads, file: path)
     return try WeightFile.build(Dictionary(entries, uniquingKeysWith: { a, _ in a }), file: path) { try CLIPTextModel(config, $0) }
   }
 

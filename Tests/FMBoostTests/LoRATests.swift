@@ -1,0 +1,75 @@
+import Checkpoint
+import FMBoost
+import Foundation
+import NN
+import TestSupport
+import Testing
+import Torch
+
+/// LoRA merging against `golden-sd/lora_tiny` (diffusers `load_lora_into_unet` + `fuse_lora` at
+/// scale 0.8 on the tiny UNet): the kohya file as given, the same weights without `.alpha` (α =
+/// rank) and in the diffusers/peft layout, and LoRAs that do not fit.
+@Suite struct LoRATests {
+  static let root = Shared.root + "/golden-sd/"
+  static let kohya = root + "lora_tiny.kohya.safetensors"
+
+  static func mergedEps(_ lora: LoRA) throws -> Tensor {
+    let file = try TensorFile(path: root + "sd_unet_tiny.ldm.safetensors")
+    var entries = Dictionary(try StateDictSelection.strip(file.lazyStateDict(), prefix: "model.diffusion_model.", file: file.path), uniquingKeysWith: { a, _ in a })
+    let shapes = Dictionary(file.descriptors().map { (String($0.name.dropFirst("model.diffusion_model.".count)), $0.shape) }, uniquingKeysWith: { a, _ in a })
+    try lora.mergeUNet(into: &entries, shapes: shapes, layersPerBlock: 2)
+    var config = SDUNetConfig()
+    config.modelChannels = 32
+    config.channelMult = [1, 2, 3, 3]
+    config.contextDim = 32
+    let unet = try WeightFile.build(entries, file: file.path) { try SDUNet(config, $0) }
+    let io = try SafeTensorsFile(path: root + "lora_tiny.io.safetensors")
+    return try withNoGrad { try unet(io.tensor("x"), t: io.tensor("t"), context: io.tensor("context")) }
+  }
+
+  static func expectMerged(_ eps: Tensor, _ label: String) throws {
+    let io = try SafeTensorsFile(path: root + "lora_tiny.io.safetensors")
+    let reference = try io.tensor("eps_merged"), base = try io.tensor("eps_base")
+    let error = try eps.maxAbsDifference(reference), scale = try reference.abs().max().item()
+    print(String(format: "LoRA %@: merged eps max abs error %.2e (scale %.2f; the LoRA moves eps by %.3f)", label, error, scale, try reference.maxAbsDifference(base)))
+    #expect(error <= 1e-4 * max(1, scale), "\(label): \(error)")
+  }
+
+  /// The fixture's tensors, renamed and filtered.
+  static func rewritten(_ transform: (String) -> String?) throws -> String {
+    let url = try temporaryDirectory("lora").appendingPathComponent("lora.safetensors")
+    try SafeTensors.write(try SafeTensorsFile(path: kohya).keys.compactMap { key in try transform(key).map { ($0, try SafeTensorsFile(path: kohya).tensor(key)) } }, to: url)
+    return url.path
+  }
+
+  @Test func aKohyaLoRAMergesAsDiffusersFusesIt() throws {
+    try Self.expectMerged(Self.mergedEps(LoRA(argument: Self.kohya + ":0.8")), "kohya, alpha 2, rank 4, scale 0.8")
+  }
+
+  /// Without `.alpha`, α = rank: the fixture's α/rank = ½ at scale 0.8 is scale 0.4 without it.
+  @Test func aKohyaModuleWithoutAlphaMeansAlphaEqualsRank() throws {
+    let file = try Self.rewritten { $0.hasSuffix(".alpha") ? nil : $0 }
+    try Self.expectMerged(Self.mergedEps(LoRA(file: file, scale: 0.4)), "kohya without alpha, scale 0.4")
+  }
+
+  /// The diffusers/peft layout: `unet.<diffusers module>.lora_A/B.weight`, no alpha.
+  @Test func thePeftLayoutNamesTheSameModules() throws {
+    let config = try #require(try JSONSerialization.jsonObject(with: Data(SafeTensorsFile(path: Self.kohya).metadata["config"]!.utf8)) as? [String: Any])
+    let targets = try #require(config["targets"] as? [String])
+    let byKohya = Dictionary(uniqueKeysWithValues: targets.map { ("lora_unet_" + $0.replacingOccurrences(of: ".", with: "_"), $0) })
+    let file = try Self.rewritten { key in
+      guard !key.hasSuffix(".alpha"), let dot = key.firstIndex(of: "."), let module = byKohya[String(key[..<dot])] else { return nil }
+      return "unet." + module + (key.hasSuffix("lora_down.weight") ? ".lora_A.weight" : ".lora_B.weight")
+    }
+    try Self.expectMerged(Self.mergedEps(LoRA(file: file, scale: 0.4)), "peft layout, scale 0.4")
+  }
+
+  @Test func aLoRAForAnotherModelIsRefusedByName() throws {
+    let absent = try Self.rewritten { $0.replacingOccurrences(of: "down_blocks_0_attentions_0", with: "down_blocks_0_attentions_7") }
+    #expect { try Self.mergedEps(LoRA(file: absent, scale: 1)) } throws: { "\($0)".contains("down_blocks.0.attentions.7") && "\($0)".contains("another model") }
+    let wide = try Self.rewritten { $0.replacingOccurrences(of: "mid_block_attentions_0_transformer_blocks_0_attn1_to_out_0", with: "down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_k") }
+    #expect { try Self.mergedEps(LoRA(file: wide, scale: 1)) } throws: { "\($0)".contains("does not make the weight's shape") }
+    let foreign = try Self.rewritten { $0.replacingOccurrences(of: "lora_unet_", with: "lora_te1_") }
+    #expect { try LoRA(file: foreign, scale: 1) } throws: { "\($0)".contains("not a LoRA key") }
+  }
+}
