@@ -11,14 +11,15 @@ public enum StableDiffusionLoader {
   public typealias Entries = [String: () throws -> Tensor]
 
   /// `vocabulary`: the CLIP BPE file for single files (they hold no tokenizer); `heads`: the UNet's
-  /// number of heads where a file does not say (SD1.x: 8).
-  public static func load(_ path: String, vocabulary: String?, loras: [LoRA] = [], heads: Int = 8) throws -> StableDiffusionModel {
+  /// number of heads where a file does not say (SD1.x: 8); `textHeads` the text encoder's (a single
+  /// file's default: width/64, ViT-L/14's 12).
+  public static func load(_ path: String, vocabulary: String?, loras: [LoRA] = [], heads: Int = 8, textHeads: Int? = nil) throws -> StableDiffusionModel {
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw CheckpointError(file: path, "does not exist") }
-    return isFolder.boolValue ? try loadFolder(path, loras: loras) : try loadSingleFile(path, vocabulary: vocabulary, loras: loras, heads: heads)
+    return isFolder.boolValue ? try loadFolder(path, loras: loras) : try loadSingleFile(path, vocabulary: vocabulary, loras: loras, heads: heads, textHeads: textHeads)
   }
 
-  static func loadSingleFile(_ path: String, vocabulary: String?, loras: [LoRA], heads: Int) throws -> StableDiffusionModel {
+  static func loadSingleFile(_ path: String, vocabulary: String?, loras: [LoRA], heads: Int, textHeads: Int?) throws -> StableDiffusionModel {
     let file = try TensorFile(path: path)
     let shapes = try file.shapes()
     try StableDiffusionFamily.checkSingleFile(shapes, file: path)
@@ -37,14 +38,14 @@ public enum StableDiffusionLoader {
       try lora.mergeText(into: &textEntries, prefix: "cond_stage_model.transformer.text_model.", shapes: shapes)
     }
     let unet = try WeightFile.build(unetEntries, file: path) { try SDUNet(unetConfig, $0) }
-    let text = try CLIPTextLoader.build(textEntries, shapes: shapes, heads: nil, file: path)
+    let text = try CLIPTextLoader.build(textEntries, shapes: shapes, heads: textHeads, file: path)
     let (vaeEntries, vaeShapes) = try part("first_stage_model.")
     let vaeConfig = try AutoencoderKLConfig(ldmShapes: vaeShapes, file: path)
     let vae = try WeightFile.build(vaeEntries, file: path) { try AutoencoderKL(vaeConfig, $0) }
     guard let vocabulary else {
       throw CheckpointError(file: path, "a single file holds no tokenizer: run `make clip-vocab` or pass --vocabulary bpe_simple_vocab_16e6.txt.gz")
     }
-    return StableDiffusionModel(tokenizer: try CLIPTokenizer(bpeFile: vocabulary), textEncoder: text, unet: unet, vae: vae)
+    return try StableDiffusionModel(tokenizer: try CLIPTokenizer(bpeFile: vocabulary), textEncoder: text, unet: unet, vae: vae, source: path)
   }
 
   static func loadFolder(_ folder: String, loras: [LoRA]) throws -> StableDiffusionModel {
@@ -94,8 +95,8 @@ public enum StableDiffusionLoader {
     let vaeConfig = try AutoencoderKLConfig(ldmShapes: vaeState.mapValues(\.shape), file: vaePath)
     let vae = try WeightFile.build(vaeState, file: vaePath) { try AutoencoderKL(vaeConfig, $0) }
     let scale = (try? json(folder + "/vae/config.json"))?["scaling_factor"] as? Double ?? 0.18215
-    return StableDiffusionModel(tokenizer: try CLIPTokenizer(folder: folder + "/tokenizer"), textEncoder: text, unet: unet, vae: vae,
-                                latentScale: scale, folderScheduler: folderScheduler)
+    return try StableDiffusionModel(tokenizer: try CLIPTokenizer(folder: folder + "/tokenizer"), textEncoder: text, unet: unet, vae: vae,
+                                    latentScale: scale, folderScheduler: folderScheduler, source: folder)
   }
 
   static func json(_ path: String) throws -> [String: Any] {

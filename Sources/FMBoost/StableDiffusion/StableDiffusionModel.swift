@@ -12,7 +12,13 @@ public struct StableDiffusionModel {
   public let folderScheduler: SamplerKind?
 
   public init(tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, unet: SDUNet, vae: any LatentAutoencoder, latentScale: Double = 0.18215,
-              folderScheduler: SamplerKind? = nil) {
+              folderScheduler: SamplerKind? = nil, source: String) throws {
+    guard textEncoder.config.hiddenSize == unet.config.contextDim else {
+      throw TorchError.invalidArgument("\(source): the text encoder's width \(textEncoder.config.hiddenSize) is not the UNet's context width \(unet.config.contextDim)")
+    }
+    guard vae.latentChannels == unet.config.inChannels else {
+      throw TorchError.invalidArgument("\(source): the autoencoder's \(vae.latentChannels) latent channels are not the UNet's \(unet.config.inChannels)")
+    }
     self.tokenizer = tokenizer
     self.textEncoder = textEncoder
     self.unet = unet
