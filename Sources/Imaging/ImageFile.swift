@@ -71,13 +71,22 @@ public enum ImageFile {
 
   /// Writes a (3, H, W) or (1, 3, H, W) tensor as PNG or JPEG (by the extension; PNG otherwise),
   /// clamping to the range and rounding to 8 bits. The write is atomic.
-  public static func write(_ tensor: Tensor, to path: String, range: PixelRange = .unit, jpegQuality: Int = 95) throws {
-    let bytes = try encode(tensor, name: path, range: range, jpeg: isJPEGPath(path), jpegQuality: jpegQuality)
+  /// `text`: PNG text chunks (key, value), such as SD tools' `parameters`.
+  public static func write(_ tensor: Tensor, to path: String, range: PixelRange = .unit, jpegQuality: Int = 95,
+                           text: [(key: String, value: String)] = []) throws {
+    let jpeg = isJPEGPath(path)
+    let bytes = try encode(tensor, name: path, range: range, jpeg: jpeg, jpegQuality: jpegQuality)
     do {
-      try AtomicFile.write(Data(bytes), to: URL(fileURLWithPath: path))
+      try AtomicFile.write(Data(jpeg ? bytes : PNGText.insert(text, into: bytes)), to: URL(fileURLWithPath: path))
     } catch let error as CheckpointError {
       throw ImageError(file: path, reason: error.reason)
     }
+  }
+
+  /// The text chunks of a PNG file, by key.
+  public static func pngText(_ path: String) throws -> [String: String] {
+    guard let data = FileManager.default.contents(atPath: path) else { throw ImageError(file: path, reason: "cannot read the file") }
+    return PNGText.read(Array(data))
   }
 
   public static func isJPEGPath(_ path: String) -> Bool {

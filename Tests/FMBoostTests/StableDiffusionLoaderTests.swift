@@ -11,23 +11,12 @@ import Torch
 /// with an LCM-distilled UNet; against diffusers' trajectories of `golden-sd/sched_ddim` (seed 301)
 /// and `sched_lcm` (seed 305) — the seed's noise included — and the refusals of other families.
 @Suite struct StableDiffusionLoaderTests {
-  static let sd = Shared.root + "/golden-sd/"
-  static let vocabulary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("data/clip/bpe_simple_vocab_16e6.txt.gz").path
+  static let sd = TinyStableDiffusion.goldenSD
+  static let vocabulary = TinyStableDiffusion.vocabulary
 
-  static func tensors(_ path: String, prefix: String = "") throws -> [(String, Tensor)] {
-    try TensorFile(path: path).stateDict().map { (prefix + $0.0, $0.1) }
-  }
+  static func tensors(_ path: String, prefix: String = "") throws -> [(String, Tensor)] { try TinyStableDiffusion.tensors(path, prefix: prefix) }
 
-  /// The tiny UNet, text encoder and `golden/vae_a` autoencoder as one SD single file.
-  static func singleFile(extra: [(String, Tensor)] = [], dropping: (String) -> Bool = { _ in false }) throws -> String {
-    let url = try temporaryDirectory("sd-single").appendingPathComponent("tiny-sd15.safetensors")
-    let all = try tensors(sd + "sd_unet_tiny.ldm.safetensors") + tensors(sd + "clip_text_tiny.ldm.safetensors")
-      + tensors(Shared.golden("vae_a.weights.safetensors"), prefix: "first_stage_model.")
-      + [("model_ema.decay", try Tensor([Float(0.9999)])), ("model_ema.num_updates", try Tensor([Float(1)]))] + extra
-    try SafeTensors.write(all.filter { !dropping($0.0) }, to: url)
-    return url.path
-  }
+  static func singleFile(dropping: (String) -> Bool = { _ in false }) throws -> String { try TinyStableDiffusion.singleFile(dropping: dropping) }
 
   static func fixtureConfig(_ name: String) throws -> [String: Any] {
     let text = try SafeTensorsFile(path: sd + name).metadata["config"]!

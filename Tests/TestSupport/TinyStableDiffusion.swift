@@ -1,0 +1,26 @@
+import Checkpoint
+import Foundation
+import Torch
+
+/// SD1.5-topology test models from `golden-sd` and `golden/vae_a`, written as users hold them.
+public enum TinyStableDiffusion {
+  public static let goldenSD = Shared.root + "/golden-sd/"
+  /// openai/CLIP's BPE vocabulary, fetched by `make clip-vocab`.
+  public static let vocabulary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("data/clip/bpe_simple_vocab_16e6.txt.gz").path
+
+  public static func tensors(_ path: String, prefix: String = "") throws -> [(String, Tensor)] {
+    try TensorFile(path: path).stateDict().map { (prefix + $0.0, $0.1) }
+  }
+
+  /// The tiny UNet (fp16, LDM keys), text encoder (with `position_ids`) and `vae_a` autoencoder as
+  /// one SD single file, with `model_ema.*` entries; `extra` added, `dropping` keys left out.
+  public static func singleFile(extra: [(String, Tensor)] = [], dropping: (String) -> Bool = { _ in false }) throws -> String {
+    let url = try temporaryDirectory("sd-single").appendingPathComponent("tiny-sd15.safetensors")
+    let all = try tensors(goldenSD + "sd_unet_tiny.ldm.safetensors") + tensors(goldenSD + "clip_text_tiny.ldm.safetensors")
+      + tensors(Shared.golden("vae_a.weights.safetensors"), prefix: "first_stage_model.")
+      + [("model_ema.decay", try Tensor([Float(0.9999)])), ("model_ema.num_updates", try Tensor([Float(1)]))] + extra
+    try SafeTensors.write(all.filter { !dropping($0.0) }, to: url)
+    return url.path
+  }
+}
