@@ -107,6 +107,11 @@ enum CommandSupport {
   }
 }
 
+/// openai/CLIP's BPE vocabulary that `make clip-vocab` fetches (data/clip/ above the executable).
+enum CLIPVocabulary {
+  static func path(_ given: String?) -> String? { given ?? ProjectFiles.aboveExecutable("data/clip/bpe_simple_vocab_16e6.txt.gz") }
+}
+
 /// The model that ships with the project (`models/default-2x.safetensors`, made by `make default-model`).
 enum DefaultModel {
   static let fileName = "default-2x.safetensors"

@@ -7,7 +7,7 @@ struct FMBoostCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fmboost",
     abstract: "FMBoost: coupling flow matching latent upsampling, in Swift over libtorch.",
-    subcommands: [Upsample.self, Generate.self, Train.self, Precompute.self, Info.self, Inspect.self, Convert.self, Export.self, Eval.self, Encode.self, Decode.self, Forward.self, FID.self]
+    subcommands: [Upsample.self, Generate.self, Tokenize.self, Train.self, Precompute.self, Info.self, Inspect.self, Convert.self, Export.self, Eval.self, Encode.self, Decode.self, Forward.self, FID.self]
   )
 
   /// Line-buffered stdout, so progress reaches a log file (`> train.log`) as it happens.

@@ -10,7 +10,7 @@ import Torch
 struct Forward: ParsableCommand {
   enum Network: String, ExpressibleByArgument, CaseIterable {
     case unet, ode, vaeEncode = "vae-encode", vaeDecode = "vae-decode", taesdEncode = "taesd-encode", taesdDecode = "taesd-decode"
-    case inception
+    case inception, sdUNet = "sd-unet", clipText = "clip-text", sdSample = "sd-sample"
   }
 
   static let configuration = CommandConfiguration(
@@ -23,11 +23,18 @@ struct Forward: ParsableCommand {
       taesd-encode:  image ([0, 1])                  -> latent
       taesd-decode:  latent                          -> decoded
       inception:     image (N, 3, 299, 299, the FID network's input range [-1, 1)) -> features (N, 2048)
+      sd-unet:       x, t, context, optional timestep_cond (LCM) -> eps
+      clip-text:     input_ids (N, 77)               -> last_hidden_state, clip_skip_2
+      sd-sample:     x_T, cond, optional uncond and noise.K (the K-th step's draw) -> x_0, with
+                     --scheduler, --steps, --cfg-scale (an LCM-distilled UNet takes it as its w-embedding),
+                     --spacing (SD1.5's leading, steps_offset 1), --karras
+      SD UNets: LDM names (optionally under model.diffusion_model.) or the diffusers layout with a
+      config.json beside the file or in its metadata; --lora FILE[:SCALE] merges a LoRA first.
       The architecture comes from the JSON under the weights' safetensors metadata key `config` (the
       original constructor arguments) or from --config FILE; TAESD variants are read from the weights.
       """)
 
-  @Argument(help: "unet, ode, vae-encode, vae-decode, taesd-encode, taesd-decode or inception.")
+  @Argument(help: "unet, ode, vae-encode, vae-decode, taesd-encode, taesd-decode, inception, sd-unet, clip-text or sd-sample.")
   var network: Network
 
   @Option(help: "The network's weights (safetensors, .ckpt or .pth).")
@@ -46,8 +53,23 @@ struct Forward: ParsableCommand {
   @Option(help: "ode: the method (euler, midpoint, heun, rk4, rk4-classic, dopri5).")
   var method: ODEMethod = .euler
 
-  @Option(help: "ode: integration steps; the grid is linspace(0, 1, steps + 1).")
+  @Option(help: "ode: integration steps; the grid is linspace(0, 1, steps + 1); sd-sample: sampling steps.")
   var steps: Int = 40
+
+  @Option(help: "sd-sample: ddim, euler, euler-a, dpmpp-2m or lcm.")
+  var scheduler: SamplerKind = .ddim
+
+  @Option(help: "sd-sample: the guidance scale.")
+  var cfgScale: Double = 7.5
+
+  @Option(help: "sd-sample: timestep spacing (leading, linspace, trailing).")
+  var spacing: NoiseSchedule.Spacing = .leading
+
+  @Flag(help: "sd-sample: Karras σ (euler, euler-a, dpmpp-2m).")
+  var karras = false
+
+  @Option(help: "sd-unet, sd-sample: a LoRA FILE[:SCALE] merged into the UNet; repeatable.")
+  var lora: [String] = []
 
   @Option(help: "ode: absolute tolerance of dopri5.")
   var atol: Double = ODETolerance.defaultAtol
@@ -113,6 +135,8 @@ struct Forward: ParsableCommand {
       case .taesdDecode:
         let taesd = try AutoencoderLoader.load([weights])
         return [("decoded", try taesd.decode(input("latent", rank: 4, channels: taesd.latentChannels)))]
+      case .sdUNet, .clipText, .sdSample:
+        return try runStableDiffusion({ try input($0, rank: $1, channels: $2) }, file: file)
       }
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

@@ -99,7 +99,7 @@ struct Generate: ParsableCommand {
     threading.apply()
     let clock = StageClock()
     let loras = try lora.map(LoRA.init(argument:))
-    let vocabularyFile = vocabulary ?? ProjectFiles.aboveExecutable("data/clip/bpe_simple_vocab_16e6.txt.gz")
+    let vocabularyFile = CLIPVocabulary.path(vocabulary)
     let sd = try clock.stage("load \(model)\(loras.isEmpty ? "" : " + \(loras.count) LoRA")") {
       try StableDiffusionLoader.load(model, vocabulary: vocabularyFile, loras: loras)
     }

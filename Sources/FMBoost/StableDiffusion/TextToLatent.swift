@@ -43,27 +43,40 @@ extension StableDiffusionModel {
     }
     return try withNoGrad {
       let cond = try encode(prompt: s.prompt, clipSkip: s.clipSkip)
-      let guided = !isLCMDistilled && s.guidance > 1
-      let uncond = guided ? try encode(prompt: s.negativePrompt, clipSkip: s.clipSkip) : nil
-      let w = try unet.config.timeCondProjDim.map { try guidanceEmbedding(s.guidance - 1, dim: $0) }
+      let uncond = !isLCMDistilled && s.guidance > 1 ? try encode(prompt: s.negativePrompt, clipSkip: s.clipSkip) : nil
       var sampler = try s.sampler.make(steps: s.steps, spacing: s.spacing, karras: s.karras)
       let generator = try Generator(seed: s.seed)
       let shape = [1, unet.config.inChannels, s.height / f, s.width / f]
-      var x = try Tensor.randn(shape, generator: generator) * sampler.initNoiseSigma
-      for (i, t) in sampler.timesteps.enumerated() {
-        let input = try sampler.modelInput(x, step: i)
-        let time = try Tensor([Float(t)])
-        let eps: Tensor
-        if let uncond {
-          let both = try unet(Tensor.cat([input, input], dim: 0), t: time, context: Tensor.cat([uncond, cond], dim: 0)).split(size: 1, dim: 0)
-          eps = try classifierFreeGuidance(uncond: both[0], cond: both[1], scale: s.guidance)
-        } else {
-          eps = try unet(input, t: time, context: cond, timestepCond: w)
-        }
-        x = try sampler.step(x, eps: eps, step: i, noise: { try noise?(i) ?? Tensor.randn(shape, generator: generator) }).prev
-        progress(i + 1, sampler.timesteps.count)
-      }
+      let xT = try Tensor.randn(shape, generator: generator) * sampler.initNoiseSigma
+      let x = try unet.sample(from: xT, sampler: &sampler, cond: cond, uncond: uncond, guidance: s.guidance,
+                              noise: { try noise?($0) ?? Tensor.randn(shape, generator: generator) }, progress: progress)
       return try x / latentScale
     }
+  }
+}
+
+extension SDUNet {
+  /// The sampling loop from x_T: ε from one pass with `cond`, or — with `uncond` and guidance > 1 —
+  /// from a batch of two combined by classifier-free guidance; an LCM-distilled UNet takes the
+  /// guidance as its w-embedding instead. `noise(i)` supplies step i's draw for stochastic samplers.
+  public func sample(from xT: Tensor, sampler: inout any DiffusionSampler, cond: Tensor, uncond: Tensor?, guidance: Double,
+                     noise: (Int) throws -> Tensor, progress: (Int, Int) -> Void = { _, _ in }) throws -> Tensor {
+    let w = try config.timeCondProjDim.map { try guidanceEmbedding(guidance - 1, dim: $0) }
+    let guided = w == nil && guidance > 1 ? uncond : nil
+    var x = xT
+    for (i, t) in sampler.timesteps.enumerated() {
+      let input = try sampler.modelInput(x, step: i)
+      let time = try Tensor([Float(t)])
+      let eps: Tensor
+      if let uncond = guided {
+        let both = try self(Tensor.cat([input, input], dim: 0), t: time, context: Tensor.cat([uncond, cond], dim: 0)).split(size: 1, dim: 0)
+        eps = try classifierFreeGuidance(uncond: both[0], cond: both[1], scale: guidance)
+      } else {
+        eps = try self(input, t: time, context: cond, timestepCond: w)
+      }
+      x = try sampler.step(x, eps: eps, step: i, noise: { try noise(i) }).prev
+      progress(i + 1, sampler.timesteps.count)
+    }
+    return x
   }
 }
