@@ -49,7 +49,7 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN", "FMBoost"]),
+    .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN", "Checkpoint", "FMBoost"]),
     .executableTarget(name: "fmboost-fuzz", dependencies: ["TestSupport"]),
     .target(
       name: "TestSupport", dependencies: ["Torch", "Checkpoint", "ZIPFoundation"], path: "Tests/TestSupport"),

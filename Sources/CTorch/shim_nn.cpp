@@ -140,6 +140,7 @@ void ct_keep_freed_memory(void) {
   mallopt(M_TRIM_THRESHOLD, INT_MAX);
   mallopt(M_TOP_PAD, 64 << 20);
 }
+void ct_release_freed_memory(void) { malloc_trim(0); }
 int ct_get_num_threads(void) { return at::get_num_threads(); }
 
 void ct_set_num_interop_threads(int n) {

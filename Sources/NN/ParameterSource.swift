@@ -117,7 +117,10 @@ public final class ModuleScope {
   public let source: ParameterSource
   let name: String
   let path: String
-  let parent: ModuleScope?
+  /// Weak: a scope holds its child scopes (and, through them, every module built), so a strong
+  /// reference back would keep a whole network alive after it is dropped. The parent outlives
+  /// its children while the network is built (the caller holds the root).
+  weak var parent: ModuleScope?
   var children: [(name: String, module: Module)] = []
   var parameters: [(name: String, parameter: Parameter)] = []
   private var scopes: [String: ModuleScope] = [:]

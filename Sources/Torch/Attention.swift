@@ -7,7 +7,7 @@ extension Tensor {
   ///   - scale: defaults to 1/√d.
   /// - Returns: (..., Lq, dv).
   public static func scaledDotProductAttention(
-    query: Tensor, key: Tensor, value: Tensor, scale: Double? = nil, maxScoreElements: Int = 1 << 25
+    query: Tensor, key: Tensor, value: Tensor, scale: Double? = nil, maxScoreElements: Int = 1 << 24
   ) throws -> Tensor {
     let qShape = query.shape
     guard qShape.count >= 2, key.rank == qShape.count, value.rank == qShape.count else {
@@ -20,13 +20,14 @@ extension Tensor {
     let keyT = try key.transpose(-2, -1)
     let rowsPerChunk = Swift.max(1, maxScoreElements / Swift.max(1, batch * keys))
     if rowsPerChunk >= queries {
-      return try (query.matmul(keyT) * s).softmax(dim: -1).matmul(value)
+      return try (query * s).matmul(keyT).softmax(dim: -1).matmul(value)
     }
     var outputs: [Tensor] = []
     outputs.reserveCapacity((queries + rowsPerChunk - 1) / rowsPerChunk)
     for start in stride(from: 0, to: queries, by: rowsPerChunk) {
       let q = try query.narrow(dim: -2, start: start, length: Swift.min(rowsPerChunk, queries - start))
-      outputs.append(try (q.matmul(keyT) * s).softmax(dim: -1).matmul(value))
+      // Scaling the (small) queries, not the scores, saves a score-sized temporary.
+      outputs.append(try (q * s).matmul(keyT).softmax(dim: -1).matmul(value))
     }
     return try Tensor.cat(outputs, dim: -2)
   }

@@ -25,6 +25,10 @@ public enum Runtime {
   @inline(__always)
   public static func ensureConfigured() { _ = configuration }
 
+  /// Returns the freed memory the allocator keeps (see above) to the system, after a large
+  /// network is dropped, so the next stage does not stack on top of it in the resident set.
+  public static func releaseFreedMemory() { ct_release_freed_memory() }
+
   /// Online CPU cores.
   public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 

@@ -99,41 +99,50 @@ struct Generate: ParsableCommand {
     threading.apply()
     let clock = StageClock()
     let loras = try lora.map(LoRA.init(argument:))
-    let vocabularyFile = CLIPVocabulary.path(vocabulary)
-    let sd = try clock.stage("load \(model)\(loras.isEmpty ? "" : " + \(loras.count) LoRA")") {
-      try StableDiffusionLoader.load(model, vocabulary: vocabularyFile, loras: loras)
+    var sd: StableDiffusionModel? = try clock.stage("load \(model)\(loras.isEmpty ? "" : " + \(loras.count) LoRA")") {
+      try StableDiffusionLoader.load(model, vocabulary: CLIPVocabulary.path(vocabulary), loras: loras)
     }
-    let defaults = sd.defaults
+    let defaults = sd!.defaults
     var settings = TextToImageSettings(prompt: prompt, sampler: scheduler ?? defaults.sampler, steps: steps ?? defaults.steps,
                                        guidance: cfgScale ?? defaults.guidance, seed: seed)
     settings.negativePrompt = negativePrompt
     (settings.width, settings.height, settings.clipSkip, settings.spacing, settings.karras) = (width, height, clipSkip, spacing, karras)
-    let baseDecoder = try decoder.map { try AutoencoderLoader.load([$0]) } ?? sd.vae
-    let booster = try boost == "none" ? nil : clock.stage("load boost model") {
-      try GenerateBoost(modelPath: boost == "default" ? DefaultModel.path() : boost, sdVAE: sd.vae, tile: tile)
-    }
-    print("\(sd.isLCMDistilled ? "LCM-distilled SD" : "SD") UNet \(sd.unet.parameterCount.grouped) parameters; \(settings.sampler.rawValue) \(settings.steps) steps, guidance \(settings.guidance), \(width)×\(height)"
-          + (booster.map { ", boost \($0.name) ×\(1 << cascade)" } ?? ", no boost") + ", \(Runtime.threads) threads")
+    let sdVAE = sd!.vae
+    let baseDecoder = try decoder.map { try AutoencoderLoader.load([$0]) } ?? sdVAE
+    print("\(sd!.isLCMDistilled ? "LCM-distilled SD" : "SD") UNet \(sd!.unet.parameterCount.grouped) parameters; \(settings.sampler.rawValue) \(settings.steps) steps, guidance \(settings.guidance), \(width)×\(height), "
+          + (boost == "none" ? "no boost" : "boost \(boost) ×\(1 << cascade)") + ", \(Runtime.threads) threads")
     let output = outputFolder.output
     try CommandSupport.prepareDirectory(output)
-    for k in 0..<count {
-      settings.seed = seed &+ UInt64(k)
-      let destination = (output as NSString).appendingPathComponent("\(settings.seed)-\(Self.slug(prompt)).png")
-      if FileManager.default.fileExists(atPath: destination) && !overwrite.force {
-        throw CommandError("\(destination) exists (use --force to overwrite)")
-      }
+    let seeds = (0..<count).map { seed &+ UInt64($0) }
+    let destinations = seeds.map { (output as NSString).appendingPathComponent("\($0)-\(Self.slug(prompt)).png") }
+    if !overwrite.force, let existing = destinations.first(where: FileManager.default.fileExists(atPath:)) {
+      throw CommandError("\(existing) exists (use --force to overwrite)")
+    }
+    // Every base latent first: the UNet and the text encoder (4 GB in fp32) are released before
+    // the decoder and the boost model run, so their memory is never needed at the same time.
+    let latents = try seeds.enumerated().map { k, s in
+      settings.seed = s
       let progress = ProgressLine(total: count, label: "sampling image")
       progress.item = k
-      let latent = try clock.stage("sample (\(settings.steps) steps)") {
-        defer { progress.finishLine() }
-        return try sd.sampleLatent(settings, progress: { i, n in progress.update(step: i, of: n) })
+      defer { progress.finishLine() }
+      return try clock.stage("sample \(k + 1) (\(settings.steps) steps)") {
+        try sd!.sampleLatent(settings, progress: { i, n in progress.update(step: i, of: n) })
       }
+    }
+    sd = nil
+    Runtime.releaseFreedMemory()
+    print(clock.summary())
+    let booster = try boost == "none" ? nil : clock.stage("load boost model") {
+      try GenerateBoost(modelPath: boost == "default" ? DefaultModel.path() : boost, sdVAE: sdVAE, tile: tile)
+    }
+    for (k, latent) in latents.enumerated() {
+      settings.seed = seeds[k]
       let base = try clock.stage("decode \(width)×\(height)") { try withNoGrad { try baseDecoder.decode(latent) } }
       let symmetric = baseDecoder.pixelRange == .unit ? try base * 2 - 1 : base
       let image = try booster.map { b in try clock.stage("boost ×\(1 << cascade)") { try b.upsample(symmetric, stages: cascade) } } ?? symmetric
       let text = Self.parameters(settings, model: model, loras: lora, boost: booster.map { "\($0.name) ×\(1 << cascade)" })
-      try ImageFile.write(image, to: destination, range: .symmetric, text: [("parameters", text)])
-      print("wrote \(destination) (\(image.size(3))×\(image.size(2))); " + clock.summary())
+      try ImageFile.write(image, to: destinations[k], range: .symmetric, text: [("parameters", text)])
+      print("wrote \(destinations[k]) (\(image.size(3))×\(image.size(2))); " + clock.summary())
     }
   }
 

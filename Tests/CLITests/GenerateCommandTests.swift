@@ -29,7 +29,7 @@ import Torch
     #expect(try ImageFile.read(dir.appendingPathComponent("a/" + name).path).shape == [3, 32, 32])
     let parameters = try #require(try ImageFile.pngText(dir.appendingPathComponent("a/" + name).path)["parameters"])
     #expect(parameters.hasPrefix(Self.prompt + "\nNegative prompt: blurry\nSteps: 3, Sampler: dpmpp-2m, CFG scale: 7.5, Seed: 7, Size: 32x32"))
-    #expect(first.output.contains("sample (3 steps)") && first.output.contains("decode 32×32"))
+    #expect(first.output.contains("sample 1 (3 steps)") && first.output.contains("decode 32×32"))
     // Another seed, another image; the file is not overwritten without --force.
     let other = try Self.generate(model, dir.appendingPathComponent("a").path, ["--boost", "none", "--seed", "8"])
     let otherImage = try Data(contentsOf: dir.appendingPathComponent("a/8-a-photograph-of-an-astronaut-riding.png"))

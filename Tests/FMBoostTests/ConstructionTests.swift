@@ -49,6 +49,25 @@ import Torch
     #expect(!modules.contains("input_blocks.1.0.out_layers"))
   }
 
+  /// A built network is freed with its last reference: the scopes it was built in hold their
+  /// children, never the other way round (a cycle once kept every network alive for good).
+  @Test func aDroppedNetworkFreesItsTensors() throws {
+    let before = Tensor.liveCount
+    var weights: [String: Tensor] = [:]
+    do {
+      let fresh = try EfficientUNet(Self.small, ParameterSource.fresh(generator: Generator(seed: 1)).root)
+      weights = try Dictionary(fresh.stateDict().map { ($0.0, try $0.1.clone()) }, uniquingKeysWith: { a, _ in a })
+      withExtendedLifetime(fresh) { #expect(Tensor.liveCount >= before + 2 * weights.count) }
+    }
+    #expect(Tensor.liveCount == before + weights.count, "live tensors \(Tensor.liveCount) after dropping a fresh network: \(before) before, \(weights.count) copied")
+    do {
+      let loaded = try WeightFile.build(weights, file: "memory") { try EfficientUNet(Self.small, $0) }
+      weights = [:]
+      withExtendedLifetime(loaded) { #expect(Tensor.liveCount > before) }
+    }
+    #expect(Tensor.liveCount == before, "live tensors \(Tensor.liveCount) after dropping the loaded network, \(before) before")
+  }
+
   @Test func aFreshSourceDrawsWhatTheSameSeedDrewBefore() throws {
     // Two builds from one seed are identical, and the zero-initialised output conv is zero.
     let a = try EfficientUNet(Self.small, generator: Generator(seed: 7)).stateDict()

@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 #if canImport(Glibc)
   import Glibc
@@ -85,10 +86,6 @@ public func resetPeakResidentMemory() throws {
   guard written == 1 else { throw ProcessMemoryError(reason: "writing 5 to \(path) failed (\(String(cString: strerror(errno))))") }
 }
 
-/// Returns the memory freed so far to the system (glibc's `malloc_trim(0)`, looked up at run time:
-/// Swift's Glibc module leaves out malloc.h), so a later peak-RSS check cannot pass by reusing it.
-public func releaseFreedMemory() {
-  typealias Trim = @convention(c) (Int) -> Int32
-  guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
-  _ = unsafeBitCast(symbol, to: Trim.self)(0)
-}
+/// Returns the memory freed so far to the system (glibc's `malloc_trim(0)`), so a later peak-RSS
+/// check cannot pass by reusing it.
+public func releaseFreedMemory() { Runtime.releaseFreedMemory() }

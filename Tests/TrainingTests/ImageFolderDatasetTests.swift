@@ -77,4 +77,27 @@ import Training
     let all = try seen(rot90: true)
     #expect(all.count == 8, "\(all.sorted())")
   }
+
+  /// `crop_candidates`: each crop is the most detailed of N random ones (the first candidate is
+  /// the uniform crop of the same sample, so detail never drops).
+  @Test func cropCandidatesPreferDetailedCrops() throws {
+    let dir = try temporaryDirectory("crop-candidates")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // Left half flat grey, right half noise.
+    let noise = try Tensor.rand([3, 32, 32], generator: Generator(seed: 5))
+    try ImageFile.write(Tensor.cat([Tensor.full([3, 32, 32], 0.5), noise], dim: 2), to: dir.appendingPathComponent("half.png").path)
+    func details(_ candidates: Int) throws -> [Double] {
+      let dataset = try ImageFolderDataset(folder: dir.path, split: .train, validationFraction: 0, size: 12, flip: true, seed: 1, cropCandidates: candidates)
+      return try (0..<40).map { k in
+        let c = try dataset.sample(k)
+        let dy = try c.narrow(dim: 1, start: 1, length: 11) - c.narrow(dim: 1, start: 0, length: 11)
+        let dx = try c.narrow(dim: 2, start: 1, length: 11) - c.narrow(dim: 2, start: 0, length: 11)
+        return try (dy * dy).mean().item() + (dx * dx).mean().item()
+      }
+    }
+    let (uniform, chosen) = (try details(1), try details(4))
+    #expect(zip(uniform, chosen).allSatisfy { $1 >= $0 * (1 - 1e-6) }, "\(zip(uniform, chosen).filter { $1 < $0 * (1 - 1e-6) })")
+    let flat = { (d: [Double]) in d.filter { $0 < 1e-6 }.count }
+    #expect(flat(uniform) >= 8 && flat(chosen) <= 1, "flat crops: \(flat(uniform)) uniform, \(flat(chosen)) with 4 candidates")
+  }
 }

@@ -179,6 +179,8 @@ void ct_set_autocast_cpu(bool on, int dtype);
 void ct_set_num_threads(int n);
 /// Makes glibc keep freed memory for reuse (no per-block mmap/munmap, no heap trimming).
 void ct_keep_freed_memory(void);
+// Returns the heap's free memory to the system (glibc malloc_trim).
+void ct_release_freed_memory(void);
 int ct_get_num_threads(void);
 void ct_set_num_interop_threads(int n);
 /// libtorch version, build configuration and parallel info (caller frees with ct_free_string).
