@@ -73,6 +73,13 @@ def build(item):
         dec = m.tae_decoder().eval()
         z = torch.randn(1, 32, s // 8, s // 8, generator=g)
         return (lambda: dec(z)), [dec], 1
+    if item.startswith("sd-unet-"):
+        # diffusers' UNet2DConditionModel with SD1.5's config, random weights, one guided evaluation.
+        from diffusers import UNet2DConditionModel
+        s = int(item.split("-")[2]) // 8
+        net = UNet2DConditionModel(cross_attention_dim=768, attention_head_dim=8, sample_size=64).eval()
+        x, ctx = torch.randn(2, 4, s, s, generator=g), torch.randn(2, 77, 768, generator=g)
+        return (lambda: net(x, 500, encoder_hidden_states=ctx)), [net], 1
     if item.startswith("train-"):
         name = item[len("train-"):]
         spec, batch, channels, size, lr = {

@@ -21,7 +21,8 @@ train-cpu-tiny 10 2 0
 train-default-2x 5 2 0
 taef2-encode-1024 3 1 0
 taef2-decode-1024 3 1 0
-upsample-512 1 0 1"
+upsample-512 1 0 1
+sd-unet-512 2 1 0"
 python=${BENCH_PYTHON:-}
 if [ -z "$python" ]; then
   if ! .venv-bench/bin/python -c "import torch" 2>/dev/null; then
@@ -30,6 +31,8 @@ if [ -z "$python" ]; then
     .venv-bench/bin/pip install --quiet "torch==2.13.0+cpu" 2>/dev/null || .venv-bench/bin/pip install --quiet torch
   fi
   python=.venv-bench/bin/python
+  # The SD UNet item runs diffusers' UNet2DConditionModel.
+  .venv-bench/bin/python -c "import diffusers" 2>/dev/null || .venv-bench/bin/pip install --quiet diffusers
 fi
 swift build -c release --product fmboost-bench >/dev/null
 benches=(.build/release/fmboost-bench)

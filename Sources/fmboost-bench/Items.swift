@@ -90,6 +90,14 @@ func benchItem(_ item: String) throws -> (run: () throws -> Void, grad: Bool) {
     let upsampler = try Upsampler(flow: flow, autoencoder: vae, settings: settings)
     let image = try Tensor.rand([1, 3, size, size], generator: g) * 2 - 1
     return ({ _ = try upsampler.upsample(image: image, factor: 2, generator: g) }, false)
+  case ("sd", 3) where parts[1] == "unet":
+    // One guided SD1.5 UNet evaluation (a batch of two) at size px: random weights of the real shapes.
+    let size = Int(parts[2]) ?? 512
+    let unet = try SDUNet(.sd15, ParameterSource.fresh(generator: g).root)
+    unet.eval()
+    let x = try Tensor.randn([2, 4, size / 8, size / 8], generator: g), context = try Tensor.randn([2, 77, 768], generator: g)
+    let t = try Tensor([Float(500)])
+    return ({ _ = try unet(x, t: t, context: context) }, false)
   default:
     throw TorchError.invalidArgument("unknown item \(item)")
   }

@@ -64,6 +64,19 @@ import Torch
     try Self.expectMerged(Self.mergedEps(LoRA(file: file, scale: 0.4)), "peft layout, scale 0.4")
   }
 
+  /// A peft LoRA on 160 modules as diffusers saves it (`Tests/Fixtures/lora_peft.safetensors`, made
+  /// by `benchmarks/fixtures/make_peft_lora_fixture.py`), against diffusers' `load_lora_adapter` +
+  /// `fuse_lora(lora_scale=0.7)`.
+  @Test func aPeftLoRASavedByDiffusersMergesAsDiffusersLoadsIt() throws {
+    let lora = try LoRA(argument: Shared.fixture("lora_peft.safetensors") + ":0.7")
+    let io = try SafeTensorsFile(path: Shared.fixture("lora_peft.io.safetensors"))
+    let eps = try Self.mergedEps(lora)
+    let reference = try io.tensor("eps_merged")
+    let error = try eps.maxAbsDifference(reference), scale = try reference.abs().max().item()
+    print(String(format: "LoRA peft (diffusers-saved, 160 modules, scale 0.7): merged eps max abs error %.2e (scale %.2f)", error, scale))
+    #expect(error <= 1e-4 * max(1, scale), "\(error)")
+  }
+
   @Test func aLoRAForAnotherModelIsRefusedByName() throws {
     let absent = try Self.rewritten { $0.replacingOccurrences(of: "down_blocks_0_attentions_0", with: "down_blocks_0_attentions_7") }
     #expect { try Self.mergedEps(LoRA(file: absent, scale: 1)) } throws: { "\($0)".contains("down_blocks.0.attentions.7") && "\($0)".contains("another model") }
