@@ -108,7 +108,9 @@ struct Generate: ParsableCommand {
     settings.negativePrompt = negativePrompt
     (settings.width, settings.height, settings.clipSkip, settings.spacing, settings.karras) = (width, height, clipSkip, spacing, karras)
     let sdVAE = sd!.vae
+    // A TAESD-family decoder works in the UNet's (scaled) latent space; the SD autoencoder in its own.
     let baseDecoder = try decoder.map { try AutoencoderLoader.load([$0]) } ?? sdVAE
+    let decoderScale = decoder == nil ? 1 : sd!.latentScale
     print("\(sd!.isLCMDistilled ? "LCM-distilled SD" : "SD") UNet \(sd!.unet.parameterCount.grouped) parameters; \(settings.sampler.rawValue) \(settings.steps) steps, guidance \(settings.guidance), \(width)×\(height), "
           + (boost == "none" ? "no boost" : "boost \(boost) ×\(1 << cascade)") + ", \(Runtime.threads) threads")
     let output = outputFolder.output
@@ -137,7 +139,7 @@ struct Generate: ParsableCommand {
     }
     for (k, latent) in latents.enumerated() {
       settings.seed = seeds[k]
-      let base = try clock.stage("decode \(width)×\(height)") { try withNoGrad { try baseDecoder.decode(latent) } }
+      let base = try clock.stage("decode \(width)×\(height)") { try withNoGrad { try baseDecoder.decode(latent * decoderScale) } }
       let symmetric = baseDecoder.pixelRange == .unit ? try base * 2 - 1 : base
       let image = try booster.map { b in try clock.stage("boost ×\(1 << cascade)") { try b.upsample(symmetric, stages: cascade) } } ?? symmetric
       let text = Self.parameters(settings, model: model, loras: lora, boost: booster.map { "\($0.name) ×\(1 << cascade)" })

@@ -33,9 +33,10 @@ public enum StableDiffusionLoader {
     var unetEntries = unetTensors
     let unetConfig = try SDUNetConfig(ldmShapes: unetShapes, heads: heads, file: path)
     var textEntries = all.filter { $0.0.hasPrefix("cond_stage_model.transformer.") }
+    let textPrefix = CLIPTextLoader.prefixes.first { shapes[$0 + "embeddings.token_embedding.weight"] != nil } ?? ""
     for lora in loras {
       try lora.mergeUNet(into: &unetEntries, shapes: unetShapes, layersPerBlock: unetConfig.numResBlocks)
-      try lora.mergeText(into: &textEntries, prefix: "cond_stage_model.transformer.text_model.", shapes: shapes)
+      try lora.mergeText(into: &textEntries, prefix: textPrefix, shapes: shapes)
     }
     let unet = try WeightFile.build(unetEntries, file: path) { try SDUNet(unetConfig, $0) }
     let text = try CLIPTextLoader.build(textEntries, shapes: shapes, heads: textHeads, file: path)

@@ -4,10 +4,11 @@ import NN
 import Torch
 
 /// Loads SD1.5's text encoder from the files users have: an SD single file
-/// (`cond_stage_model.transformer.text_model.*`), a transformers 4 `text_encoder/` weight file
+/// (`cond_stage_model.transformer.text_model.*`, or `cond_stage_model.transformer.*` in early
+/// files), a transformers 4 `text_encoder/` weight file
 /// (`text_model.*`) or a transformers 5 one (no prefix). The `position_ids` buffer is ignored.
 public enum CLIPTextLoader {
-  public static let prefixes = ["cond_stage_model.transformer.text_model.", "text_model.", ""]
+  public static let prefixes = ["cond_stage_model.transformer.text_model.", "cond_stage_model.transformer.", "text_model.", ""]
 
   /// `heads`: from a diffusers `config.json` when there is one; else the file's `config` metadata
   /// (`num_attention_heads`), else ViT-L/14's 64 dimensions per head.
