@@ -61,4 +61,20 @@ import Torch
     #expect(ours == expected)
     #expect(model.parameterCount == 123_060_480)
   }
+
+  /// A `text_encoder/` folder as transformers 5 saves it (`Tests/Fixtures/clip_text_folder`, made
+  /// by `benchmarks/fixtures/make_clip_folder_fixture.py`: config.json, unprefixed keys), its heads
+  /// read from config.json as the folder loader reads them.
+  @Test func aTextEncoderFolderSavedByTransformersLoads() throws {
+    let folder = Shared.fixture("clip_text_folder")
+    let config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/config.json"))) as? [String: Any])
+    let model = try CLIPTextLoader.load(folder + "/model.safetensors", heads: config["num_attention_heads"] as? Int)
+    #expect(model.config.numAttentionHeads == 4 && model.config.vocabSize == 1000 && model.config.numHiddenLayers == 2)
+    let io = try SafeTensorsFile(path: Shared.fixture("clip_text_folder.io.safetensors"))
+    let out = try withNoGrad { try model(io.tensor("input_ids")) }
+    let reference = try io.tensor("last_hidden_state")
+    let error = try out.maxAbsDifference(reference)
+    print(String(format: "CLIP text folder (transformers 5): last_hidden_state max abs error %.2e (scale %.2f)", error, try reference.abs().max().item()))
+    #expect(error <= 1e-5 * max(1, try reference.abs().max().item()))
+  }
 }
