@@ -64,6 +64,22 @@ import Torch
     try Self.expectMerged(Self.mergedEps(LoRA(file: file, scale: 0.4)), "peft layout, scale 0.4")
   }
 
+  /// kohya names built from LDM module paths (`lora_unet_input_blocks_1_1_…`), as some tools write them.
+  @Test func kohyaNamesInTheLDMLayoutNameTheSameModules() throws {
+    let config = try #require(try JSONSerialization.jsonObject(with: Data(SafeTensorsFile(path: Self.kohya).metadata["config"]!.utf8)) as? [String: Any])
+    let targets = try #require(config["targets"] as? [String])
+    let ldm = try Dictionary(uniqueKeysWithValues: targets.map { target -> (String, String) in
+      let key = try DiffusersUNetKeys.ldmKey(target + ".weight", layersPerBlock: 2, upBlocksWithAttention: [1, 2, 3])
+      return ("lora_unet_" + target.replacingOccurrences(of: ".", with: "_"), "lora_unet_" + key.dropLast(".weight".count).replacingOccurrences(of: ".", with: "_"))
+    })
+    #expect(ldm.values.contains("lora_unet_input_blocks_1_1_transformer_blocks_0_attn1_to_q"))
+    let file = try Self.rewritten { key in
+      guard let dot = key.firstIndex(of: "."), let renamed = ldm[String(key[..<dot])] else { return nil }
+      return renamed + key[dot...]
+    }
+    try Self.expectMerged(Self.mergedEps(LoRA(file: file, scale: 0.8)), "kohya with LDM module names, scale 0.8")
+  }
+
   /// A peft LoRA on 160 modules as diffusers saves it (`Tests/Fixtures/lora_peft.safetensors`, made
   /// by `benchmarks/fixtures/make_peft_lora_fixture.py`), against diffusers' `load_lora_adapter` +
   /// `fuse_lora(lora_scale=0.7)`.
