@@ -7,6 +7,9 @@ public struct NoiseSchedule: Sendable {
   /// ᾱ_t for t = 0…999: betas = linspace(√0.00085, √0.012, 1000)², ᾱ = ∏(1 − β), in float32 as
   /// diffusers computes it.
   public let alphasCumprod: [Double]
+  /// σ_t = √((1 − ᾱ_t)/ᾱ_t) and its logarithm, t = 0…999.
+  public let sigmaTable: [Double]
+  let logSigmas: [Double]
 
   public init(betaStart: Double = 0.00085, betaEnd: Double = 0.012) {
     let (a, b) = (Float(betaStart.squareRoot()), Float(betaEnd.squareRoot()))
@@ -19,6 +22,8 @@ public struct NoiseSchedule: Sendable {
       product *= 1 - root * root
       return Double(product)
     }
+    sigmaTable = alphasCumprod.map { ((1 - $0) / $0).squareRoot() }
+    logSigmas = sigmaTable.map { log($0) }
   }
 
   public enum Spacing: String, Sendable, CaseIterable { case leading, linspace, trailing }
@@ -60,7 +65,7 @@ public struct NoiseSchedule: Sendable {
 
   /// σ(t) = √((1 − ᾱ)/ᾱ), linearly interpolated between integer t, for each timestep, then a 0.
   public func sigmas(at timesteps: [Double]) -> [Double] {
-    let table = alphasCumprod.map { ((1 - $0) / $0).squareRoot() }
+    let table = sigmaTable
     return timesteps.map { t in
       let low = max(0, min(table.count - 1, Int(t.rounded(.down))))
       let high = min(table.count - 1, low + 1)
@@ -78,7 +83,6 @@ public struct NoiseSchedule: Sendable {
   /// The fractional timestep of σ (diffusers' `_sigma_to_t`): linear in log σ between the two
   /// neighbouring integer timesteps, clamped to [0, 999].
   public func timestep(ofSigma sigma: Double) -> Double {
-    let logSigmas = alphasCumprod.map { log(((1 - $0) / $0).squareRoot()) }
     let logSigma = log(Swift.max(sigma, 1e-10))
     let low = Swift.min(logSigmas.count - 2, Swift.max(0, (logSigmas.lastIndex { $0 <= logSigma } ?? 0)))
     let w = Swift.min(1, Swift.max(0, (logSigmas[low] - logSigma) / (logSigmas[low] - logSigmas[low + 1])))

@@ -10,11 +10,11 @@ public enum SDUNetLoader {
   public static func load(_ path: String, loras: [LoRA] = [], heads: Int = 8) throws -> SDUNet {
     let file = try TensorFile(path: path)
     var shapes = try file.shapes()
-    var entries = Dictionary(try file.lazyStateDict(), uniquingKeysWith: { a, _ in a })
+    var entries = try file.lazyStateDict()
     let prefix = "model.diffusion_model."
     if shapes.keys.contains(where: { $0.hasPrefix(prefix) }) {
-      entries = Dictionary(uniqueKeysWithValues: entries.compactMap { k, v in k.hasPrefix(prefix) ? (String(k.dropFirst(prefix.count)), v) : nil })
-      shapes = Dictionary(uniqueKeysWithValues: shapes.compactMap { k, v in k.hasPrefix(prefix) ? (String(k.dropFirst(prefix.count)), v) : nil })
+      entries = try StateDictSelection.strip(entries, prefix: prefix, file: path)
+      shapes = try strip(shapes, prefix: prefix, file: path)
     }
     let config: SDUNetConfig
     if let json = try diffusersConfig(file) {
@@ -23,12 +23,24 @@ public enum SDUNetLoader {
     } else {
       config = try SDUNetConfig(ldmShapes: shapes, heads: heads, file: path)
     }
+    return try build(Dictionary(entries, uniquingKeysWith: { a, _ in a }), shapes: shapes, config: config, loras: loras, file: path)
+  }
+
+  /// The UNet from its tensors (LDM or diffusers names, no prefix), the LoRAs merged as they load.
+  static func build(_ tensors: [String: () throws -> Tensor], shapes tensorShapes: [String: [Int]], config: SDUNetConfig, loras: [LoRA],
+                    file: String) throws -> SDUNet {
+    var (entries, shapes) = (tensors, tensorShapes)
     if DiffusersUNetKeys.isDiffusersLayout(shapes.keys) {
       entries = try DiffusersUNetKeys.toLDM(entries, layersPerBlock: config.numResBlocks)
       shapes = try DiffusersUNetKeys.toLDM(shapes, layersPerBlock: config.numResBlocks)
     }
     for lora in loras { try lora.mergeUNet(into: &entries, shapes: shapes, layersPerBlock: config.numResBlocks) }
-    return try WeightFile.build(entries, file: path) { try SDUNet(config, $0) }
+    return try WeightFile.build(entries, file: file) { try SDUNet(config, $0) }
+  }
+
+  /// The shapes of the keys under `prefix`, the prefix removed.
+  static func strip(_ shapes: [String: [Int]], prefix: String, file: String) throws -> [String: [Int]] {
+    Dictionary(try StateDictSelection.strip(Array(shapes), prefix: prefix, file: file), uniquingKeysWith: { a, _ in a })
   }
 
   static func diffusersConfig(_ file: TensorFile) throws -> [String: Any]? {

@@ -20,33 +20,34 @@ public enum StableDiffusionLoader {
   }
 
   static func loadSingleFile(_ path: String, vocabulary: String?, loras: [LoRA], heads: Int, textHeads: Int?) throws -> StableDiffusionModel {
+    guard let vocabulary else {
+      throw CheckpointError(file: path, "a single file holds no tokenizer: run `make clip-vocab` or pass --vocabulary bpe_simple_vocab_16e6.txt.gz")
+    }
+    let tokenizer = try CLIPTokenizer(bpeFile: vocabulary)
     let file = try TensorFile(path: path)
     let shapes = try file.shapes()
     try StableDiffusionFamily.checkSingleFile(shapes, file: path)
     let all = try file.lazyStateDict()
     func part(_ prefix: String) throws -> (Entries, [String: [Int]]) {
-      let entries = try StateDictSelection.strip(all, prefix: prefix, file: path)
-      return (Dictionary(entries, uniquingKeysWith: { a, _ in a }),
-              Dictionary(shapes.compactMap { k, v in k.hasPrefix(prefix) ? (String(k.dropFirst(prefix.count)), v) : nil }, uniquingKeysWith: { a, _ in a }))
+      (Dictionary(try StateDictSelection.strip(all, prefix: prefix, file: path), uniquingKeysWith: { a, _ in a }),
+       try SDUNetLoader.strip(shapes, prefix: prefix, file: path))
     }
-    let (unetTensors, unetShapes) = try part("model.diffusion_model.")
-    var unetEntries = unetTensors
+    let (unetEntries, unetShapes) = try part("model.diffusion_model.")
     let unetConfig = try SDUNetConfig(ldmShapes: unetShapes, heads: heads, file: path)
+    let unet = try SDUNetLoader.build(unetEntries, shapes: unetShapes, config: unetConfig, loras: loras, file: path)
     var textEntries = all.filter { $0.0.hasPrefix("cond_stage_model.transformer.") }
-    let textPrefix = CLIPTextLoader.prefixes.first { shapes[$0 + "embeddings.token_embedding.weight"] != nil } ?? ""
-    for lora in loras {
-      try lora.mergeUNet(into: &unetEntries, shapes: unetShapes, layersPerBlock: unetConfig.numResBlocks)
-      try lora.mergeText(into: &textEntries, prefix: textPrefix, shapes: shapes)
-    }
-    let unet = try WeightFile.build(unetEntries, file: path) { try SDUNet(unetConfig, $0) }
+    try mergeText(loras, into: &textEntries, shapes: shapes)
     let text = try CLIPTextLoader.build(textEntries, shapes: shapes, heads: textHeads, file: path)
     let (vaeEntries, vaeShapes) = try part("first_stage_model.")
     let vaeConfig = try AutoencoderKLConfig(ldmShapes: vaeShapes, file: path)
     let vae = try WeightFile.build(vaeEntries, file: path) { try AutoencoderKL(vaeConfig, $0) }
-    guard let vocabulary else {
-      throw CheckpointError(file: path, "a single file holds no tokenizer: run `make clip-vocab` or pass --vocabulary bpe_simple_vocab_16e6.txt.gz")
-    }
-    return try StableDiffusionModel(tokenizer: try CLIPTokenizer(bpeFile: vocabulary), textEncoder: text, unet: unet, vae: vae, source: path)
+    return try StableDiffusionModel(tokenizer: tokenizer, textEncoder: text, unet: unet, vae: vae, source: path)
+  }
+
+  /// The LoRAs' text-encoder modules merged into the CLIP entries, wherever their prefix puts them.
+  static func mergeText(_ loras: [LoRA], into entries: inout [(String, () throws -> Tensor)], shapes: [String: [Int]]) throws {
+    guard !loras.isEmpty, let prefix = CLIPTextLoader.prefix(in: shapes) else { return }
+    for lora in loras { try lora.mergeText(into: &entries, prefix: prefix, shapes: shapes) }
   }
 
   static func loadFolder(_ folder: String, loras: [LoRA]) throws -> StableDiffusionModel {
@@ -69,19 +70,14 @@ public enum StableDiffusionLoader {
     try StableDiffusionFamily.checkDiffusersUNet(unetJSON, file: folder + "/unet/config.json")
     let unetConfig = try SDUNetConfig(diffusers: unetJSON, source: folder + "/unet/config.json")
     let unetFile = try TensorFile(path: try weightFile(folder + "/unet", names: ["diffusion_pytorch_model"]))
-    var unetEntries = try DiffusersUNetKeys.toLDM(Dictionary(unetFile.lazyStateDict(), uniquingKeysWith: { a, _ in a }), layersPerBlock: unetConfig.numResBlocks)
-    let unetShapes = try DiffusersUNetKeys.toLDM(unetFile.shapes(), layersPerBlock: unetConfig.numResBlocks)
+    let unet = try SDUNetLoader.build(Dictionary(unetFile.lazyStateDict(), uniquingKeysWith: { a, _ in a }), shapes: unetFile.shapes(),
+                                      config: unetConfig, loras: loras, file: unetFile.path)
 
     let textConfig = try json(folder + "/text_encoder/config.json")
     let textFile = try TensorFile(path: try weightFile(folder + "/text_encoder", names: ["model", "pytorch_model"]))
     var textEntries = try textFile.lazyStateDict()
     let textShapes = try textFile.shapes()
-    let textPrefix = textShapes["text_model.embeddings.token_embedding.weight"] != nil ? "text_model." : ""
-    for lora in loras {
-      try lora.mergeUNet(into: &unetEntries, shapes: unetShapes, layersPerBlock: unetConfig.numResBlocks)
-      try lora.mergeText(into: &textEntries, prefix: textPrefix, shapes: textShapes)
-    }
-    let unet = try WeightFile.build(unetEntries, file: unetFile.path) { try SDUNet(unetConfig, $0) }
+    try mergeText(loras, into: &textEntries, shapes: textShapes)
     let text = try CLIPTextLoader.build(textEntries, shapes: textShapes, heads: textConfig["num_attention_heads"] as? Int, file: textFile.path)
 
     let vaePath = try weightFile(folder + "/vae", names: ["diffusion_pytorch_model"])

@@ -21,15 +21,19 @@ public enum CLIPTextLoader {
 
   /// The text encoder from a file's tensors (any of `prefixes`; other keys are not looked at).
   public static func build(_ all: [(String, () throws -> Tensor)], shapes allShapes: [String: [Int]], heads: Int?, file path: String) throws -> CLIPTextModel {
-    guard let prefix = prefixes.first(where: { allShapes[$0 + "embeddings.token_embedding.weight"] != nil }) else {
+    guard let prefix = prefix(in: allShapes) else {
       throw CheckpointError(file: path, "holds no CLIP text encoder (no embeddings.token_embedding.weight under \(prefixes.dropLast().joined(separator: " or ")) or at the top level)")
     }
     var entries = prefix.isEmpty ? all : try StateDictSelection.strip(all, prefix: prefix, file: path)
     entries.removeAll { $0.0 == "embeddings.position_ids" }
-    let shapes = Dictionary(allShapes.compactMap { key, shape in key.hasPrefix(prefix) ? (String(key.dropFirst(prefix.count)), shape) : nil },
-                            uniquingKeysWith: { a, _ in a })
+    let shapes = Dictionary(try StateDictSelection.strip(Array(allShapes), prefix: prefix, file: path), uniquingKeysWith: { a, _ in a })
     let config = try inferConfig(shapes, heads: heads, file: path)
     return try WeightFile.build(Dictionary(entries, uniquingKeysWith: { a, _ in a }), file: path) { try CLIPTextModel(config, $0) }
+  }
+
+  /// Which of `prefixes` the text encoder's keys are under, if any.
+  public static func prefix(in shapes: [String: [Int]]) -> String? {
+    prefixes.first { shapes[$0 + "embeddings.token_embedding.weight"] != nil }
   }
 
   /// The architecture from the tensors' shapes (heads are not in them).

@@ -15,8 +15,7 @@ public struct DPMSolverSampler: DiffusionSampler {
   public init(schedule: NoiseSchedule = NoiseSchedule(), steps: Int, spacing: NoiseSchedule.Spacing = .leading, karras: Bool = false) {
     if karras {
       // Over the whole training range, not the grid's (unlike Euler), timesteps rounded.
-      let table = schedule.alphasCumprod.map { ((1 - $0) / $0).squareRoot() }
-      let karrasSigmas = NoiseSchedule.karras(max: table.last!, min: table.first!, steps: steps)
+      let karrasSigmas = NoiseSchedule.karras(max: schedule.sigmaTable.last!, min: schedule.sigmaTable.first!, steps: steps)
       timesteps = karrasSigmas.map { schedule.timestep(ofSigma: $0).rounded(.toNearestOrEven) }
       sigmas = karrasSigmas + [0]
     } else {
