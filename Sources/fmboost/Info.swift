@@ -17,7 +17,7 @@ struct Info: ParsableCommand {
     print("libtorch        \(info.version)")
     print("threads         \(Runtime.threads) intra-op (\(Runtime.coreCount) cores online)")
     print("CPU capability  \(info.cpuCapability)")
-    print("BLAS            \(info.blas)")
+    print("BLAS            \(info.blas); \(BLASCore.description)")
     print("oneDNN          \(info.usesOneDNN ? "yes" : "no")")
     if verbose {
       print("\n\(info.configuration)\n\(info.parallelism)")
