@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: every item of the issue's list in Swift (fmboost-bench item) and in PyTorch
-# (benchmarks/items.py, its own re-statement of the networks), same thread count, random weights of
+# (benchmarks/items.py, its own re-statement of the networks; eager NCHW, and at its best with --best:
+# channels-last, inference_mode), same thread count, random weights of
 # the same shapes, each run in its own process, the two sides alternating; prints a Markdown table.
 #   ITEMS="unet-64 ..." to run some; THREADS=N (default: every core); ROUNDS=N (default 1).
 # PyTorch comes from its own virtual environment, .venv-bench: `pip install torch` (a CPU wheel from
@@ -52,13 +53,14 @@ while read -r name reps warmup item_rounds; do
   for round in $(seq "$n"); do
     sides=()
     for bench in "${benches[@]}"; do sides+=("$bench item $name --threads $threads --iterations $reps --warmup $warmup"); done
-    sides+=("torch")
+    sides+=("torch" "torch-best")
     # Rotate the order every round and every item, so no side always runs first.
     shift_by=$(( (round + ${#name}) % ${#sides[@]} ))
     for i in $(seq 0 $(( ${#sides[@]} - 1 ))); do
       side=${sides[$(( (i + shift_by) % ${#sides[@]} ))]}
-      if [ "$side" = torch ]; then
-        (cd benchmarks && "../$python" -W ignore items.py "$name" --threads "$threads" --reps "$reps" --warmup "$warmup") >>"$out"
+      if [ "$side" = torch ] || [ "$side" = torch-best ]; then
+        best=$([ "$side" = torch-best ] && echo --best || true)
+        (cd benchmarks && "../$python" -W ignore items.py "$name" --threads "$threads" --reps "$reps" --warmup "$warmup" $best) >>"$out"
       else
         $side >>"$out"
       fi

@@ -1,5 +1,6 @@
 """Reads the JSON lines of benchmarks/run.sh and prints the results table: one column per side
-(Swift on each libtorch it was built against, PyTorch), ratios against PyTorch."""
+(Swift on each libtorch it was built against, PyTorch eager NCHW, PyTorch at its best: channels-last
+and inference_mode), ratios of each Swift side against both PyTorch sides."""
 import json
 import statistics
 import sys
@@ -10,7 +11,8 @@ for line in open(sys.argv[1]):
     if not line.startswith("{"):
         continue
     r = json.loads(line)
-    side = f"{'Swift' if r['side'] == 'swift' else 'PyTorch'} {r['version']}"
+    name = {"swift": "Swift", "pytorch": "PyTorch", "pytorch-best": "PyTorch best"}[r["side"]]
+    side = f"{name} {r['version']}"
     if side not in sides:
         sides.append(side)
     entry = rows.setdefault(r["item"], {"times": {}, "rss": {}, "gflop": None})
@@ -20,11 +22,13 @@ for line in open(sys.argv[1]):
     threads = r["threads"]
 
 swift = [s for s in sides if s.startswith("Swift")]
-torch = next((s for s in sides if s.startswith("PyTorch")), None)
+torch = next((s for s in sides if s.startswith("PyTorch") and not s.startswith("PyTorch best")), None)
+best = next((s for s in sides if s.startswith("PyTorch best")), None)
+references = [s for s in (torch, best) if s]
 peak = threads * 2 * 16 * 2 * 2.1
 print(f"{threads} threads; peak = {threads} cores x 2 AVX-512 FMA units x 16 fp32 lanes x 2 FLOP x 2.1 GHz (nominal) = {peak:.1f} GFLOP/s")
 print()
-header = ["item", "GFLOP"] + [f"{s} median" for s in sides] + [f"ratio {s} / {torch}" for s in swift]
+header = ["item", "GFLOP"] + [f"{s} median" for s in sides] + [f"ratio {s} / {t}" for s in swift for t in references]
 header += [f"{s} GFLOP/s (% of peak)" for s in sides] + ["peak RSS " + " / ".join(sides)]
 print("| " + " | ".join(header) + " |")
 print("| --- " + "| ---: " * (len(header) - 1) + "|")
@@ -33,7 +37,7 @@ for item, e in rows.items():
     med = {s: statistics.median(e["times"][s]) for s in sides if e["times"].get(s)}
     g = e["gflop"] or 0
     cells = [item, f"{g:.1f}"] + [fmt(med[s]) if s in med else "—" for s in sides]
-    cells += [f"{med[s] / med[torch]:.2f}" if s in med and torch in med else "—" for s in swift]
+    cells += [f"{med[s] / med[t]:.2f}" if s in med and t in med else "—" for s in swift for t in references]
     cells += [f"{g / med[s]:.1f} ({100 * g / med[s] / peak:.0f}%)" if s in med and g else "—" for s in sides]
     cells += [" / ".join(f"{e['rss'].get(s, 0) / 1024:.2f}" for s in sides) + " GiB"]
     print("| " + " | ".join(cells) + " |")

@@ -24,8 +24,8 @@ public enum BLASCore {
     return nil
   }
 
-  /// How many of `best`'s instruction-set levels a core name uses (unknown names: the baseline).
-  static func level(_ core: String) -> Int {
+  /// A kernel set's instruction-set level: 2 AVX-512, 1 AVX2, 0 older or unknown names.
+  public static func level(_ core: String) -> Int {
     switch core.lowercased() {
     case "skylakex", "cooperlake", "sapphirerapids": 2
     case "haswell", "zen", "excavator": 1

@@ -43,7 +43,6 @@ func benchItem(_ item: String) throws -> (run: () throws -> Void, grad: Bool) {
     let size = Int(parts[2]) ?? 512
     let vae = try AutoencoderKL(.stableDiffusion, generator: g)
     vae.eval()
-    if ProcessInfo.processInfo.environment["BENCH_CL"] == "1" { try vae.useChannelsLast() }
     if parts[1] == "encode" {
       let image = try Tensor.rand([1, 3, size, size], generator: g) * 2 - 1
       return ({ _ = try vae.encode(image) }, false)
@@ -96,7 +95,6 @@ func benchItem(_ item: String) throws -> (run: () throws -> Void, grad: Bool) {
     let size = Int(parts[2]) ?? 512
     let unet = try SDUNet(.sd15, ParameterSource.fresh(generator: g).root)
     unet.eval()
-    if ProcessInfo.processInfo.environment["BENCH_CL"] == "1" { try unet.useChannelsLast() }
     let x = try Tensor.randn([2, 4, size / 8, size / 8], generator: g), context = try Tensor.randn([2, 77, 768], generator: g)
     let t = try Tensor([Float(500)])
     return ({ _ = try unet(x, t: t, context: context) }, false)
