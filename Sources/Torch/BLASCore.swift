@@ -6,9 +6,8 @@
 /// machines that report a generic model it falls back to its oldest x86-64 kernels ("Prescott",
 /// SSE3): measured on a 2-core AVX-512 Xeon VM, one guided SD1.5 UNet evaluation took 26 s with
 /// them and 10 s with the SkylakeX kernels (attention and linear layers are BLAS products; the
-/// convolutions are oneDNN's, which detects the CPU itself). The kernels can only be chosen through
-/// `OPENBLAS_CORETYPE` before the library loads, so the command-line tools start themselves again
-/// with it set (`restartWithTunedBLAS`).
+/// convolutions are oneDNN's, which detects the CPU itself). `matchCPU` switches a dynamic-arch
+/// OpenBLAS to the kernels of the CPU's instruction sets, through its own initialiser.
 public enum BLASCore {
   /// The kernel set the loaded OpenBLAS uses ("Prescott", "SkylakeX", ...), nil without OpenBLAS.
   public static var loaded: String? {
@@ -52,29 +51,33 @@ public enum BLASCore {
     return []
   }
 
-  static let restartedVariable = "FMBOOST_BLAS_RESTARTED"
+  /// The kernels OpenBLAS had chosen itself, when `matchCPU` replaced them.
+  public nonisolated(unsafe) private(set) static var replaced: String?
 
-  /// Starts this executable again with `OPENBLAS_CORETYPE` set, when the user has not set it and the
-  /// loaded OpenBLAS runs below the CPU's level; otherwise returns. Call it first in `main`, before
-  /// any thread or file is opened. `FMBOOST_KEEP_BLAS=1` turns it off.
-  public static func restartWithTunedBLAS() {
-    let environment = ["OPENBLAS_CORETYPE", "GOTOBLAS_CORETYPE", restartedVariable, "FMBOOST_KEEP_BLAS"]
-    guard environment.allSatisfy({ getenv($0) == nil }), let loaded,
-      let target = upgrade(loaded: loaded, cpuFlags: cpuFlags)
+  /// Switches the loaded OpenBLAS to `best`'s kernels when it runs weaker ones, unless the user chose
+  /// (`OPENBLAS_CORETYPE`, or `FMBOOST_KEEP_BLAS=1`). OpenBLAS reads `OPENBLAS_CORETYPE` only in
+  /// `gotoblas_dynamic_init`, so it is set for that call and cleared again. `Runtime` calls this
+  /// once, before the first tensor is made.
+  static func matchCPU() {
+    let choices: [String] = ["OPENBLAS_CORETYPE", "GOTOBLAS_CORETYPE", "FMBOOST_KEEP_BLAS"]
+    guard choices.allSatisfy({ getenv($0) == nil }),
+      let loaded, let target = upgrade(loaded: loaded, cpuFlags: cpuFlags),
+      let quit = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_quit"),
+      let initialise = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "gotoblas_dynamic_init")
     else { return }
+    typealias Call = @convention(c) () -> Void
     setenv("OPENBLAS_CORETYPE", target, 1)
-    setenv(restartedVariable, loaded, 1)
-    execv("/proc/self/exe", CommandLine.unsafeArgv)
-    // exec failed (no /proc): carry on with the loaded kernels.
+    unsafeBitCast(quit, to: Call.self)()
+    unsafeBitCast(initialise, to: Call.self)()
     unsetenv("OPENBLAS_CORETYPE")
+    if let now = Self.loaded, level(now) >= level(target) { replaced = loaded }
   }
 
   /// What `fmboost info` says: the kernels in use, and what they replaced.
   public static var description: String {
+    Runtime.ensureConfigured()
     guard let loaded else { return "not OpenBLAS" }
-    if let detected = getenv(restartedVariable).map({ String(cString: $0) }) {
-      return "OpenBLAS, \(loaded) kernels (it detected \(detected); forced with OPENBLAS_CORETYPE)"
-    }
+    if let replaced { return "OpenBLAS, \(loaded) kernels (it chose \(replaced) for this CPU model; switched)" }
     return "OpenBLAS, \(loaded) kernels"
   }
 }

@@ -16,6 +16,7 @@ public enum Runtime {
     // Large activations would otherwise be mapped and unmapped on every use: measured on the
     // default model's 512 → 1024 px, that was a quarter of the CPU time, spent in the kernel.
     if getenv(systemAllocatorVariable).map({ String(cString: $0) }) != "1" { ct_keep_freed_memory() }
+    BLASCore.matchCPU()
     // Some libtorch builds start with one intra-op thread; use every core unless told otherwise.
     let requested = getenv(threadsVariable).flatMap { Int(String(cString: $0)) }
     ct_set_num_threads(Int32(clamping: max(1, requested ?? coreCount)))

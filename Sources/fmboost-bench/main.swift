@@ -173,7 +173,6 @@ func benchTinyStep(iterations: Int) throws {
   print(String(format: "swift    cpu-tiny net batch 8 64x64: forward median %.1f ms, backward median %.1f ms", median(forward) * 1e3, median(backward) * 1e3))
 }
 
-BLASCore.restartWithTunedBLAS()
 do {
   let options = try Options(Array(CommandLine.arguments.dropFirst()))
   if let threads = options.threads { Runtime.threads = threads }

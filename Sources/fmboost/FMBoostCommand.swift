@@ -12,7 +12,6 @@ struct FMBoostCommand: ParsableCommand {
 
   /// Line-buffered stdout, so progress reaches a log file (`> train.log`) as it happens.
   static func main() {
-    BLASCore.restartWithTunedBLAS()
     setvbuf(stdout, nil, _IOLBF, 0)
     main(nil)
   }

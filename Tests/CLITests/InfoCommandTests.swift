@@ -6,7 +6,7 @@ import Torch
 @Suite struct InfoCommandTests {
   /// The command-line tool runs with kernels at its CPU's level, whatever OpenBLAS detected.
   @Test func theToolRunsTheCPUsKernels() throws {
-    let result = try CommandRunner.fmboost(["info"], tunedBLAS: true)
+    let result = try CommandRunner.fmboost(["info"])
     #expect(result.status == 0, "\(result.error)")
     let line = try #require(result.output.split(separator: "\n").first { $0.hasPrefix("BLAS") })
     guard BLASCore.loaded != nil else {

@@ -17,18 +17,10 @@ public enum CommandRunner {
     return directory.appendingPathComponent("fmboost")
   }
 
-  /// `tunedBLAS`: let the tool restart with the OpenBLAS kernels of this CPU (`BLASCore`). Off by
-  /// default, so that the tool computes with the same kernels as this test process and its outputs
-  /// can be compared with the library's bit for bit.
-  public static func fmboost(_ arguments: [String], tunedBLAS: Bool = false) throws -> Result {
+  public static func fmboost(_ arguments: [String]) throws -> Result {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
-    if !tunedBLAS {
-      var environment = ProcessInfo.processInfo.environment
-      environment["FMBOOST_KEEP_BLAS"] = "1"
-      process.environment = environment
-    }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

@@ -20,4 +20,13 @@ import Torch
     #expect(BLASCore.upgrade(loaded: "Haswell", cpuFlags: Self.avx2.union(["avx512f", "avx512cd"])) == nil)
     #expect(BLASCore.upgrade(loaded: "Prescott", cpuFlags: ["sse3", "ssse3"]) == nil)
   }
+
+  /// After the runtime's set-up the loaded OpenBLAS runs kernels at this CPU's level, whatever it
+  /// detected (here, a VM's generic model made it choose Prescott).
+  @Test func theRuntimeSwitchesOpenBLASToTheCPUsKernels() throws {
+    Runtime.ensureConfigured()
+    guard let loaded = BLASCore.loaded else { return }  // another BLAS: nothing to switch
+    let best = BLASCore.best(cpuFlags: BLASCore.cpuFlags).map(BLASCore.level) ?? 0
+    #expect(BLASCore.level(loaded) >= best, "OpenBLAS runs \(loaded) kernels")
+  }
 }
