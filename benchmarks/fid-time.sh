@@ -7,11 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 crops=${CROPS:-500}
 threads=${THREADS:-$(nproc)}
-if ! .venv-bench/bin/python -c "import torch, PIL, scipy" 2>/dev/null; then
-  python3 -m venv .venv-bench
-  .venv-bench/bin/pip install --quiet "torch==2.13.0+cpu" 2>/dev/null || .venv-bench/bin/pip install --quiet torch
-  .venv-bench/bin/pip install --quiet pillow scipy
-fi
+./benchmarks/venv.sh PIL=pillow scipy
 swift build -c release --product fmboost >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -26,14 +26,9 @@ upsample-512 1 0 1
 sd-unet-512 2 1 0"
 python=${BENCH_PYTHON:-}
 if [ -z "$python" ]; then
-  if ! .venv-bench/bin/python -c "import torch" 2>/dev/null; then
-    echo "installing torch into .venv-bench (once)" >&2
-    python3 -m venv .venv-bench
-    .venv-bench/bin/pip install --quiet "torch==2.13.0+cpu" 2>/dev/null || .venv-bench/bin/pip install --quiet torch
-  fi
-  python=.venv-bench/bin/python
   # The SD UNet item runs diffusers' UNet2DConditionModel.
-  .venv-bench/bin/python -c "import diffusers" 2>/dev/null || .venv-bench/bin/pip install --quiet diffusers
+  ./benchmarks/venv.sh diffusers
+  python=.venv-bench/bin/python
 fi
 swift build -c release --product fmboost-bench >/dev/null
 benches=(.build/release/fmboost-bench)
