@@ -137,15 +137,16 @@ def main():
     mode = torch.inference_mode() if a.best and not grad else torch.set_grad_enabled(grad)
     with mode:
         counter = FlopCounter(*modules)  # on the first run (a warm-up run, or the first timed one)
-        times = []
+        times, system = [], []
         for i in range(a.warmup + a.reps):
-            start = time.perf_counter()
+            start, start_sys = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF).ru_stime
             run()
             if i >= a.warmup:
                 times.append(time.perf_counter() - start)
+                system.append(resource.getrusage(resource.RUSAGE_SELF).ru_stime - start_sys)
             if i == 0:
                 counter.close()
-    print(json.dumps({"side": "pytorch-best" if a.best else "pytorch", "item": a.item, "times": times, "gflop": counter.flop * multiplier / 1e9,
+    print(json.dumps({"side": "pytorch-best" if a.best else "pytorch", "item": a.item, "times": times, "system": system, "gflop": counter.flop * multiplier / 1e9,
                       "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "threads": a.threads,
                       "version": torch.__version__}))
     sys.stdout.flush()

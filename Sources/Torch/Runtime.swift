@@ -9,13 +9,19 @@ public enum Runtime {
   /// The environment variable that overrides the intra-op thread count.
   public static let threadsVariable = "FMBOOST_THREADS"
 
-  /// Set to 1 to leave glibc's allocator at its defaults (freed large blocks unmapped at once).
+  /// Set to 1 to leave libtorch's CPU allocator and glibc's malloc at their defaults.
   public static let systemAllocatorVariable = "FMBOOST_SYSTEM_MALLOC"
 
+  /// Whether the caching allocator (large blocks kept for reuse, huge pages) is in use.
+  public static let cachesLargeBlocks = getenv(systemAllocatorVariable).map({ String(cString: $0) }) != "1"
+
   private static let configuration: Void = {
-    // Large activations would otherwise be mapped and unmapped on every use: measured on the
-    // default model's 512 → 1024 px, that was a quarter of the CPU time, spent in the kernel.
-    if getenv(systemAllocatorVariable).map({ String(cString: $0) }) != "1" { ct_keep_freed_memory() }
+    // Large activations would otherwise be mapped and unmapped, or faulted in afresh, on every
+    // use: measured on the paper-config upsample, a third of the CPU time, spent in the kernel.
+    if cachesLargeBlocks {
+      ct_keep_freed_memory()
+      ct_use_caching_allocator()
+    }
     BLASCore.matchCPU()
     // Some libtorch builds start with one intra-op thread; use every core unless told otherwise.
     let requested = getenv(threadsVariable).flatMap { Int(String(cString: $0)) }
@@ -28,7 +34,23 @@ public enum Runtime {
 
   /// Returns the freed memory the allocator keeps (see above) to the system, after a large
   /// network is dropped, so the next stage does not stack on top of it in the resident set.
-  public static func releaseFreedMemory() { ct_release_freed_memory() }
+  public static func releaseFreedMemory() {
+    ct_release_cached_blocks()
+    ct_release_freed_memory()
+  }
+
+  /// The caching allocator's counters for large blocks (all zero when it is not in use).
+  public struct AllocatorStatistics: Sendable {
+    public let hits, maps, liveBytes, cachedBytes, mappedBytes: Int
+  }
+
+  public static var allocatorStatistics: AllocatorStatistics {
+    ensureConfigured()
+    let s = ct_get_allocator_stats()
+    return AllocatorStatistics(
+      hits: Int(s.hits), maps: Int(s.maps), liveBytes: Int(s.live_bytes), cachedBytes: Int(s.cached_bytes),
+      mappedBytes: Int(s.mapped_bytes))
+  }
 
   /// Online CPU cores.
   public static var coreCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }

@@ -105,12 +105,17 @@ func benchItem(_ item: String) throws -> (run: () throws -> Void, grad: Bool) {
 
 func benchItemJSON(_ item: String, reps: Int, warmup: Int) throws {
   let (run, grad) = try benchItem(item)
+  var system: [Double] = []
   let body = {
     for _ in 0..<warmup { try run() }
-    return try (0..<reps).map { _ in try seconds(run) }
+    return try (0..<reps).map { _ in
+      let startSystem = systemSeconds()
+      defer { system.append(systemSeconds() - startSystem) }
+      return try seconds(run)
+    }
   }
   let times = grad ? try body() : try withNoGrad(body)
-  let line: [String: Any] = ["side": "swift", "item": item, "times": times, "peak_rss_mib": peakRSSMiB(), "threads": Runtime.threads,
+  let line: [String: Any] = ["side": "swift", "item": item, "times": times, "system": system, "peak_rss_mib": peakRSSMiB(), "threads": Runtime.threads,
                              "version": (try? Runtime.buildInfo().version) ?? "?"]
   print(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
 }

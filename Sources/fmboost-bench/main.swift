@@ -71,6 +71,13 @@ func benchConv2d(iterations: Int) throws {
 }
 
 /// Peak resident memory of this process so far (getrusage).
+/// The process's system (kernel) CPU time so far, in seconds.
+func systemSeconds() -> Double {
+  var usage = rusage()
+  getrusage(RUSAGE_SELF.rawValue, &usage)
+  return Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
 func peakRSSMiB() -> Double {
   var usage = rusage()
   getrusage(RUSAGE_SELF.rawValue, &usage)

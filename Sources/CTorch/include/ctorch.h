@@ -181,6 +181,18 @@ void ct_set_num_threads(int n);
 void ct_keep_freed_memory(void);
 // Returns the heap's free memory to the system (glibc malloc_trim).
 void ct_release_freed_memory(void);
+/// Installs the caching CPU allocator (shim_alloc.cpp) as libtorch's CPU allocator.
+void ct_use_caching_allocator(void);
+/// Unmaps the caching allocator's free blocks and resets its high-water mark.
+void ct_release_cached_blocks(void);
+typedef struct {
+  int64_t hits;          // large requests served from the cache
+  int64_t maps;          // large requests that mapped new memory
+  int64_t live_bytes;    // large blocks in use
+  int64_t cached_bytes;  // large blocks free for reuse
+  int64_t mapped_bytes;  // both
+} ct_allocator_stats;
+ct_allocator_stats ct_get_allocator_stats(void);
 int ct_get_num_threads(void);
 void ct_set_num_interop_threads(int n);
 /// libtorch version, build configuration and parallel info (caller frees with ct_free_string).
