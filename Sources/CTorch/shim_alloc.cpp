@@ -3,17 +3,17 @@
 // libtorch's default allocator hands every block to malloc. Blocks past glibc's mmap threshold are
 // mapped and unmapped per use; kept in the heap instead (ct_keep_freed_memory) they still come back
 // as fresh pages whenever the heap grows, and a network's activations of many sizes fragment it. On
-// a VM every first touch of a 4 KB page is a fault costing ~16 µs: the paper-config upsample spent a
-// third of its CPU time in the kernel. Here a freed large block waits in a cache for the next request
+// these VMs every first touch of a page costs about 5 s of system time per GB (4-16 µs per 4 KB
+// fault): the paper-config upsample spent a third of its CPU time in the kernel. Here a freed large block waits in a cache for the next request
 // that fits (the same shapes recur every layer and every ODE step), and blocks from 64 MB up are
 // mapped 2 MB-aligned with transparent huge pages, so a first touch maps 2 MB at once. (Huge pages
 // from 8 MB up made the default model's 512 -> 1024 px slower: 2.46-2.54 s against 1.86-2.01 s,
 // system time 1.1-1.3 s against 0.4-0.5 s; without any, the paper-config upsample's system time
 // rose from 21 to 29 s.)
 //
-// The cache never makes the process bigger than the largest live set it has had: on a miss, cached
-// blocks are unmapped (least recently freed first) until the live, cached and new bytes together fit
-// under that high-water mark. ct_release_freed_memory unmaps the whole cache and resets the mark
+// The cache never makes the process much bigger than the largest live set it has had: on a miss,
+// cached blocks are unmapped (least recently freed first) until the live, cached and new bytes
+// together fit under that high-water mark plus 1/8 and 64 MB. ct_release_freed_memory unmaps the whole cache and resets the mark
 // (called when a stage's network is dropped).
 #include "shim_internal.h"
 
