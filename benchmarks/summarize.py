@@ -26,9 +26,11 @@ swift = [s for s in sides if s.startswith("Swift")]
 torch = next((s for s in sides if s.startswith("PyTorch") and not s.startswith("PyTorch best")), None)
 best = next((s for s in sides if s.startswith("PyTorch best")), None)
 references = [s for s in (torch, best) if s]
-flags = next((l.split(":", 1)[1].split() for l in open("/proc/cpuinfo") if l.startswith("flags")), [])
-lanes, isa = (16, "AVX-512") if "avx512f" in flags else (8, "AVX2")
-ghz = next((float(l.split(":", 1)[1]) / 1000 for l in open("/proc/cpuinfo") if l.startswith("cpu MHz")), 2.1)
+# The first processor's entries (reversed: the first occurrence of a key is the one kept).
+cpuinfo = dict(l.split(":", 1) for l in reversed(open("/proc/cpuinfo").read().splitlines()) if ":" in l)
+cpuinfo = {k.strip(): v.strip() for k, v in cpuinfo.items()}
+lanes, isa = (16, "AVX-512") if "avx512f" in cpuinfo.get("flags", "").split() else (8, "AVX2")
+ghz = float(cpuinfo.get("cpu MHz", 2100)) / 1000
 peak = threads * 2 * lanes * 2 * ghz
 print(f"{threads} threads; peak = {threads} cores x 2 {isa} FMA units x {lanes} fp32 lanes x 2 FLOP x {ghz:.2f} GHz = {peak:.1f} GFLOP/s")
 print()

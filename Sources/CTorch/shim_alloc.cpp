@@ -13,8 +13,8 @@
 //
 // The cache never makes the process much bigger than the largest live set it has had: on a miss,
 // cached blocks are unmapped (least recently freed first) until the live, cached and new bytes
-// together fit under that high-water mark plus 1/8 and 64 MB. ct_release_freed_memory unmaps the whole cache and resets the mark
-// (called when a stage's network is dropped).
+// together fit under that high-water mark plus 1/8 and 64 MB. ct_release_cached_blocks unmaps the
+// whole cache and resets the mark (called when a stage's network is dropped).
 #include "shim_internal.h"
 
 #include <c10/core/CPUAllocator.h>
@@ -60,15 +60,13 @@ class LargeBlockCache {
         keep({static_cast<uint8_t *>(b.data) + size, b.size - size});
         b.size = size;
       }
-      stats_.hits++;
+      hits_++;
       return lend(b);
     }
     size_t ceiling = std::max(high_water_ + high_water_ / 8 + kSlack, live_ + size);
     while (!lru_.empty() && live_ + cached_ + size > ceiling) evict_oldest();
-    Block b{map(size), size};
-    stats_.maps++;
-    mapped_ += size;
-    return lend(b);
+    maps_++;
+    return lend({map(size), size});
   }
 
   void give_back(void *data) {
@@ -89,11 +87,8 @@ class LargeBlockCache {
 
   ct_allocator_stats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
-    ct_allocator_stats s = stats_;
-    s.live_bytes = static_cast<int64_t>(live_);
-    s.cached_bytes = static_cast<int64_t>(cached_);
-    s.mapped_bytes = static_cast<int64_t>(mapped_);
-    return s;
+    auto i = [](size_t n) { return static_cast<int64_t>(n); };
+    return {i(hits_), i(maps_), i(live_), i(cached_), i(live_ + cached_)};
   }
 
  private:
@@ -120,7 +115,6 @@ class LargeBlockCache {
       }
     lru_.pop_front();
     cached_ -= b.size;
-    mapped_ -= b.size;
     munmap(b.data, b.size);
   }
 
@@ -143,8 +137,8 @@ class LargeBlockCache {
   std::list<Block> lru_;  // cached blocks, least recently freed first
   std::multimap<size_t, std::list<Block>::iterator> by_size_;
   std::map<void *, size_t> live_blocks_;
-  size_t live_ = 0, cached_ = 0, mapped_ = 0, high_water_ = 0;
-  ct_allocator_stats stats_{};
+  size_t live_ = 0, cached_ = 0, high_water_ = 0;  // bytes
+  size_t hits_ = 0, maps_ = 0;
 };
 
 // Never destroyed: tensors may outlive static destruction at exit.

@@ -71,18 +71,19 @@ func benchConv2d(iterations: Int) throws {
 }
 
 /// Peak resident memory of this process so far (getrusage).
-/// The process's system (kernel) CPU time so far, in seconds.
-func systemSeconds() -> Double {
+func resourceUsage() -> rusage {
   var usage = rusage()
   getrusage(RUSAGE_SELF.rawValue, &usage)
-  return Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+  return usage
 }
 
-func peakRSSMiB() -> Double {
-  var usage = rusage()
-  getrusage(RUSAGE_SELF.rawValue, &usage)
-  return Double(usage.ru_maxrss) / 1024
+/// The process's system (kernel) CPU time so far, in seconds.
+func systemSeconds() -> Double {
+  let time = resourceUsage().ru_stime
+  return Double(time.tv_sec) + Double(time.tv_usec) / 1e6
 }
+
+func peakRSSMiB() -> Double { Double(resourceUsage().ru_maxrss) / 1024 }
 
 /// SD autoencoder decode (random weights of the real shapes) of a size×size image, untiled or
 /// tiled; prints the time and the process's peak resident memory.
