@@ -66,6 +66,7 @@ class LargeBlockCache {
     size_t ceiling = std::max(high_water_ + high_water_ / 8 + kSlack, live_ + size);
     while (!lru_.empty() && live_ + cached_ + size > ceiling) evict_oldest();
     maps_++;
+    mapped_total_ += size;
     return lend({map(size), size});
   }
 
@@ -88,7 +89,7 @@ class LargeBlockCache {
   ct_allocator_stats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
     auto i = [](size_t n) { return static_cast<int64_t>(n); };
-    return {i(hits_), i(maps_), i(live_), i(cached_), i(live_ + cached_)};
+    return {i(hits_), i(maps_), i(live_), i(cached_), i(live_ + cached_), i(high_water_), i(mapped_total_)};
   }
 
  private:
@@ -138,7 +139,7 @@ class LargeBlockCache {
   std::multimap<size_t, std::list<Block>::iterator> by_size_;
   std::map<void *, size_t> live_blocks_;
   size_t live_ = 0, cached_ = 0, high_water_ = 0;  // bytes
-  size_t hits_ = 0, maps_ = 0;
+  size_t hits_ = 0, maps_ = 0, mapped_total_ = 0;
 };
 
 // Never destroyed: tensors may outlive static destruction at exit.

@@ -10,14 +10,25 @@ public final class Identity: Module, Layer {
   public func callAsFunction(_ x: Tensor) throws -> Tensor { x }
 }
 
+/// `nn.SiLU`; with `overwritesInput` (PyTorch's `inplace=True`) it writes over its input when no
+/// gradient is recorded: only for an input that is a fresh intermediate, such as a norm's output.
 public final class SiLU: Module, Layer {
-  public override init() { super.init() }
-  public func callAsFunction(_ x: Tensor) throws -> Tensor { try x.silu() }
+  public let overwritesInput: Bool
+  public init(overwritesInput: Bool = false) {
+    self.overwritesInput = overwritesInput
+    super.init()
+  }
+  public func callAsFunction(_ x: Tensor) throws -> Tensor { try overwritesInput ? x.siluOverwriting() : x.silu() }
 }
 
+/// `nn.ReLU`; `overwritesInput` as for `SiLU`.
 public final class ReLU: Module, Layer {
-  public override init() { super.init() }
-  public func callAsFunction(_ x: Tensor) throws -> Tensor { try x.relu() }
+  public let overwritesInput: Bool
+  public init(overwritesInput: Bool = false) {
+    self.overwritesInput = overwritesInput
+    super.init()
+  }
+  public func callAsFunction(_ x: Tensor) throws -> Tensor { try overwritesInput ? x.reluOverwriting() : x.relu() }
 }
 
 public final class Dropout: Module, Layer {

@@ -115,7 +115,9 @@ func benchItemJSON(_ item: String, reps: Int, warmup: Int) throws {
     }
   }
   let times = grad ? try body() : try withNoGrad(body)
-  let line: [String: Any] = ["side": "swift", "item": item, "times": times, "system": system, "peak_rss_mib": peakRSSMiB(), "threads": Runtime.threads,
+  let a = Runtime.allocatorStatistics, mib = { (bytes: Int) in Double(bytes) / 1_048_576 }
+  let allocator = ["maps": a.maps, "hits": a.hits, "high_water_mib": mib(a.highWaterBytes), "mapped_total_mib": mib(a.mappedTotalBytes)] as [String: Any]
+  let line: [String: Any] = ["side": "swift", "item": item, "times": times, "system": system, "peak_rss_mib": peakRSSMiB(), "threads": Runtime.threads, "allocator": allocator,
                              "version": (try? Runtime.buildInfo().version) ?? "?"]
   print(String(decoding: try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]), as: UTF8.self))
 }

@@ -28,6 +28,7 @@ import Torch
     #expect(after.maps == before.maps)
     #expect(after.hits == before.hits + 2)
     #expect(after.mappedBytes == before.mappedBytes)
+    #expect(after.mappedTotalBytes == before.mappedTotalBytes)
     // The two tensors live in disjoint parts: writing one leaves the other as it was.
     try a.fill_(5)
     #expect(try b.sum().item() == Double(3 * 8 * Self.mib))
@@ -42,6 +43,11 @@ import Torch
     let s = Runtime.allocatorStatistics
     #expect(s.cachedBytes == 0)
     #expect(s.mappedBytes == s.liveBytes)
+    #expect(s.highWaterBytes == s.liveBytes)
+    // The next large request is mapped afresh and counted.
+    let fresh = try Tensor.zeros([3, Self.mib])
+    #expect(Runtime.allocatorStatistics.mappedTotalBytes >= s.mappedTotalBytes + 12 * Self.mib)
+    #expect(try fresh.sum().item() == 0)
     #expect(try live.sum().item() == 0)
   }
 

@@ -23,9 +23,9 @@ public final class ResnetBlock: Module, Layer {
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
-    var h = try conv1(norm1(x).silu())
-    h = try conv2(dropout(norm2(h).silu()))
-    return try (ninShortcut?(x) ?? x) + h
+    var h = try conv1(norm1(x).siluOverwriting())
+    h = try conv2(dropout(norm2(h).siluOverwriting()))
+    return try h.addOverwriting(ninShortcut?(x) ?? x)
   }
 }
 
@@ -49,7 +49,7 @@ public final class AttnBlock: Module, Layer {
     // b c h w -> b 1 (h w) c
     func tokens(_ t: Tensor) throws -> Tensor { try t.reshape([b, 1, c, h * w]).transpose(2, 3) }
     let out = try Tensor.scaledDotProductAttention(query: tokens(q(normed)), key: tokens(k(normed)), value: tokens(v(normed)))
-    return try x + projOut(out.transpose(2, 3).reshape([b, c, h, w]))
+    return try projOut(out.transpose(2, 3).reshape([b, c, h, w])).addOverwriting(x)
   }
 }
 

@@ -35,7 +35,7 @@ final class VAEEncoder: Module, Layer {
   func callAsFunction(_ x: Tensor) throws -> Tensor {
     var h = try convIn(x)
     for level in levels.items { h = try level(h) }
-    return try convOut(normOut(mid(h)).silu())
+    return try convOut(normOut(mid(h)).siluOverwriting())
   }
 }
 
@@ -72,6 +72,6 @@ final class VAEDecoder: Module, Layer {
   func callAsFunction(_ z: Tensor) throws -> Tensor {
     var h = try mid(convIn(z))
     for level in levels.items.reversed() { h = try level(h) }
-    return try convOut(normOut(h).silu())
+    return try convOut(normOut(h).siluOverwriting())
   }
 }

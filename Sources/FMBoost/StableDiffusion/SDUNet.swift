@@ -58,7 +58,7 @@ public final class SDUNet: Module {
     let ch = blocks.outChannels
     let outScope = p["out"]
     out = Sequential(outScope, [
-      try GroupNorm(outScope[0], groups: 32, channels: ch, eps: 1e-5), SiLU(), try Conv2d(outScope[2], ch, c.outChannels, kernelSize: 3, padding: 1),
+      try GroupNorm(outScope[0], groups: 32, channels: ch, eps: 1e-5), SiLU(overwritesInput: true), try Conv2d(outScope[2], ch, c.outChannels, kernelSize: 3, padding: 1),
     ])
     super.init(p)
   }

@@ -34,7 +34,7 @@ public final class SpatialTransformer: Module, ContextLayer {
     hidden = useLinear ? try projIn(tokens(hidden)) : try tokens(projIn(hidden))
     for block in blocks.items { hidden = try block(hidden, context: context) }
     hidden = useLinear ? try image(projOut(hidden)) : try projOut(image(hidden))
-    return try hidden + x
+    return try hidden.addOverwriting(x)
   }
 }
 
@@ -62,10 +62,10 @@ final class BasicTransformerBlock: Module {
   }
 
   func callAsFunction(_ x: Tensor, context: Tensor) throws -> Tensor {
-    var h = try attn1(norm1(x), context: nil) + x
-    h = try attn2(norm2(h), context: context) + h
+    var h = try attn1(norm1(x), context: nil).addOverwriting(x)
+    h = try attn2(norm2(h), context: context).addOverwriting(h)
     let parts = try geglu(norm3(h)).chunk(2, dim: -1)
-    return try ffOut(parts[0] * parts[1].gelu()) + h
+    return try ffOut(parts[0] * parts[1].gelu()).addOverwriting(h)
   }
 }
 

@@ -13,8 +13,8 @@ final class TAEBlock: Module, Layer {
   init(_ p: ModuleScope, _ nIn: Int, _ nOut: Int, midblockGN: Bool) throws {
     let c = p["conv"]
     conv = Sequential(c, [
-      try Conv2d(c[0], nIn, nOut, kernelSize: 3, padding: 1), ReLU(),
-      try Conv2d(c[2], nOut, nOut, kernelSize: 3, padding: 1), ReLU(),
+      try Conv2d(c[0], nIn, nOut, kernelSize: 3, padding: 1), ReLU(overwritesInput: true),
+      try Conv2d(c[2], nOut, nOut, kernelSize: 3, padding: 1), ReLU(overwritesInput: true),
       try Conv2d(c[4], nOut, nOut, kernelSize: 3, padding: 1),
     ])
     skip = nIn == nOut ? nil : try Conv2d(p["skip"], nIn, nOut, kernelSize: 1, bias: false)
@@ -22,7 +22,7 @@ final class TAEBlock: Module, Layer {
       let g = p["pool"]
       pool = Sequential(g, [
         try Conv2d(g[0], nIn, 4 * nIn, kernelSize: 1, bias: false),
-        try GroupNorm(g[1], groups: 4, channels: 4 * nIn, eps: 1e-5), ReLU(),
+        try GroupNorm(g[1], groups: 4, channels: 4 * nIn, eps: 1e-5), ReLU(overwritesInput: true),
         try Conv2d(g[3], 4 * nIn, nIn, kernelSize: 1, bias: false),
       ])
     } else {
@@ -32,8 +32,8 @@ final class TAEBlock: Module, Layer {
   }
 
   func callAsFunction(_ x: Tensor) throws -> Tensor {
-    let input = try pool.map { try x + $0(x) } ?? x
-    return try (conv(input) + (skip?(input) ?? input)).relu()
+    let input = try pool.map { try $0(x).addOverwriting(x) } ?? x
+    return try conv(input).addOverwriting(skip?(input) ?? input).reluOverwriting()
   }
 }
 
@@ -105,7 +105,7 @@ public final class TAESDDecoder: Module, Layer {
     var layers = IndexedLayers(p)
     layers.add(SoftClamp())
     try layers.add { try Conv2d($0, variant.latentChannels, 64, kernelSize: 3, padding: 1) }
-    layers.add(ReLU())
+    layers.add(ReLU(overwritesInput: true))
     for level in 0..<4 {
       for _ in 0..<(level == 3 ? 1 : 3) { try layers.add { try TAEBlock($0, 64, 64, midblockGN: variant.midblockGN && level == 0) } }
       if level < 3 {

@@ -57,7 +57,7 @@ public final class EfficientUNet: Module {
     let outNorm: any Layer = c.useGroupNorm ? try GroupNorm(outScope[0], groups: 32, channels: ch, eps: 1e-5) : Identity()
     let outConv = try Conv2d(outScope[2], inputChannels, c.usesPooling ? c.modelChannels : c.outChannels, kernelSize: 3, padding: 1)
     if !c.usesPooling { try p.zeroInitialise(outConv) }
-    out = Sequential(outScope, [outNorm, SiLU(), outConv])
+    out = Sequential(outScope, [outNorm, SiLU(overwritesInput: c.useGroupNorm), outConv])
     if c.usesPooling {
       let unPoolScope = p["un_pool"]
       unPool = Wrapped(unPoolScope, try ConvTranspose2d(unPoolScope["up_conv"], c.modelChannels, c.outChannels, kernelSize: c.poolFactor, stride: c.poolFactor))

@@ -27,7 +27,7 @@ public final class ResBlock: Module {
     }
     let inScope = p["in_layers"]
     inLayers = Sequential(inScope, [
-      try norm(inScope["0"], channels), SiLU(), try Conv2d(inScope["2"], channels, outChannels, kernelSize: 3, padding: 1),
+      try norm(inScope["0"], channels), SiLU(overwritesInput: useGroupNorm), try Conv2d(inScope["2"], channels, outChannels, kernelSize: 3, padding: 1),
     ])
     let embScope = p["emb_layers"]
     embLayers = Sequential(embScope, [
@@ -47,11 +47,11 @@ public final class ResBlock: Module {
     if useScaleShiftNorm {
       let scale = try e.narrow(dim: 1, start: 0, length: outChannels)
       let shift = try e.narrow(dim: 1, start: outChannels, length: outChannels)
-      h = try outNorm(h) * (scale + 1) + shift
+      h = try (outNorm(h) * (scale + 1)).addOverwriting(shift)
     } else {
-      h = try outNorm(h + e)
+      h = try outNorm(h.addOverwriting(e))
     }
-    h = try outConv(outDropout(h.silu()))
-    return try (skip?(x) ?? x) + h
+    h = try outConv(outDropout(h.siluOverwriting()))
+    return try h.addOverwriting(skip?(x) ?? x)
   }
 }

@@ -35,7 +35,7 @@ public final class SpatialSelfAttention: Module, Layer {
     let v = try y.narrow(dim: 3, start: 2 * dimHead, length: dimHead)
     let o = linear ? try linearAttention(q, k, v) : try Tensor.scaledDotProductAttention(query: q, key: k, value: v)
     let out = try projOut(o.contiguous().view([b, heads * dimHead, length]))
-    return try (flat + out).reshape([b, c, h, w])
+    return try out.addOverwriting(flat).reshape([b, c, h, w])
   }
 
   /// LinearQKVAttention: q softmaxed over features and scaled, k softmaxed over tokens,
