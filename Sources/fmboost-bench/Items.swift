@@ -98,6 +98,12 @@ func benchItem(_ item: String) throws -> (run: () throws -> Void, grad: Bool) {
     let x = try Tensor.randn([2, 4, size / 8, size / 8], generator: g), context = try Tensor.randn([2, 77, 768], generator: g)
     let t = try Tensor([Float(500)])
     return ({ _ = try unet(x, t: t, context: context) }, false)
+  case ("attention", 2):
+    // SD1.5's self-attention at 512 px: a guided batch of two, 8 heads of 40, 4096 tokens.
+    let tokens = Int(parts[1]) ?? 4096
+    let q = try Tensor.randn([2, 8, tokens, 40], generator: g), k = try Tensor.randn([2, 8, tokens, 40], generator: g)
+    let v = try Tensor.randn([2, 8, tokens, 40], generator: g)
+    return ({ _ = try Tensor.scaledDotProductAttention(query: q, key: k, value: v) }, false)
   default:
     throw TorchError.invalidArgument("unknown item \(item)")
   }

@@ -8,15 +8,29 @@ import Torch
     let q = try Tensor.randn([2, 3, 50, 16], generator: g)
     let k = try Tensor.randn([2, 3, 40, 16], generator: g)
     let v = try Tensor.randn([2, 3, 40, 8], generator: g)
-    let full = try Tensor.scaledDotProductAttention(query: q, key: k, value: v)
-    // 700 score elements per block: the 6 batch entries one at a time, in blocks of 17, 17 and 16
-    // query rows (17 · 40 keys ≤ 700).
-    let chunked = try Tensor.scaledDotProductAttention(query: q, key: k, value: v, maxScoreElements: 700)
-    #expect(full.shape == [2, 3, 50, 8])
-    #expect(try full.maxAbsDifference(chunked) < 1e-6)
-    // Against the explicit formula.
     let explicit = try (q.matmul(k.transpose(-2, -1)) * 0.25).softmax(dim: -1).matmul(v)
-    #expect(try full.maxAbsDifference(explicit) < 1e-6)
+    // Without autograd: the blocked kernel (shim_attention.cpp).
+    let blocked = try Tensor.scaledDotProductAttention(query: q, key: k, value: v)
+    #expect(blocked.shape == [2, 3, 50, 8])
+    #expect(try blocked.maxAbsDifference(explicit) < 1e-6)
+    // With autograd: differentiable products, 700 score elements per block: the 6 batch entries one
+    // at a time, in blocks of 17, 17 and 16 query rows (17 · 40 keys ≤ 700).
+    let qg = try q.detach().requiresGrad(true)
+    let chunked = try Tensor.scaledDotProductAttention(query: qg, key: k, value: v, maxScoreElements: 700)
+    #expect(chunked.requiresGrad)
+    #expect(try chunked.maxAbsDifference(explicit) < 1e-6)
+  }
+
+  /// Several blocks of queries per batch entry, the last one partial (1000 = 512 + 488 rows for
+  /// 2048 keys), each written to its own rows.
+  @Test func blockedAttentionCoversEveryQueryRow() throws {
+    let g = try Generator(seed: 5)
+    let q = try Tensor.randn([3, 1000, 8], generator: g), k = try Tensor.randn([3, 2048, 8], generator: g)
+    let v = try Tensor.randn([3, 2048, 5], generator: g)
+    let blocked = try withNoGrad { try Tensor.scaledDotProductAttention(query: q, key: k, value: v, scale: 0.3) }
+    let explicit = try (q.matmul(k.transpose(-2, -1)) * 0.3).softmax(dim: -1).matmul(v)
+    #expect(blocked.shape == [3, 1000, 5])
+    #expect(try blocked.maxAbsDifference(explicit) < 1e-5)
   }
 
   @Test func longAttentionStaysWithinItsChunkBudget() throws {
@@ -31,6 +45,8 @@ import Torch
     _ = try withNoGrad { try Tensor.scaledDotProductAttention(query: small, key: small, value: small, maxScoreElements: 1 << 16) }
 
     // The measurement itself sees a transient allocation (one a later RSS reading would miss).
+    // Blocks cached by the allocator from earlier tests would serve it from pages already counted.
+    Runtime.releaseFreedMemory()
     try resetPeakResidentMemory()
     let controlBase = try residentMemory()
     do {
@@ -40,6 +56,7 @@ import Torch
     let controlGrowth = try peakResidentMemory() - controlBase
     #expect(controlGrowth >= 48 << 20, "a 64 MiB temporary raised the peak by only \(controlGrowth >> 20) MiB")
 
+    Runtime.releaseFreedMemory()
     try resetPeakResidentMemory()
     let before = try residentMemory()
     let out = try withNoGrad {

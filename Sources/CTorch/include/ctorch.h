@@ -97,6 +97,10 @@ int ct_sqrt_(ct_tensor self);
 int ct_unary_(int op, ct_tensor self);
 int ct_clamp_(ct_tensor self, const double *min, const double *max);
 
+/// softmax(q·kᵀ·scale)·v for q (B, Lq, d), k (B, Lk, d), v (B, Lk, dv), in cache-sized blocks of
+/// queries spread over the threads; no autograd history (shim_attention.cpp).
+int ct_attention_blocked(ct_tensor q, ct_tensor k, ct_tensor v, double scale, ct_tensor *out);
+
 // ---- reductions --------------------------------------------------------------------------
 enum { CT_SUM, CT_MEAN, CT_AMAX, CT_AMIN, CT_VAR, CT_STD, CT_PROD, CT_ARGMAX, CT_ARGMIN,
        CT_ALL, CT_ANY, CT_LOGSUMEXP };
