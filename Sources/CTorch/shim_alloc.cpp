@@ -89,7 +89,7 @@ class LargeBlockCache {
   ct_allocator_stats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
     auto i = [](size_t n) { return static_cast<int64_t>(n); };
-    return {i(hits_), i(maps_), i(live_), i(cached_), i(live_ + cached_), i(high_water_), i(mapped_total_)};
+    return {i(hits_), i(maps_), i(live_), i(cached_), i(high_water_), i(mapped_total_)};
   }
 
  private:

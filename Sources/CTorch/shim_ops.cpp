@@ -157,12 +157,11 @@ int ct_addc_(ct_tensor self, int kind, ct_tensor t1, ct_tensor t2, double value)
 }
 
 int ct_lerp_(ct_tensor self, ct_tensor end, double weight) { GUARD(self->t.lerp_(end->t, weight)) }
-int ct_sqrt_(ct_tensor self) { GUARD(self->t.sqrt_()) }
-
 int ct_unary_(int op, ct_tensor self) {
   GUARD({
     at::Tensor &x = self->t;
     switch (op) {
+      case CT_SQRT: x.sqrt_(); break;
       case CT_SILU: at::silu_(x); break;
       case CT_RELU: x.relu_(); break;
       default: throw std::invalid_argument("no in-place form of unary op " + std::to_string(op));

@@ -41,7 +41,9 @@ public enum Runtime {
 
   /// The caching allocator's counters for large blocks (all zero when it is not in use).
   public struct AllocatorStatistics: Sendable {
-    public let hits, maps, liveBytes, cachedBytes, mappedBytes, highWaterBytes, mappedTotalBytes: Int
+    public let hits, maps, liveBytes, cachedBytes, highWaterBytes, mappedTotalBytes: Int
+    /// Large blocks mapped now: live and cached.
+    public var mappedBytes: Int { liveBytes + cachedBytes }
   }
 
   public static var allocatorStatistics: AllocatorStatistics {
@@ -49,7 +51,7 @@ public enum Runtime {
     let s = ct_get_allocator_stats()
     return AllocatorStatistics(
       hits: Int(s.hits), maps: Int(s.maps), liveBytes: Int(s.live_bytes), cachedBytes: Int(s.cached_bytes),
-      mappedBytes: Int(s.mapped_bytes), highWaterBytes: Int(s.high_water_bytes), mappedTotalBytes: Int(s.mapped_total_bytes))
+      highWaterBytes: Int(s.high_water_bytes), mappedTotalBytes: Int(s.mapped_total_bytes))
   }
 
   /// Online CPU cores.

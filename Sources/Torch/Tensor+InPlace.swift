@@ -27,7 +27,7 @@ extension Tensor {
   public func add_(_ s: Double) throws { try check(ct_inplace_scalar(Int32(CT_ADD), handle, s)) }
   public func mul_(_ s: Double) throws { try check(ct_inplace_scalar(Int32(CT_MUL), handle, s)) }
   public func div_(_ s: Double) throws { try check(ct_inplace_scalar(Int32(CT_DIV), handle, s)) }
-  public func sqrt_() throws { try check(ct_sqrt_(handle)) }
+  public func sqrt_() throws { try check(ct_unary_(Int32(CT_SQRT), handle)) }
   public func fill_(_ value: Double) throws { try check(ct_fill_(handle, value)) }
   public func zero_() throws { try fill_(0) }
 

@@ -9,16 +9,14 @@ import CTorch
 // Call them only on a tensor nobody else holds (not a module's input, not a view of one).
 extension Tensor {
   /// silu(self), written over self when no gradient is recorded.
-  public func siluOverwriting() throws -> Tensor {
-    guard !isGradEnabled else { return try silu() }
-    try check(ct_unary_(Int32(CT_SILU), handle))
-    return self
-  }
+  public func siluOverwriting() throws -> Tensor { try overwriting(CT_SILU) }
 
   /// relu(self), written over self when no gradient is recorded.
-  public func reluOverwriting() throws -> Tensor {
-    guard !isGradEnabled else { return try relu() }
-    try check(ct_unary_(Int32(CT_RELU), handle))
+  public func reluOverwriting() throws -> Tensor { try overwriting(CT_RELU) }
+
+  private func overwriting(_ op: Int) throws -> Tensor {
+    guard !isGradEnabled else { return try unary(op, self) }
+    try check(ct_unary_(Int32(op), handle))
     return self
   }
 

@@ -92,8 +92,7 @@ int ct_fill_(ct_tensor t, double value);
 /// self += value * t1 * t2 (kind 0) or self += value * t1 / t2 (kind 1).
 int ct_addc_(ct_tensor self, int kind, ct_tensor t1, ct_tensor t2, double value);
 int ct_lerp_(ct_tensor self, ct_tensor end, double weight);
-int ct_sqrt_(ct_tensor self);
-/// self = op(self), for CT_SILU and CT_RELU.
+/// self = op(self), for CT_SQRT, CT_SILU and CT_RELU.
 int ct_unary_(int op, ct_tensor self);
 int ct_clamp_(ct_tensor self, const double *min, const double *max);
 
@@ -196,7 +195,6 @@ typedef struct {
   int64_t maps;          // large requests that mapped new memory
   int64_t live_bytes;    // large blocks in use
   int64_t cached_bytes;  // large blocks free for reuse
-  int64_t mapped_bytes;  // both
   int64_t high_water_bytes;   // the largest live_bytes since the last release
   int64_t mapped_total_bytes; // every byte ever mapped: what first-touch page faults cost
 } ct_allocator_stats;
