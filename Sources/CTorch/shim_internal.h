@@ -26,6 +26,9 @@ namespace ctorch {
 int fail(const char *what);
 ct_tensor wrap(at::Tensor t);
 char *copy_string(const std::string &s);
+// softmax(q·kᵀ·scale)·v for (B, L, d) float32 tensors on AVX2+FMA CPUs, d and dv multiples of 8 up to 256;
+// false (and `out` untouched) where it does not apply (shim_attention_fused.cpp).
+bool attention_fused(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale, at::Tensor &out);
 
 
 inline at::IntArrayRef dims(const int64_t *p, int n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }

@@ -164,6 +164,7 @@ int ct_unary_(int op, ct_tensor self) {
       case CT_SQRT: x.sqrt_(); break;
       case CT_SILU: at::silu_(x); break;
       case CT_RELU: x.relu_(); break;
+      case CT_GELU: at::gelu_(x); break;
       default: throw std::invalid_argument("no in-place form of unary op " + std::to_string(op));
     }
   })

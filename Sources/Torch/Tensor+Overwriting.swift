@@ -14,6 +14,9 @@ extension Tensor {
   /// relu(self), written over self when no gradient is recorded.
   public func reluOverwriting() throws -> Tensor { try overwriting(CT_RELU) }
 
+  /// gelu(self) (the erf form), written over self when no gradient is recorded.
+  public func geluOverwriting() throws -> Tensor { try overwriting(CT_GELU) }
+
   private func overwriting(_ op: Int) throws -> Tensor {
     guard !isGradEnabled else { return try unary(op, self) }
     try check(ct_unary_(Int32(op), handle))
@@ -23,9 +26,20 @@ extension Tensor {
   /// self + other, written over self when no gradient is recorded and the sum has self's shape
   /// and dtype (no broadcasting of self, no type promotion).
   public func addOverwriting(_ other: Tensor) throws -> Tensor {
-    guard !isGradEnabled, other.dtype == dtype, other.rank <= rank, shape.suffix(other.rank).elementsEqual(other.shape, by: { $0 == $1 || $1 == 1 })
-    else { return try self + other }
+    guard canOverwrite(with: other) else { return try self + other }
     try add_(other)
     return self
+  }
+
+  /// self · other, written over self under the same conditions as `addOverwriting`.
+  public func mulOverwriting(_ other: Tensor) throws -> Tensor {
+    guard canOverwrite(with: other) else { return try self * other }
+    try mul_(other)
+    return self
+  }
+
+  private func canOverwrite(with other: Tensor) -> Bool {
+    !isGradEnabled && other.dtype == dtype && other.rank <= rank
+      && shape.suffix(other.rank).elementsEqual(other.shape, by: { $0 == $1 || $1 == 1 })
   }
 }

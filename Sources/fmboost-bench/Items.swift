@@ -98,11 +98,13 @@ func benchItem(_ item: String) throws -> (run: () throws -> Void, grad: Bool) {
     let x = try Tensor.randn([2, 4, size / 8, size / 8], generator: g), context = try Tensor.randn([2, 77, 768], generator: g)
     let t = try Tensor([Float(500)])
     return ({ _ = try unet(x, t: t, context: context) }, false)
-  case ("attention", 2):
-    // SD1.5's self-attention at 512 px: a guided batch of two, 8 heads of 40, 4096 tokens.
+  case ("attention", 2), ("attention", 3):
+    // attention-N: SD1.5's self-attention at 512 px for N = 4096: a guided batch of two, 8 heads of
+    // 40. attention-N-D: one head of D, the SD autoencoder's middle block (N = (px / 8)², D = 512).
     let tokens = Int(parts[1]) ?? 4096
-    let q = try Tensor.randn([2, 8, tokens, 40], generator: g), k = try Tensor.randn([2, 8, tokens, 40], generator: g)
-    let v = try Tensor.randn([2, 8, tokens, 40], generator: g)
+    let shape = parts.count == 3 ? [1, 1, tokens, Int(parts[2]) ?? 512] : [2, 8, tokens, 40]
+    let q = try Tensor.randn(shape, generator: g), k = try Tensor.randn(shape, generator: g)
+    let v = try Tensor.randn(shape, generator: g)
     return ({ _ = try Tensor.scaledDotProductAttention(query: q, key: k, value: v) }, false)
   default:
     throw TorchError.invalidArgument("unknown item \(item)")

@@ -9,7 +9,7 @@ import Torch
     let k = try Tensor.randn([2, 3, 40, 16], generator: g)
     let v = try Tensor.randn([2, 3, 40, 8], generator: g)
     let explicit = try (q.matmul(k.transpose(-2, -1)) * 0.25).softmax(dim: -1).matmul(v)
-    // Without autograd: the blocked kernel (shim_attention.cpp).
+    // Without autograd: the fused kernel (shim_attention_fused.cpp).
     let blocked = try Tensor.scaledDotProductAttention(query: q, key: k, value: v)
     #expect(blocked.shape == [2, 3, 50, 8])
     #expect(try blocked.maxAbsDifference(explicit) < 1e-6)
@@ -21,8 +21,52 @@ import Torch
     #expect(try chunked.maxAbsDifference(explicit) < 1e-6)
   }
 
+  /// The fused float32 kernel (shim_attention_fused.cpp) against the formula in float64, for head
+  /// sizes of one to several vectors, query counts that leave a partial register tile (6 rows) and a
+  /// partial task (72 rows), key counts that leave a partial panel (16) and a partial softmax step
+  /// (192), and, at scale 4, scores spread over ±60 so the running maximum changes between steps.
+  @Test(arguments: [
+    (batch: 3, queries: 7, keys: 5, d: 8, dv: 8, scale: 0.35),
+    (batch: 2, queries: 150, keys: 77, d: 40, dv: 40, scale: 1 / 40.0.squareRoot()),
+    (batch: 1, queries: 73, keys: 1000, d: 16, dv: 24, scale: 4.0),
+    (batch: 2, queries: 1, keys: 193, d: 80, dv: 80, scale: 0.1),
+    (batch: 1, queries: 200, keys: 400, d: 64, dv: 8, scale: 0.125),
+  ])
+  func fusedAttentionMatchesTheFormula(batch: Int, queries: Int, keys: Int, d: Int, dv: Int, scale: Double) throws {
+    let g = try Generator(seed: UInt64(queries * 1000 + keys))
+    let q = try Tensor.randn([batch, queries, d], generator: g), k = try Tensor.randn([batch, keys, d], generator: g)
+    let v = try Tensor.randn([batch, keys, dv], generator: g)
+    let fused = try withNoGrad { try Tensor.scaledDotProductAttention(query: q, key: k, value: v, scale: scale) }
+    let (q64, k64, v64) = (try q.to(.float64), try k.to(.float64), try v.to(.float64))
+    let explicit = try (q64.matmul(k64.transpose(-2, -1)) * scale).softmax(dim: -1).matmul(v64)
+    // float32 scores carry a rounding error of about |score|·1e-7, which e^score turns into a
+    // relative error: the bound is libtorch's own float32 formula's distance to float64, and 1e-6.
+    let float32 = try (q.matmul(k.transpose(-2, -1)) * scale).softmax(dim: -1).matmul(v).to(.float64)
+    let bound = try max(2 * float32.maxAbsDifference(explicit), 1e-6)
+    #expect(fused.shape == [batch, queries, dv])
+    #expect(fused.dtype == .float32)
+    let error = try fused.to(.float64).maxAbsDifference(explicit)
+    print("fused attention \(batch)x\(queries)x\(keys) d \(d) dv \(dv): max error \(error), float32 formula's \(try float32.maxAbsDifference(explicit))")
+    #expect(error < bound)
+  }
+
+  /// Where the fused kernel does not apply (float64; a head size that is no multiple of 8), the
+  /// BLAS blocks give the same result.
+  @Test func attentionOutsideTheFusedKernel() throws {
+    let g = try Generator(seed: 11)
+    let q = try Tensor.randn([2, 30, 12], generator: g), k = try Tensor.randn([2, 50, 12], generator: g)
+    let v = try Tensor.randn([2, 50, 16], generator: g)
+    let (q64, k64, v64) = (try q.to(.float64), try k.to(.float64), try v.to(.float64))
+    let explicit = try (q64.matmul(k64.transpose(-2, -1)) * 0.3).softmax(dim: -1).matmul(v64)
+    let odd = try withNoGrad { try Tensor.scaledDotProductAttention(query: q, key: k, value: v, scale: 0.3) }
+    #expect(try odd.to(.float64).maxAbsDifference(explicit) < 2e-6)
+    let double = try withNoGrad { try Tensor.scaledDotProductAttention(query: q64, key: k64, value: v64, scale: 0.3) }
+    #expect(double.dtype == .float64)
+    #expect(try double.maxAbsDifference(explicit) < 1e-12)
+  }
+
   /// Several blocks of queries per batch entry, the last one partial (1000 = 512 + 488 rows for
-  /// 2048 keys), each written to its own rows.
+  /// 2048 keys), each written to its own rows (the BLAS path: a value size of 5).
   @Test func blockedAttentionCoversEveryQueryRow() throws {
     let g = try Generator(seed: 5)
     let q = try Tensor.randn([3, 1000, 8], generator: g), k = try Tensor.randn([3, 2048, 8], generator: g)

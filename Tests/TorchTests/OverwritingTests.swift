@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import Torch
 
-/// `siluOverwriting`, `reluOverwriting`, `addOverwriting`: in inference they give the out-of-place
+/// `siluOverwriting`, `reluOverwriting`, `geluOverwriting`, `addOverwriting`, `mulOverwriting`: in inference they give the out-of-place
 /// values in the caller's buffer; with autograd on they leave it alone and differentiate.
 @Suite struct OverwritingTests {
   static func sample() throws -> Tensor { try Tensor([-2.5, -0.5, 0, 0.75, 3] as [Float], shape: [1, 5]) }
@@ -14,6 +14,17 @@ import Torch
       let silu = try a.siluOverwriting(), relu = try b.reluOverwriting()
       #expect(try silu.floats() == expectedSiLU && a.floats() == expectedSiLU)
       #expect(try relu.floats() == expectedReLU && b.floats() == expectedReLU)
+      let expectedGELU = try Self.sample().gelu().floats(), c = try Self.sample()
+      let gelu = try c.geluOverwriting()
+      #expect(try gelu.floats() == expectedGELU && c.floats() == expectedGELU)
+      #expect(abs(expectedGELU[3] - 0.5800294) < 1e-6)  // 0.75 · Φ(0.75)
+
+      // GEGLU's pattern: both halves of one buffer, the value half overwritten by value · gelu(gate).
+      let projection = try Tensor.randn([2, 6]), halves = try projection.chunk(2, dim: -1)
+      let expectedGated = try (halves[0] * halves[1].gelu()).floats()
+      let gated = try halves[0].mulOverwriting(halves[1].geluOverwriting())
+      #expect(try gated.floats() == expectedGated)
+      #expect(try projection.narrow(dim: 1, start: 0, length: 3).floats() == expectedGated)
 
       let x = try Tensor.randn([2, 3, 4, 4]), bias = try Tensor.randn([1, 3, 1, 1])
       let expected = try (x + bias).floats()
@@ -28,6 +39,10 @@ import Torch
       let small = try Tensor.ones([1, 3]), big = try Tensor.ones([2, 3])
       let sum = try small.addOverwriting(big)
       #expect(sum.shape == [2, 3])
+      #expect(try small.floats() == [1, 1, 1])
+      let product = try small.mulOverwriting(big * 2)
+      #expect(product.shape == [2, 3])
+      #expect(try product.floats() == [2, 2, 2, 2, 2, 2])
       #expect(try small.floats() == [1, 1, 1])
 
       let half = try Tensor.ones([3]).to(.bfloat16), full = try Tensor.full([3], 0.5)

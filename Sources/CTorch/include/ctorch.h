@@ -92,7 +92,7 @@ int ct_fill_(ct_tensor t, double value);
 /// self += value * t1 * t2 (kind 0) or self += value * t1 / t2 (kind 1).
 int ct_addc_(ct_tensor self, int kind, ct_tensor t1, ct_tensor t2, double value);
 int ct_lerp_(ct_tensor self, ct_tensor end, double weight);
-/// self = op(self), for CT_SQRT, CT_SILU and CT_RELU.
+/// self = op(self), for CT_SQRT, CT_SILU, CT_RELU and CT_GELU.
 int ct_unary_(int op, ct_tensor self);
 int ct_clamp_(ct_tensor self, const double *min, const double *max);
 

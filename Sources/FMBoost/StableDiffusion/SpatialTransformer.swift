@@ -64,8 +64,9 @@ final class BasicTransformerBlock: Module {
   func callAsFunction(_ x: Tensor, context: Tensor) throws -> Tensor {
     var h = try attn1(norm1(x), context: nil).addOverwriting(x)
     h = try attn2(norm2(h), context: context).addOverwriting(h)
+    // GEGLU: value · gelu(gate), both halves of the projection's fresh output overwritten.
     let parts = try geglu(norm3(h)).chunk(2, dim: -1)
-    return try ffOut(parts[0] * parts[1].gelu()).addOverwriting(h)
+    return try ffOut(parts[0].mulOverwriting(parts[1].geluOverwriting())).addOverwriting(h)
   }
 }
 
