@@ -22,7 +22,7 @@ train-cpu-tiny 10 2 0
 train-default-2x 5 2 0
 taef2-encode-1024 3 1 0
 taef2-decode-1024 3 1 0
-upsample-512 1 0 1
+upsample-512 1 0 0
 sd-unet-512 2 1 0"
 python=${BENCH_PYTHON:-}
 if [ -z "$python" ]; then

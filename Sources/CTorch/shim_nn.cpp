@@ -122,6 +122,17 @@ bool ct_grad_enabled(void) { return c10::GradMode::is_enabled(); }
 void ct_set_grad_enabled(bool on) { c10::GradMode::set_enabled(on); }
 
 bool ct_autocast_cpu_enabled(void) { return at::autocast::is_cpu_enabled(); }
+bool ct_autocast_cpu_supports(int dtype) {
+  const at::ScalarType previous = at::autocast::get_autocast_cpu_dtype();
+  try {
+    at::autocast::set_autocast_cpu_dtype(scalar_type(dtype));
+  } catch (const std::exception &) {
+    return false;
+  }
+  at::autocast::set_autocast_cpu_dtype(previous);
+  return true;
+}
+
 void ct_set_autocast_cpu(bool on, int dtype) {
   if (on) at::autocast::set_autocast_cpu_dtype(scalar_type(dtype));
   at::autocast::set_cpu_enabled(on);

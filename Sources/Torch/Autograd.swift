@@ -19,12 +19,17 @@ public func withGrad<R>(_ body: () throws -> R) rethrows -> R {
 
 /// Runs `body` under CPU autocast: convolutions, linear layers and matrix products compute in
 /// `dtype` (bfloat16), reductions and losses in float32, as `torch.autocast("cpu")` does.
+/// `dtype` must be one `autocastSupports` accepts.
 public func withAutocast<R>(_ dtype: DType = .bfloat16, _ body: () throws -> R) rethrows -> R {
+  precondition(autocastSupports(dtype), "this libtorch's CPU autocast does not compute in \(dtype)")
   let previous = ct_autocast_cpu_enabled()
   ct_set_autocast_cpu(true, dtype.rawValue)
   defer { ct_set_autocast_cpu(previous, dtype.rawValue) }
   return try body()
 }
+
+/// Whether `withAutocast` can compute in `dtype` on this libtorch's CPU (1.13: bfloat16 only).
+public func autocastSupports(_ dtype: DType) -> Bool { ct_autocast_cpu_supports(dtype.rawValue) }
 
 /// Whether operations on this thread record gradients.
 public var isGradEnabled: Bool { ct_grad_enabled() }

@@ -85,6 +85,7 @@ struct Generate: ParsableCommand {
   @OptionGroup var outputFolder: OutputFolderOption
   @OptionGroup var overwrite: ForceOption
   @OptionGroup var threading: ThreadsOption
+  @OptionGroup var inference: PrecisionOption
 
   func validate() throws {
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
@@ -113,7 +114,7 @@ struct Generate: ParsableCommand {
     let baseDecoder = try decoder.map { try AutoencoderLoader.load([$0]) } ?? sdVAE
     let decoderScale = decoder == nil ? 1 : sd!.latentScale
     print("\(sd!.isLCMDistilled ? "LCM-distilled SD" : "SD") UNet \(sd!.unet.parameterCount.grouped) parameters; \(settings.sampler.rawValue) \(settings.steps) steps, guidance \(settings.guidance), \(width)×\(height), "
-          + (boost == "none" ? "no boost" : "boost \(boost) ×\(1 << cascade)") + ", \(Runtime.threads) threads")
+          + (boost == "none" ? "no boost" : "boost \(boost) ×\(1 << cascade)") + ", \(inference.precision.rawValue), \(Runtime.threads) threads")
     let output = outputFolder.output
     try CommandSupport.prepareDirectory(output)
     let seeds = (0..<count).map { seed &+ UInt64($0) }
@@ -129,7 +130,7 @@ struct Generate: ParsableCommand {
       progress.item = k
       defer { progress.finishLine() }
       return try clock.stage("sample \(k + 1) (\(settings.steps) steps)") {
-        try sd!.sampleLatent(settings, progress: { i, n in progress.update(step: i, of: n) })
+        try inference.run { try sd!.sampleLatent(settings, progress: { i, n in progress.update(step: i, of: n) }) }.to(.float32)
       }
     }
     sd = nil
@@ -140,9 +141,13 @@ struct Generate: ParsableCommand {
     }
     for (k, latent) in latents.enumerated() {
       settings.seed = seeds[k]
-      let base = try clock.stage("decode \(width)×\(height)") { try withNoGrad { try baseDecoder.decode(latent * decoderScale) } }
+      let base = try clock.stage("decode \(width)×\(height)") {
+        try withNoGrad { try inference.run { try baseDecoder.decode(latent * decoderScale) }.to(.float32) }
+      }
       let symmetric = baseDecoder.pixelRange == .unit ? try base * 2 - 1 : base
-      let image = try booster.map { b in try clock.stage("boost ×\(1 << cascade)") { try b.upsample(symmetric, stages: cascade) } } ?? symmetric
+      let image = try booster.map { b in
+        try clock.stage("boost ×\(1 << cascade)") { try inference.run { try b.upsample(symmetric, stages: cascade) }.to(.float32) }
+      } ?? symmetric
       let text = Self.parameters(settings, model: model, loras: lora, boost: booster.map { "\($0.name) ×\(1 << cascade)" })
       try ImageFile.write(image, to: destinations[k], range: .symmetric, text: [("parameters", text)])
       print("wrote \(destinations[k]) (\(image.size(3))×\(image.size(2))); " + clock.summary())

@@ -55,3 +55,28 @@ enum ScaleFactor {
     }
   }
 }
+
+/// `--precision fp32|bf16|fp16`: the inference precision. bf16 and fp16 run the networks under CPU
+/// autocast (convolutions and matrix products in the reduced type, norms and the ODE state in
+/// float32); libtorch 1.13 offers bf16 only.
+struct PrecisionOption: ParsableArguments {
+  enum Precision: String, CaseIterable, ExpressibleByArgument {
+    case fp32, bf16, fp16
+    var dtype: DType? { self == .fp32 ? nil : self == .bf16 ? .bfloat16 : .float16 }
+  }
+
+  @Option(help: "Inference precision: fp32, or bf16/fp16 under autocast (faster only on CPUs with AMX; see the README's measurements).")
+  var precision: Precision = .fp32
+
+  func validate() throws {
+    if let dtype = precision.dtype, !autocastSupports(dtype) {
+      throw ValidationError("--precision \(precision.rawValue): this libtorch's CPU autocast cannot compute in \(dtype) (libtorch 1.13 has bf16 only); use fp32 or bf16")
+    }
+  }
+
+  /// Runs `body` in the chosen precision.
+  func run<R>(_ body: () throws -> R) rethrows -> R {
+    guard let dtype = precision.dtype else { return try body() }
+    return try withAutocast(dtype, body)
+  }
+}

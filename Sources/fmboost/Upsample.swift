@@ -67,6 +67,7 @@ struct Upsample: ParsableCommand {
 
   @OptionGroup var overwrite: ForceOption
   @OptionGroup var threading: ThreadsOption
+  @OptionGroup var inference: PrecisionOption
 
   func validate() throws {
     guard (1...4).contains(cascade) else { throw ValidationError("--cascade must be 1 to 4 (×2 to ×16)") }
@@ -98,7 +99,7 @@ struct Upsample: ParsableCommand {
     let upsampler = try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: settings)
     let generator = try Generator(seed: random.seed)
     let method = settings.method
-    print("model \(model) (\(loaded.weights) weights, \(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind), \(method.rawValue) \(method.isAdaptive ? "atol \(atol) rtol \(rtol)" : "\(settings.steps) steps"), \(Runtime.threads) threads")
+    print("model \(model) (\(loaded.weights) weights, \(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind), \(inference.precision.rawValue), \(method.rawValue) \(method.isAdaptive ? "atol \(atol) rtol \(rtol)" : "\(settings.steps) steps"), \(Runtime.threads) threads")
     let output = outputFolder.output
     try CommandSupport.prepareDirectory(output)
     let files = CommandSupport.expand(inputs, extensions: ImageFile.extensions)
@@ -112,8 +113,10 @@ struct Upsample: ParsableCommand {
       let image = try ImageFile.read(input.path, range: autoencoder.pixelRange)
       let (h, w) = (image.size(1), image.size(2))
       guard h >= 2, w >= 2 else { throw CommandError("\(input): \(w)×\(h) pixels is too small to upsample (at least 2×2)") }
-      let result = try upsampler.cascade(image: try image.unsqueeze(dim: 0), stages: cascade, generator: generator) { stage = $0 }
-      let current = result.image
+      let result = try inference.run {
+        try upsampler.cascade(image: try image.unsqueeze(dim: 0), stages: cascade, generator: generator) { stage = $0 }
+      }
+      let current = try result.image.to(.float32)
       try ImageFile.write(current, to: destination, range: autoencoder.pixelRange)
       if compare {
         let comparePath = (destination as NSString).deletingPathExtension + "_compare.png"

@@ -167,6 +167,34 @@ import Torch
     #expect(log.contains("network evaluations") && log.contains("atol 1e-06 rtol 0.001"), "\(log)")
   }
 
+  /// `--precision bf16` runs the shipped model under autocast: close to fp32 (bfloat16 keeps 8 bits
+  /// of mantissa, so not equal); fp16 runs where this libtorch's CPU autocast has it, and is refused
+  /// with a message naming the option where it does not (libtorch 1.13).
+  @Test func reducedPrecisionIsCloseToFP32OrRefused() throws {
+    let dir = try temporaryDirectory("upsample-precision")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let photo = try ImageFile.read(Shared.photo("coffee.png")).narrow(dim: 1, start: 100, length: 64).narrow(dim: 2, start: 200, length: 96)
+    let input = dir.appendingPathComponent("crop.png").path
+    try ImageFile.write(photo, to: input)
+    func run(_ precision: String) throws -> CommandRunner.Result {
+      try CommandRunner.fmboost(["upsample", input, "-o", dir.appendingPathComponent(precision).path, "--precision", precision])
+    }
+    func output(_ precision: String) throws -> Tensor { try ImageFile.read(dir.appendingPathComponent("\(precision)/crop.png").path) }
+    let fp32 = try run("fp32"), bf16 = try run("bf16")
+    #expect(fp32.status == 0 && bf16.status == 0, "\(fp32.error) \(bf16.error)")
+    #expect(bf16.output.contains(", bf16, "), "\(bf16.output)")
+    let mse = try (output("bf16") - output("fp32")).square().mean().item()
+    let psnr = 10 * log10(1 / max(mse, 1e-12))
+    print("upsample --precision bf16 against fp32: \(psnr) dB")
+    #expect(mse > 0 && psnr >= 35, "bf16 against fp32: \(psnr) dB")
+    let fp16 = try run("fp16")
+    if autocastSupports(.float16) {
+      #expect(fp16.status == 0, "\(fp16.error)")
+    } else {
+      #expect(fp16.status != 0 && fp16.error.contains("--precision fp16: this libtorch's CPU autocast cannot compute in"), "\(fp16.error)")
+    }
+  }
+
   /// Every size in, exactly 2W × 2H out, with the shipped default model (size multiple 8).
   @Test(arguments: [(7, 5), (451, 300), (1023, 769)])
   func anySizeGivesExactlyTwiceTheSize(width: Int, height: Int) throws {

@@ -179,6 +179,8 @@ void ct_set_grad_enabled(bool on);
 /// CPU autocast (mixed precision) on this thread, with the given lower-precision dtype.
 bool ct_autocast_cpu_enabled(void);
 void ct_set_autocast_cpu(bool on, int dtype);
+/// Whether this libtorch's CPU autocast accepts `dtype` (1.13 takes bfloat16 only).
+bool ct_autocast_cpu_supports(int dtype);
 
 // ---- runtime -----------------------------------------------------------------------------
 void ct_set_num_threads(int n);
