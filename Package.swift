@@ -58,7 +58,7 @@ let package = Package(
     .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport", "ZIPFoundation"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
     .testTarget(name: "FMBoostTests", dependencies: ["FMBoost", "TestSupport"]),
-    .testTarget(name: "CLITests", dependencies: ["fmboost", "FMBoost", "Training", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["fmboost", "FMBoost", "NN", "Training", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoint", "TestSupport"]),
   ],

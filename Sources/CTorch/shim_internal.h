@@ -29,6 +29,11 @@ char *copy_string(const std::string &s);
 // softmax(q·kᵀ·scale)·v for (B, L, d) float32 tensors on AVX2+FMA CPUs, d and dv multiples of 8 up to 256;
 // false (and `out` untouched) where it does not apply (shim_attention_fused.cpp).
 bool attention_fused(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale, at::Tensor &out);
+// conv2d in bands of output rows when no gradient is recorded and the input exceeds the band
+// threshold; false (and `out` untouched) otherwise (shim_conv_banded.cpp).
+bool conv2d_banded(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
+                   at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
+                   at::Tensor &out);
 
 
 inline at::IntArrayRef dims(const int64_t *p, int n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }

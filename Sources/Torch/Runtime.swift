@@ -15,6 +15,9 @@ public enum Runtime {
   /// Whether the caching allocator (large blocks kept for reuse, huge pages) is in use.
   public static let cachesLargeBlocks = getenv(systemAllocatorVariable).map({ String(cString: $0) }) != "1"
 
+  /// MiB above which an inference conv2d input is convolved in bands (`convolutionBandThreshold`); 0 turns it off.
+  public static let convolutionBandVariable = "FMBOOST_CONV_BANDS"
+
   private static let configuration: Void = {
     // Large activations would otherwise be mapped and unmapped, or faulted in afresh, on every
     // use: measured on the paper-config upsample, a third of the CPU time, spent in the kernel.
@@ -23,6 +26,9 @@ public enum Runtime {
       ct_use_caching_allocator()
     }
     BLASCore.matchCPU()
+    if let mebibytes = getenv(convolutionBandVariable).flatMap({ Int(String(cString: $0)) }) {
+      ct_set_conv_band_threshold(Int64(max(0, mebibytes)) << 20)
+    }
     // Some libtorch builds start with one intra-op thread; use every core unless told otherwise.
     let requested = getenv(threadsVariable).flatMap { Int(String(cString: $0)) }
     ct_set_num_threads(Int32(clamping: max(1, requested ?? coreCount)))
@@ -66,6 +72,21 @@ public enum Runtime {
     set {
       ensureConfigured()
       ct_set_num_threads(Int32(clamping: max(1, newValue)))
+    }
+  }
+
+  /// Inputs larger than this many bytes are convolved by `conv2d` without autograd in bands of
+  /// output rows, each band reading about an eighth of it, so oneDNN's blocked copies of the input
+  /// and output stay band-sized (shim_conv_banded.cpp); 0 turns banding off. Default 256 MiB, or
+  /// `FMBOOST_CONV_BANDS` MiB.
+  public static var convolutionBandThreshold: Int {
+    get {
+      ensureConfigured()
+      return Int(ct_conv_band_threshold())
+    }
+    set {
+      ensureConfigured()
+      ct_set_conv_band_threshold(Int64(max(0, newValue)))
     }
   }
 

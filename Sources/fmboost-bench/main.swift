@@ -4,7 +4,8 @@
 //        fmboost-bench tiling-error --size PX [--tile LATENTS]
 //        fmboost-bench upsample-memory --size PX [--tile LATENTS]
 //        fmboost-bench item NAME [--iterations REPS] [--warmup N] [--threads N]   (JSON; see Items.swift)
-//        fmboost-bench random-sd15 PATH   (an SD1.5 single file of random weights, fp16, for timing `generate`)
+//        fmboost-bench random-sd15 PATH   (an SD1.5 single file of random weights, fp16, for timing `generate`;
+//                                          random-sd15-fp32: fp32, as v1-5-pruned-emaonly.safetensors)
 import Checkpoint
 import FMBoost
 import Foundation
@@ -23,7 +24,7 @@ struct Options {
   init(_ arguments: [String]) throws {
     var rest = arguments[...]
     if let first = rest.first, !first.hasPrefix("-") { item = first; rest = rest.dropFirst() }
-    if item == "item" || item == "random-sd15", let first = rest.first, !first.hasPrefix("-") { name = first; rest = rest.dropFirst() }
+    if ["item", "random-sd15", "random-sd15-fp32"].contains(item), let first = rest.first, !first.hasPrefix("-") { name = first; rest = rest.dropFirst() }
     while let flag = rest.popFirst() {
       guard let value = rest.popFirst(), let n = Int(value), n > 0 || (flag == "--warmup" && n == 0) else {
         throw TorchError.invalidArgument("\(flag) needs a positive integer")
@@ -148,15 +149,15 @@ func benchUpsampleMemory(size: Int, tile: Int?) throws {
                size, 2 * size, tile.map { ", tiles of \($0) latents" } ?? ", untiled", t, peakRSSMiB(), before))
 }
 
-/// An SD1.5 single file (LDM prefixes, fp16) of PyTorch-default random weights of the real sizes:
+/// An SD1.5 single file (LDM prefixes, fp16 or fp32) of PyTorch-default random weights of the real sizes:
 /// the UNet, the CLIP ViT-L/14 text encoder and the autoencoder (timing and memory of `generate`
 /// where no real weights are at hand).
-func writeRandomSD15(_ path: String) throws {
+func writeRandomSD15(_ path: String, dtype: DType) throws {
   var tensors: [(String, Tensor)] = []
   func add(_ prefix: String, _ make: (ModuleScope) throws -> Module) throws {
     let source = ParameterSource.fresh(generator: try Generator(seed: UInt64(tensors.count)))
     let module = try make(source.root)
-    tensors += try module.stateDict().map { (prefix + $0.0, try $0.1.to(.float16)) }
+    tensors += try module.stateDict().map { (prefix + $0.0, try $0.1.to(dtype)) }
   }
   try withNoGrad {
     try add("model.diffusion_model.") { try SDUNet(.sd15, $0) }
@@ -164,7 +165,7 @@ func writeRandomSD15(_ path: String) throws {
     try add("first_stage_model.") { try AutoencoderKL(.stableDiffusion, $0) }
   }
   try SafeTensors.write(tensors, to: URL(fileURLWithPath: path))
-  print("wrote \(path): \(tensors.count) tensors, \(tensors.reduce(0) { $0 + $1.1.elementCount }) parameters (fp16)")
+  print("wrote \(path): \(tensors.count) tensors, \(tensors.reduce(0) { $0 + $1.1.elementCount }) parameters (\(dtype))")
 }
 
 /// Forward and backward of the cpu-tiny network (batch 8, 64×64), timed separately.
@@ -191,7 +192,8 @@ do {
   case "upsample-memory": try benchUpsampleMemory(size: options.size, tile: options.tile)
   case "tiny-step": try benchTinyStep(iterations: options.iterations)
   case "item": try benchItemJSON(options.name, reps: options.iterations, warmup: options.warmup)
-  case "random-sd15": try writeRandomSD15(options.name)
+  case "random-sd15": try writeRandomSD15(options.name, dtype: .float16)
+  case "random-sd15-fp32": try writeRandomSD15(options.name, dtype: .float32)
   default: throw TorchError.invalidArgument("unknown benchmark '\(options.item)' (known: conv2d, vae-decode, tiling-error, upsample-memory)")
   }
 } catch {

@@ -101,6 +101,7 @@ struct Generate: ParsableCommand {
     threading.apply()
     let clock = StageClock()
     let loras = try lora.map(LoRA.init(argument:))
+    let previewDecoder = try decoder.map(Self.previewDecoder)
     var sd: StableDiffusionModel? = try clock.stage("load \(model)\(loras.isEmpty ? "" : " + \(loras.count) LoRA")") {
       try StableDiffusionLoader.load(model, vocabulary: CLIPVocabulary.path(vocabulary), loras: loras)
     }
@@ -111,8 +112,11 @@ struct Generate: ParsableCommand {
     (settings.width, settings.height, settings.clipSkip, settings.spacing, settings.karras) = (width, height, clipSkip, spacing, karras)
     let sdVAE = sd!.vae
     // A TAESD-family decoder works in the UNet's (scaled) latent space; the SD autoencoder in its own.
-    let baseDecoder = try decoder.map { try AutoencoderLoader.load([$0]) } ?? sdVAE
-    let decoderScale = decoder == nil ? 1 : sd!.latentScale
+    if let previewDecoder, previewDecoder.latentChannels != sdVAE.latentChannels || previewDecoder.downsamplingFactor != sdVAE.downsamplingFactor {
+      throw CommandError("--decoder \(decoder!): a \(previewDecoder.kind) decoder (\(previewDecoder.latentChannels) latent channels, ×\(previewDecoder.downsamplingFactor)) does not fit this model's latents (\(sdVAE.latentChannels) channels, ×\(sdVAE.downsamplingFactor)); SD1.5's is taesd_decoder")
+    }
+    let baseDecoder: any LatentAutoencoder = previewDecoder ?? sdVAE
+    let decoderScale = previewDecoder == nil ? 1 : sd!.latentScale
     print("\(sd!.isLCMDistilled ? "LCM-distilled SD" : "SD") UNet \(sd!.unet.parameterCount.grouped) parameters; \(settings.sampler.rawValue) \(settings.steps) steps, guidance \(settings.guidance), \(width)×\(height), "
           + (boost == "none" ? "no boost" : "boost \(boost) ×\(1 << cascade)") + ", \(inference.precision.rawValue), \(Runtime.threads) threads")
     let output = outputFolder.output
@@ -152,6 +156,14 @@ struct Generate: ParsableCommand {
       try ImageFile.write(image, to: destinations[k], range: .symmetric, text: [("parameters", text)])
       print("wrote \(destinations[k]) (\(image.size(3))×\(image.size(2))); " + clock.summary())
     }
+  }
+
+  /// The `--decoder` file: a TAESD-family decoder, checked before the SD weights are read.
+  static func previewDecoder(_ path: String) throws -> TinyAutoencoder {
+    guard let tiny = try AutoencoderLoader.load([path]) as? TinyAutoencoder, tiny.decoder != nil else {
+      throw CommandError("--decoder \(path): not a TAESD-family decoder (an SD autoencoder decodes by default; a TAESD encoder does not decode)")
+    }
+    return tiny
   }
 
   /// A1111's `parameters` text: the prompt, the negative prompt, then the settings on one line.

@@ -14,13 +14,13 @@ public enum TinyStableDiffusion {
   }
 
   /// The tiny UNet (fp16, LDM keys), text encoder (with `position_ids`) and `vae_a` autoencoder as
-  /// one SD single file, with `model_ema.*` entries; `extra` added, `dropping` keys left out.
+  /// one SD single file, with `model_ema.*` entries; `dropping` keys left out, then `extra` added.
   public static func singleFile(extra: [(String, Tensor)] = [], dropping: (String) -> Bool = { _ in false }) throws -> String {
     let url = try temporaryDirectory("sd-single").appendingPathComponent("tiny-sd15.safetensors")
     let all = try tensors(goldenSD + "sd_unet_tiny.ldm.safetensors") + tensors(goldenSD + "clip_text_tiny.ldm.safetensors")
       + tensors(Shared.golden("vae_a.weights.safetensors"), prefix: "first_stage_model.")
-      + [("model_ema.decay", try Tensor([Float(0.9999)])), ("model_ema.num_updates", try Tensor([Float(1)]))] + extra
-    try SafeTensors.write(all.filter { !dropping($0.0) }, to: url)
+      + [("model_ema.decay", try Tensor([Float(0.9999)])), ("model_ema.num_updates", try Tensor([Float(1)]))]
+    try SafeTensors.write(all.filter { !dropping($0.0) } + extra, to: url)
     return url.path
   }
 }

@@ -34,7 +34,7 @@ public enum StableDiffusionFamily {
     let missing = parts.filter { prefix, _ in !keys.contains { $0.hasPrefix(prefix) } }
     if !missing.isEmpty {
       let roots = Set(keys.map { $0.split(separator: ".").prefix(2).joined(separator: ".") }).sorted().prefix(8)
-      throw CheckpointError(file: file, "is not a complete SD single file: no \(missing.values.sorted().joined(separator: ", ")) (\(missing.keys.sorted().map { $0 + "*" }.joined(separator: ", "))); it holds \(roots.joined(separator: ", "))")
+      throw CheckpointError(file: file, "is not a complete SD single file: it lacks \(missing.values.sorted().joined(separator: ", ")) (\(missing.keys.sorted().map { $0 + "*" }.joined(separator: ", "))); it holds \(roots.joined(separator: ", "))")
     }
     guard let stem = shapes["model.diffusion_model.input_blocks.0.0.weight"], stem.count == 4 else {
       throw CheckpointError(file: file, "the UNet has no 4-d model.diffusion_model.input_blocks.0.0.weight")
