@@ -23,4 +23,29 @@ public enum TinyStableDiffusion {
     try SafeTensors.write(all.filter { !dropping($0.0) } + extra, to: url)
     return url.path
   }
+
+  /// The same single file as a `.ckpt` (torch.save's zip, the tensors under `state_dict`, as SD
+  /// checkpoints are saved), every tensor as float32.
+  public static func singleCheckpoint() throws -> String {
+    let url = try temporaryDirectory("sd-ckpt").appendingPathComponent("tiny-sd15.ckpt")
+    let all = try TensorFile(path: singleFile()).stateDict()
+    var pickle = PickleBuilder(), storages: [String: Data] = [:]
+    pickle.emptyDict()
+    pickle.string("state_dict")
+    pickle.emptyDict()
+    pickle.mark()
+    for (i, (key, tensor)) in all.enumerated() {
+      let values = try tensor.to(.float32).contiguous().toArray(Float.self)
+      storages["\(i)"] = values.withUnsafeBufferPointer { Data(buffer: $0) }
+      let shape = tensor.shape.map(Int64.init)
+      let strides = shape.indices.map { d in shape[(d + 1)...].reduce(Int64(1), *) }
+      pickle.string(key)
+      pickle.tensor(storageKey: "\(i)", numel: Int64(values.count), shape: shape, strides: strides)
+    }
+    pickle.setItems()
+    pickle.raw([0x73])  // SETITEM: state_dict → the dict above
+    pickle.stop()
+    try PickleBuilder.torchZip(pickle: pickle.bytes, storages: storages).write(to: url)
+    return url.path
+  }
 }
