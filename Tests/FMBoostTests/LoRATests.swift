@@ -101,4 +101,38 @@ import Torch
     let foreign = try Self.rewritten { $0.replacingOccurrences(of: "lora_unet_", with: "lora_te1_") }
     #expect { try LoRA(file: foreign, scale: 1) } throws: { "\($0)".contains("not a LoRA key") }
   }
+
+  /// kohya's `lora_te_` modules (CLIP names, `_` for `.`) merge into the single file's text encoder
+  /// (`cond_stage_model.transformer.text_model.*`; the built `CLIPTextModel` names its weights from
+  /// `encoder.`): W + scale·(α/rank)·up·down on exactly those weights; a module the text encoder
+  /// lacks is refused by name.
+  @Test func aTextEncoderLoRAMergesIntoTheNamedCLIPWeights() throws {
+    let g = try Generator(seed: 21)
+    let modules = [("text_model_encoder_layers_0_self_attn_q_proj", "encoder.layers.0.self_attn.q_proj.weight", [32, 32]),
+                   ("text_model_encoder_layers_1_mlp_fc1", "encoder.layers.1.mlp.fc1.weight", [128, 32])]
+    var tensors: [(String, Tensor)] = [], deltas: [String: Tensor] = [:]
+    for (name, key, shape) in modules {
+      let down = try Tensor.randn([4, shape[1]], generator: g), up = try Tensor.randn([shape[0], 4], generator: g)
+      tensors += [("lora_te_\(name).lora_down.weight", down), ("lora_te_\(name).lora_up.weight", up),
+                  ("lora_te_\(name).alpha", try Tensor([Float(2)]))]
+      deltas[key] = try up.matmul(down) * (0.6 * 2 / 4)
+    }
+    let folder = try temporaryDirectory("lora-te")
+    let file = folder.appendingPathComponent("te.safetensors"), absent = folder.appendingPathComponent("absent.safetensors")
+    try SafeTensors.write(tensors, to: file)
+    try SafeTensors.write(tensors.map { ($0.0.replacingOccurrences(of: "layers_1_", with: "layers_9_"), $0.1) }, to: absent)
+
+    let single = try TinyStableDiffusion.singleFile(), vocabulary = TinyStableDiffusion.vocabulary
+    func textWeights(_ loras: [LoRA]) throws -> [String: Tensor] {
+      Dictionary(uniqueKeysWithValues: try StableDiffusionLoader.load(single, vocabulary: vocabulary, loras: loras, textHeads: 4).textEncoder.stateDict())
+    }
+    let base = try textWeights([]), merged = try textWeights([LoRA(file: file.path, scale: 0.6)])
+    let changed = try merged.filter { try $0.value.maxAbsDifference(base[$0.key]!) > 0 }.keys.sorted()
+    #expect(changed == deltas.keys.sorted())
+    for (key, delta) in deltas {
+      #expect(try merged[key]!.maxAbsDifference(base[key]! + delta) < 1e-5, "\(key)")
+    }
+    #expect { try textWeights([LoRA(file: absent.path, scale: 1)]) }
+      throws: { "\($0)".contains("text_model.encoder.layers.9.mlp.fc1") && "\($0)".contains("another model") }
+  }
 }
