@@ -51,7 +51,7 @@ import Torch
 
   /// A diffusers folder: the LCM-distilled UNet (diffusers layout), a transformers-4 text encoder
   /// (`text_model.*`), a tokenizer folder, the LCM scheduler named in its config.
-  static func lcmFolder(skipping: String? = nil) throws -> String {
+  static func lcmFolder(skipping: String? = nil, prediction: String = "epsilon") throws -> String {
     let root = try temporaryDirectory("sd-folder")
     func write(_ relative: String, _ json: [String: Any]) throws {
       guard relative != skipping else { return }
@@ -66,7 +66,7 @@ import Torch
       try SafeTensors.write(tensors, to: url)
     }
     try write("model_index.json", ["_class_name": "LatentConsistencyModelPipeline"])
-    try write("scheduler/scheduler_config.json", ["_class_name": "LCMScheduler", "prediction_type": "epsilon"])
+    try write("scheduler/scheduler_config.json", ["_class_name": "LCMScheduler", "prediction_type": prediction])
     try write("unet/config.json", try #require(try fixtureConfig("sd_unet_tiny_lcm.diffusers.safetensors")["diffusers"] as? [String: Any]))
     try weights("unet/diffusion_pytorch_model.safetensors", tensors(sd + "sd_unet_tiny_lcm.diffusers.safetensors"))
     try write("text_encoder/config.json", ["num_attention_heads": 4, "hidden_size": 32])
@@ -106,6 +106,12 @@ import Torch
         #expect("\(error)".contains(part.split(separator: "/").first!), "\(part): \(error)")
       }
     }
+  }
+
+  /// A folder whose scheduler predicts v (SD2.x-768 and its fine-tunes) is refused, naming its config.
+  @Test func aVPredictionFolderIsRefused() throws {
+    #expect { try StableDiffusionLoader.load(Self.lcmFolder(prediction: "v_prediction"), vocabulary: nil) }
+      throws: { "\($0)".contains("scheduler_config.json") && "\($0)".contains("prediction_type is v_prediction") }
   }
 
   @Test func aTruncatedOrIncompleteSingleFileIsRefused() throws {
