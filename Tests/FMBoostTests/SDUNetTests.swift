@@ -48,7 +48,22 @@ import Torch
     c.channelMult = [1, 2, 3, 3]
     c.contextDim = 32
     let unet = try WeightFile.build(Self.tensors(under: ""), file: Self.weights) { try SDUNet(c, $0) }
-    let eps = try withNoGrad { try unet(io.tensor("x"), t: io.tensor("t"), context: io.tensor("context")) }
+    // The fixture's activations by LDM module; a block's output is its last layer's (`input_blocks.1.1`).
+    let fixtureName = ["emb": "act.emb", "input_blocks.0": "act.input_blocks.0", "input_blocks.1": "act.input_blocks.1.1",
+                       "input_blocks.3": "act.input_blocks.3.0", "input_blocks.11": "act.input_blocks.11.0",
+                       "middle_block": "act.middle_block", "output_blocks.2": "act.output_blocks.2", "output_blocks.11": "act.output_blocks.11"]
+    var compared: [String] = []
+    let eps = try withNoGrad {
+      try unet(io.tensor("x"), t: io.tensor("t"), context: io.tensor("context")) { module, activation in
+        guard let name = fixtureName[module] else { return }
+        let reference = try io.tensor(name)
+        #expect(activation.shape == reference.shape, "\(module)")
+        let error = try activation.maxAbsDifference(reference)
+        #expect(try Self.close(activation, reference), "\(module): max abs error \(error)")
+        compared.append(module)
+      }
+    }
+    #expect(Set(compared) == Set(fixtureName.keys))
     let reference = try io.tensor("eps")
     print(String(format: "SD UNet (tiny): max abs error %.2e (reference scale %.2f)", try eps.maxAbsDifference(reference), try reference.abs().max().item()))
     #expect(try Self.close(eps, reference))

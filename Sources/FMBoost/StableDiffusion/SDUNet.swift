@@ -65,7 +65,10 @@ public final class SDUNet: Module {
 
   /// ε = UNet(x, t, context): x (B, 4, h, w), t (B) or one value, context (B, 77, context_dim);
   /// `timestepCond` (B or 1, time_cond_proj_dim) the guidance embedding of an LCM-distilled UNet.
-  public func callAsFunction(_ x: Tensor, t: Tensor, context: Tensor, timestepCond: Tensor? = nil) throws -> Tensor {
+  /// `observe` sees the time embedding (`emb`) and every block's output under its LDM module path,
+  /// as PyTorch forward hooks would (parity checks).
+  public func callAsFunction(_ x: Tensor, t: Tensor, context: Tensor, timestepCond: Tensor? = nil,
+                             observe: ((String, Tensor) throws -> Void)? = nil) throws -> Tensor {
     let times = t.elementCount == 1 ? try t.reshape([1]).expand([x.size(0)]) : t
     var input = try timestepEmbedding(times, dim: config.modelChannels)
     switch (timeCondProj, timestepCond) {
@@ -75,7 +78,8 @@ public final class SDUNet: Module {
     case (nil, nil): break
     }
     let embedding = try timeEmbed(input)
-    let h = try blocks(x, embedding, context: context)
+    try observe?("emb", embedding)
+    let h = try blocks(x, embedding, context: context, observe: observe)
     return try out(h)
   }
 }

@@ -63,18 +63,23 @@ struct UNetSkeleton {
     outChannels = ch
   }
 
-  /// Runs the blocks: the input blocks' outputs are the output blocks' skips.
-  func callAsFunction(_ x: Tensor, _ embedding: Tensor, context: Tensor? = nil) throws -> Tensor {
+  /// Runs the blocks: the input blocks' outputs are the output blocks' skips. `observe` sees each
+  /// block's output under its module path (`input_blocks.3`, `middle_block`, `output_blocks.11`).
+  func callAsFunction(_ x: Tensor, _ embedding: Tensor, context: Tensor? = nil,
+                      observe: ((String, Tensor) throws -> Void)? = nil) throws -> Tensor {
     var h = x
     var skips: [Tensor] = []
     skips.reserveCapacity(inputBlocks.count)
-    for block in inputBlocks.items {
+    for (i, block) in inputBlocks.items.enumerated() {
       h = try block(h, embedding, context: context)
+      try observe?("input_blocks.\(i)", h)
       skips.append(h)
     }
     h = try middleBlock(h, embedding, context: context)
-    for block in outputBlocks.items {
+    try observe?("middle_block", h)
+    for (i, block) in outputBlocks.items.enumerated() {
       h = try block(Tensor.cat([h, skips.removeLast()], dim: 1), embedding, context: context)
+      try observe?("output_blocks.\(i)", h)
     }
     return h
   }
