@@ -75,10 +75,10 @@ public enum Runtime {
     }
   }
 
-  /// Inputs larger than this many bytes are convolved by `conv2d` without autograd in bands of
-  /// output rows, each band reading about an eighth of it, so oneDNN's blocked copies of the input
-  /// and output stay band-sized (shim_conv_banded.cpp); 0 turns banding off. Default 256 MiB, or
-  /// `FMBOOST_CONV_BANDS` MiB.
+  /// `conv2d` inputs larger than this many bytes are convolved, when no gradient is recorded, in
+  /// bands of output rows that each read about an eighth of that many bytes, so oneDNN's blocked
+  /// copies of the input and output stay band-sized (shim_conv_banded.cpp); 0 turns banding off.
+  /// Default 256 MiB, or `FMBOOST_CONV_BANDS` MiB.
   public static var convolutionBandThreshold: Int {
     get {
       ensureConfigured()

@@ -145,8 +145,8 @@ int ct_to_device(ct_tensor a, int device, int index, ct_tensor *out);
 /// `bias` may be NULL. stride/padding/dilation have `nspatial` entries (1 or 2).
 int ct_conv(ct_tensor x, ct_tensor w, ct_tensor bias, int nspatial, const int64_t *stride,
             const int64_t *padding, const int64_t *dilation, int64_t groups, ct_tensor *out);
-/// Inputs larger than this many bytes are convolved (conv2d, no gradient recorded) in bands of
-/// output rows, each reading about an eighth of it; 0 turns banding off. Default 256 MiB.
+/// conv2d inputs larger than this many bytes are convolved, when no gradient is recorded, in bands
+/// of output rows that each read about an eighth of that many bytes; 0 turns banding off. Default 256 MiB.
 void ct_set_conv_band_threshold(int64_t bytes);
 int64_t ct_conv_band_threshold(void);
 int ct_conv_transpose2d(ct_tensor x, ct_tensor w, ct_tensor bias, const int64_t *stride,
