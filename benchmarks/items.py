@@ -117,6 +117,18 @@ def build(item, best=False):
                 x = x + (ts[i + 1] - ts[i]) * net(x, ts[i:i + 1], context)
             return vae.decode(x / 0.18215)
         return upsample, [net, vae], 1
+    if item == "default2x-512":
+        # The shipped default model's 512 → 1024 px (its pipeline: PSU with the exact pixel-unshuffle ×4
+        # first stage, scale 1.8, no noise, Euler 1 step from t = 0), random weights of its shapes.
+        net = m.EfficientUNet(**m.SHIPPED_2X_UNET).eval()
+        image = layout(torch.rand(1, 3, 512, 512, generator=g) * 2 - 1)
+
+        def upsample():
+            up = F.interpolate(image, size=(1024, 1024), mode="bilinear", align_corners=False)
+            context = F.pixel_unshuffle(up, 4) * 1.8
+            x = context + net(context, torch.zeros(1), context)
+            return F.pixel_shuffle(x / 1.8, 4)
+        return upsample, [net], 1
     raise SystemExit(f"unknown item {item}")
 
 

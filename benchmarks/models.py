@@ -23,12 +23,13 @@ def timestep_embedding(t, dim, max_period=10000):
 
 
 class ResBlock(nn.Module):
-    def __init__(self, ch, emb_ch, out_ch, scale_shift=True):
+    def __init__(self, ch, emb_ch, out_ch, scale_shift=True, group_norm=True):
         super().__init__()
         self.out_ch, self.scale_shift = out_ch, scale_shift
-        self.in_layers = nn.Sequential(gn(ch), nn.SiLU(), nn.Conv2d(ch, out_ch, 3, padding=1))
+        norm = gn if group_norm else (lambda _: nn.Identity())
+        self.in_layers = nn.Sequential(norm(ch), nn.SiLU(), nn.Conv2d(ch, out_ch, 3, padding=1))
         self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_ch, 2 * out_ch if scale_shift else out_ch))
-        self.out_layers = nn.Sequential(gn(out_ch), nn.SiLU(), nn.Dropout(0.0), nn.Conv2d(out_ch, out_ch, 3, padding=1))
+        self.out_layers = nn.Sequential(norm(out_ch), nn.SiLU(), nn.Dropout(0.0), nn.Conv2d(out_ch, out_ch, 3, padding=1))
         self.skip_connection = nn.Identity() if ch == out_ch else nn.Conv2d(ch, out_ch, 1)
 
     def forward(self, x, emb):
@@ -127,13 +128,15 @@ class UnPool2d(nn.Module):
 
 class EfficientUNet(nn.Module):
     """The original's constructor options (spec 3): `use_linear_attn` (encoder/decoder attention only;
-    the middle block is always softmax), `use_scale_shift_norm`, `conv_resample`, `pool_factor`.
+    the middle block is always softmax), `use_scale_shift_norm`, `conv_resample`, `pool_factor`; and
+    the project's two (the default model): `use_group_norm=False` (no GroupNorm anywhere),
+    `middle_attention=False` (a middle block of two residual blocks).
     Defaults are those of the paper's config, which the benchmarks use — not the original class's
     (`use_linear_attn=True` there). state_dict keys equal the original's."""
 
     def __init__(self, in_channels, model_channels, out_channels, num_res_blocks, attention_resolutions,
                  channel_mult, dim_head, num_heads, dropout=0.0, conv_resample=True, use_linear_attn=False,
-                 use_scale_shift_norm=True, pool_factor=-1, **_):
+                 use_scale_shift_norm=True, pool_factor=-1, use_group_norm=True, middle_attention=True, **_):
         super().__init__()
         assert dropout == 0.0, "only dropout 0 is re-stated"
         if pool_factor > 1 and pool_factor not in (2, 4, 8):
@@ -143,7 +146,7 @@ class EfficientUNet(nn.Module):
         emb = 4 * model_channels
 
         def res(cin, cout):
-            return ResBlock(cin, emb, cout, scale_shift=use_scale_shift_norm)
+            return ResBlock(cin, emb, cout, scale_shift=use_scale_shift_norm, group_norm=use_group_norm)
 
         def attn(c, linear):
             return SpatialSelfAttention(c, num_heads, dim_head, linear=linear)
@@ -165,7 +168,7 @@ class EfficientUNet(nn.Module):
                 self.input_blocks.append(Seq([Down(ch, conv_resample)]))
                 skips.append(ch)
                 ds *= 2
-        self.middle_block = Seq([res(ch, ch), attn(ch, False), res(ch, ch)])
+        self.middle_block = Seq([res(ch, ch), attn(ch, False), res(ch, ch)] if middle_attention else [res(ch, ch), res(ch, ch)])
         self.output_blocks = nn.ModuleList()
         for level, mult in list(enumerate(channel_mult))[::-1]:
             for i in range(num_res_blocks + 1):
@@ -178,7 +181,7 @@ class EfficientUNet(nn.Module):
                     ds //= 2
                 self.output_blocks.append(Seq(layers))
         # GroupNorm over `ch`, conv from model_channels (equal when channel_mult[0] == 1; spec 11.16).
-        self.out = nn.Sequential(gn(ch), nn.SiLU(), nn.Conv2d(model_channels, model_channels if pooled else out_channels, 3, padding=1))
+        self.out = nn.Sequential(gn(ch) if use_group_norm else nn.Identity(), nn.SiLU(), nn.Conv2d(model_channels, model_channels if pooled else out_channels, 3, padding=1))
         self.un_pool = UnPool2d(model_channels, out_channels, pool_factor) if pooled else nn.Identity()
 
     def forward(self, x, t, context=None):
@@ -201,6 +204,8 @@ CPU_TINY_UNET = dict(in_channels=6, model_channels=32, out_channels=3, num_res_b
                      channel_mult=[1, 2, 2], dim_head=16, num_heads=2)
 DEFAULT_2X_UNET = dict(in_channels=96, model_channels=64, out_channels=48, num_res_blocks=1, attention_resolutions=[],
                        channel_mult=[1, 1, 1], dim_head=32, num_heads=2)
+# models/default-2x.safetensors: the same, with no GroupNorm and no middle attention (1,758,192 parameters).
+SHIPPED_2X_UNET = dict(DEFAULT_2X_UNET, use_group_norm=False, middle_attention=False)
 
 
 # ---- AutoencoderKL (ldm/modules/diffusionmodules/model.py, SD's ddconfig) ------------------------

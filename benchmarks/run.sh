@@ -23,6 +23,7 @@ train-default-2x 5 2 0
 taef2-encode-1024 3 1 0
 taef2-decode-1024 3 1 0
 upsample-512 1 0 0
+default2x-512 5 1 0
 sd-unet-512 2 1 0"
 python=${BENCH_PYTHON:-}
 if [ -z "$python" ]; then

@@ -1,5 +1,6 @@
 // The Swift side of `make bench` (benchmarks/run.sh): one item, timed, printed as one JSON line
 // in the format of benchmarks/items.py (the PyTorch side).
+import Checkpoint
 import FMBoost
 import Foundation
 import NN
@@ -88,6 +89,20 @@ func benchItem(_ item: String) throws -> (run: () throws -> Void, grad: Bool) {
     var settings = UpsamplerSettings()
     settings.steps = 10
     let upsampler = try Upsampler(flow: flow, autoencoder: vae, settings: settings)
+    let image = try Tensor.rand([1, 3, size, size], generator: g) * 2 - 1
+    return ({ _ = try upsampler.upsample(image: image, factor: 2, generator: g) }, false)
+  case ("default2x", 2):
+    // The shipped default model (models/default-2x.safetensors) with its own settings: 512 → 1024 px.
+    let size = Int(parts[1]) ?? 512
+    guard let path = ProjectFiles.aboveExecutable("models/default-2x.safetensors") else {
+      throw TorchError.invalidArgument("models/default-2x.safetensors not found above the executable")
+    }
+    let loaded = try FlowModelLoader.load(path)
+    guard let pipeline = loaded.pipeline, let firstStage = try pipeline.builtInFirstStage() else {
+      throw TorchError.invalidArgument("\(path) records no built-in first stage")
+    }
+    loaded.flow.net.eval()
+    let upsampler = try Upsampler(flow: loaded.flow, autoencoder: firstStage, settings: UpsamplerSettings(pipeline: pipeline))
     let image = try Tensor.rand([1, 3, size, size], generator: g) * 2 - 1
     return ({ _ = try upsampler.upsample(image: image, factor: 2, generator: g) }, false)
   case ("sd", 3) where parts[1] == "unet":
