@@ -28,6 +28,7 @@ public struct PickleBuilder {
   public mutating func reduce() { bytes.append(0x52) }
   public mutating func emptyDict() { bytes.append(0x7D) }
   public mutating func setItems() { bytes.append(0x75) }
+  public mutating func setItem() { bytes.append(0x73) }
   public mutating func stop() { bytes.append(0x2E) }
 
   /// _rebuild_tensor_v2(storage('0', FloatStorage, numel), offset, size, stride, False, OrderedDict())

@@ -17,18 +17,21 @@ public enum TinyStableDiffusion {
   /// one SD single file, with `model_ema.*` entries; `dropping` keys left out, then `extra` added.
   public static func singleFile(extra: [(String, Tensor)] = [], dropping: (String) -> Bool = { _ in false }) throws -> String {
     let url = try temporaryDirectory("sd-single").appendingPathComponent("tiny-sd15.safetensors")
-    let all = try tensors(goldenSD + "sd_unet_tiny.ldm.safetensors") + tensors(goldenSD + "clip_text_tiny.ldm.safetensors")
+    try SafeTensors.write(try singleFileTensors().filter { !dropping($0.0) } + extra, to: url)
+    return url.path
+  }
+
+  static func singleFileTensors() throws -> [(String, Tensor)] {
+    try tensors(goldenSD + "sd_unet_tiny.ldm.safetensors") + tensors(goldenSD + "clip_text_tiny.ldm.safetensors")
       + tensors(Shared.golden("vae_a.weights.safetensors"), prefix: "first_stage_model.")
       + [("model_ema.decay", try Tensor([Float(0.9999)])), ("model_ema.num_updates", try Tensor([Float(1)]))]
-    try SafeTensors.write(all.filter { !dropping($0.0) } + extra, to: url)
-    return url.path
   }
 
   /// The same single file as a `.ckpt` (torch.save's zip, the tensors under `state_dict`, as SD
   /// checkpoints are saved), every tensor as float32.
   public static func singleCheckpoint() throws -> String {
     let url = try temporaryDirectory("sd-ckpt").appendingPathComponent("tiny-sd15.ckpt")
-    let all = try TensorFile(path: singleFile()).stateDict()
+    let all = try singleFileTensors()
     var pickle = PickleBuilder(), storages: [String: Data] = [:]
     pickle.emptyDict()
     pickle.string("state_dict")
@@ -43,7 +46,7 @@ public enum TinyStableDiffusion {
       pickle.tensor(storageKey: "\(i)", numel: Int64(values.count), shape: shape, strides: strides)
     }
     pickle.setItems()
-    pickle.raw([0x73])  // SETITEM: state_dict → the dict above
+    pickle.setItem()  // state_dict → the dict above
     pickle.stop()
     try PickleBuilder.torchZip(pickle: pickle.bytes, storages: storages).write(to: url)
     return url.path
