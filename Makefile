@@ -3,8 +3,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # libopenblas0-openmp replaces the reference BLAS that Debian's libtorch would otherwise use for
 # matrix products (attention is 10-20x faster with it). libgloo-dev: the Gloo headers that libtorch's
-# ProcessGroupGloo.hpp includes (data-parallel training).
-SYSTEM_PACKAGES := libtorch-dev libgloo-dev libpng-dev libjpeg62-turbo-dev libopenblas0-openmp
+# ProcessGroupGloo.hpp includes (data-parallel training). libdnnl-dev: the headers of the oneDNN that
+# libtorch already links, for its Winograd convolution (shim_conv_winograd.cpp).
+SYSTEM_PACKAGES := libtorch-dev libdnnl-dev libgloo-dev libpng-dev libjpeg62-turbo-dev libopenblas0-openmp
 
 .PHONY: run test test-fast build deps photos sr-photos inception clip-vocab default-model eval bench bench-ddp bench-conv fuzz clean
 

@@ -13,6 +13,10 @@ let torchLinking: [LinkerSetting] = libtorch.map { path in
   [.unsafeFlags(["torch", "torch_cpu", "c10"].flatMap { ["-Xlinker", "\(path)/lib/lib\($0).so"] } + ["-Xlinker", "-rpath", "-Xlinker", "\(path)/lib"])]
 } ?? [.linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10")]
 
+// oneDNN's own headers (libdnnl-dev) for its Winograd convolution, on Debian's libtorch only: a
+// PyTorch wheel carries another oneDNN inside its libtorch.
+let oneDNN = libtorch == nil && FileManager.default.fileExists(atPath: "/usr/include/oneapi/dnnl/dnnl.hpp")
+
 let package = Package(
   name: "FMBoost",
   platforms: [.macOS(.v14)],
@@ -28,13 +32,16 @@ let package = Package(
   targets: [
     .target(
       name: "CTorch",
-      cxxSettings: [.headerSearchPath("compat"), .unsafeFlags(torchIncludes + ["-O2", "-w"])],
-      linkerSettings: torchLinking
+      cxxSettings: [.headerSearchPath("compat"), .define("FMBOOST_ONEDNN", to: oneDNN ? "1" : "0"),
+                    .unsafeFlags(torchIncludes + ["-O2", "-w"])],
+      linkerSettings: torchLinking + (oneDNN ? [.linkedLibrary("dnnl")] : [])
     ),
     .target(
       name: "CImaging",
       linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]
     ),
+    // Linked into the executables only: it defines getenv (see spin_default.c).
+    .target(name: "COpenMPDefaults"),
     .target(name: "Torch", dependencies: ["CTorch"]),
     .target(name: "NN", dependencies: ["Torch"]),
     .target(name: "Checkpoint", dependencies: ["Torch", "ZIPFoundation"]),
@@ -45,11 +52,11 @@ let package = Package(
     .executableTarget(
       name: "fmboost",
       dependencies: [
-        "Torch", "NN", "Checkpoint", "Imaging", "FMBoost", "Evaluation", "Training",
+        "Torch", "NN", "Checkpoint", "Imaging", "FMBoost", "Evaluation", "Training", "COpenMPDefaults",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN", "Checkpoint", "FMBoost"]),
+    .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN", "Checkpoint", "FMBoost", "COpenMPDefaults"]),
     .executableTarget(name: "fmboost-fuzz", dependencies: ["TestSupport"]),
     .target(
       name: "TestSupport", dependencies: ["Torch", "Checkpoint", "ZIPFoundation"], path: "Tests/TestSupport"),
@@ -57,7 +64,10 @@ let package = Package(
     .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
     .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport", "ZIPFoundation"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
-    .testTarget(name: "FMBoostTests", dependencies: ["FMBoost", "TestSupport"]),
+    .testTarget(
+      name: "FMBoostTests", dependencies: ["FMBoost", "TestSupport"],
+      // The scripts that made three of Tests/Fixtures, beside the tests that read them.
+      exclude: ["make_sd_sampler_fixture.py", "make_peft_lora_fixture.py", "make_clip_folder_fixture.py"]),
     .testTarget(name: "CLITests", dependencies: ["fmboost", "FMBoost", "NN", "Training", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoint", "TestSupport"]),

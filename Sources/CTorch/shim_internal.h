@@ -34,7 +34,11 @@ bool attention_fused(const at::Tensor &q, const at::Tensor &k, const at::Tensor 
 bool conv2d_banded(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
                    at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
                    at::Tensor &out);
-
+// A 3x3 stride-1 conv2d by oneDNN's Winograd kernel when no gradient is recorded and the output is
+// large enough; false (and `out` untouched) otherwise (shim_conv_winograd.cpp).
+bool conv2d_winograd(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
+                     at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
+                     at::Tensor &out);
 
 inline at::IntArrayRef dims(const int64_t *p, int n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }
 

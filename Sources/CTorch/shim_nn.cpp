@@ -15,9 +15,10 @@ int ct_conv(ct_tensor x, ct_tensor w, ct_tensor bias, int nspatial, const int64_
     if (nspatial == 1)
       *out = wrap(at::conv1d(x->t, w->t, b, dims(stride, 1), dims(padding, 1), dims(dilation, 1), groups));
     else if (nspatial == 2) {
-      at::Tensor banded;
-      if (conv2d_banded(x->t, w->t, b, dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups, banded))
-        *out = wrap(std::move(banded));
+      at::Tensor special;
+      if (conv2d_winograd(x->t, w->t, b, dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups, special) ||
+          conv2d_banded(x->t, w->t, b, dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups, special))
+        *out = wrap(std::move(special));
       else
         *out = wrap(at::conv2d(x->t, w->t, b, dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups));
     }

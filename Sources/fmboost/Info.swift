@@ -1,4 +1,6 @@
 import ArgumentParser
+import COpenMPDefaults
+import Foundation
 import Torch
 
 /// `fmboost info`: what libtorch this binary runs on.
@@ -11,6 +13,23 @@ struct Info: ParsableCommand {
   @Flag(help: "Also print libtorch's full build configuration.")
   var verbose = false
 
+  /// What libgomp's threads do after a parallel region, as libgomp read it at start-up.
+  static var spinDescription: String {
+    if fmboost_openmp_spin_default_applied() != 0 {
+      return "GOMP_SPINCOUNT=\(String(cString: fmboost_openmp_spin_default())) (this tool's default; set GOMP_SPINCOUNT or OMP_WAIT_POLICY to change it)"
+    }
+    let environment = ProcessInfo.processInfo.environment
+    if let spin = environment["GOMP_SPINCOUNT"] { return "GOMP_SPINCOUNT=\(spin) (set by you)" }
+    if let policy = environment["OMP_WAIT_POLICY"] { return "OMP_WAIT_POLICY=\(policy) (set by you)" }
+    return "libgomp's default"
+  }
+
+  static var winogradDescription: String {
+    guard Runtime.winogradAvailable else { return "no (needs oneDNN's AVX-512 kernel and libdnnl-dev at build time)" }
+    let pixels = Runtime.winogradMinimumPixels
+    return pixels == 0 ? "off (\(Runtime.winogradVariable)=0)" : "yes, from \(pixels) output pixels per image"
+  }
+
   func run() throws {
     threading.apply()
     let info = try Runtime.buildInfo()
@@ -19,6 +38,8 @@ struct Info: ParsableCommand {
     print("CPU capability  \(info.cpuCapability)")
     print("BLAS            \(info.blas); \(BLASCore.description)")
     print("oneDNN          \(info.usesOneDNN ? "yes" : "no")")
+    print("OpenMP spin     \(Self.spinDescription)")
+    print("Winograd 3x3    \(Self.winogradDescription)")
     if verbose {
       print("\n\(info.configuration)\n\(info.parallelism)")
     }

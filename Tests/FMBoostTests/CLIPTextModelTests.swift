@@ -63,7 +63,7 @@ import Torch
   }
 
   /// A `text_encoder/` folder as transformers 5 saves it (`Tests/Fixtures/clip_text_folder`, made
-  /// by `benchmarks/fixtures/make_clip_folder_fixture.py`: config.json, unprefixed keys), its heads
+  /// by `make_clip_folder_fixture.py` beside this file: config.json, unprefixed keys), its heads
   /// read from config.json as the folder loader reads them.
   @Test func aTextEncoderFolderSavedByTransformersLoads() throws {
     let folder = Shared.fixture("clip_text_folder")

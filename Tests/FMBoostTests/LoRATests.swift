@@ -81,7 +81,7 @@ import Torch
   }
 
   /// A peft LoRA on 160 modules as diffusers saves it (`Tests/Fixtures/lora_peft.safetensors`, made
-  /// by `benchmarks/fixtures/make_peft_lora_fixture.py`), against diffusers' `load_lora_adapter` +
+  /// by `make_peft_lora_fixture.py` beside this file), against diffusers' `load_lora_adapter` +
   /// `fuse_lora(lora_scale=0.7)`.
   @Test func aPeftLoRASavedByDiffusersMergesAsDiffusersLoadsIt() throws {
     let lora = try LoRA(argument: Shared.fixture("lora_peft.safetensors") + ":0.7")

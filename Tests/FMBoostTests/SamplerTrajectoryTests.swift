@@ -8,7 +8,7 @@ import Torch
 /// The samplers golden-sd has no trajectory for (Euler ancestral, Karras σ, trailing
 /// DPM-Solver++), against diffusers with a synthetic network, and the seeded initial noise against
 /// `torch.manual_seed(S); torch.randn(...)` (`Tests/Fixtures/sd_samplers.safetensors`, made by
-/// `benchmarks/fixtures/make_sd_sampler_fixture.py`).
+/// `make_sd_sampler_fixture.py` beside this file).
 @Suite struct SamplerTrajectoryTests {
   static let fixture = Shared.fixture("sd_samplers.safetensors")
 

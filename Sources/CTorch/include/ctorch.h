@@ -149,6 +149,14 @@ int ct_conv(ct_tensor x, ct_tensor w, ct_tensor bias, int nspatial, const int64_
 /// of output rows that each read about an eighth of that many bytes; 0 turns banding off. Default 256 MiB.
 void ct_set_conv_band_threshold(int64_t bytes);
 int64_t ct_conv_band_threshold(void);
+/// Inference 3x3 stride-1 conv2d outputs of at least this many pixels per image run by oneDNN's
+/// Winograd kernel where this CPU has one; 0 turns it off. Default 128 x 128.
+void ct_set_winograd_min_pixels(int64_t pixels);
+int64_t ct_winograd_min_pixels(void);
+/// 1 when this build and CPU have oneDNN's Winograd kernel.
+int ct_winograd_available(void);
+/// How many convolutions have run by Winograd in this process.
+int64_t ct_winograd_calls(void);
 int ct_conv_transpose2d(ct_tensor x, ct_tensor w, ct_tensor bias, const int64_t *stride,
                         const int64_t *padding, const int64_t *output_padding, int64_t groups,
                         const int64_t *dilation, ct_tensor *out);
