@@ -35,6 +35,24 @@ import Torch
     #expect(try a.sum().item() == Double(5 * 4 * Self.mib))
   }
 
+  /// Freed neighbours merge: two pieces split from one block, once freed, serve with the rest of it
+  /// a request larger than any of them, and no new memory is mapped.
+  @Test func freedNeighboursMergeToServeALargerRequest() throws {
+    Runtime.releaseFreedMemory()
+    _ = try Tensor.zeros([16, Self.mib])  // 64 MiB, cached as one block
+    do {
+      let a = try Tensor.full([4, Self.mib], 1), b = try Tensor.full([4, Self.mib], 2)
+      #expect(try a.sum().item() + b.sum().item() == Double(12 * Self.mib))
+    }
+    let before = Runtime.allocatorStatistics
+    let large = try Tensor.full([15, Self.mib], 3)  // 60 MiB: more than the pieces or the rest alone
+    let after = Runtime.allocatorStatistics
+    #expect(after.maps == before.maps)
+    #expect(after.hits == before.hits + 1)
+    #expect(after.mappedTotalBytes == before.mappedTotalBytes)
+    #expect(try large.sum().item() == Double(45 * Self.mib))
+  }
+
   @Test func releasingFreedMemoryUnmapsEveryCachedBlock() throws {
     let live = try Tensor.zeros([2, Self.mib])
     _ = try Tensor.zeros([8, Self.mib])
