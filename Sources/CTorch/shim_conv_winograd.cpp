@@ -68,24 +68,26 @@ dnnl::memory blocked(const dnnl::memory::desc &desc, std::vector<at::Tensor> &ke
 
 namespace ctorch {
 
-bool conv2d_winograd(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
+bool conv2d_winograd(const at::Tensor &input, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
                      at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
                      at::Tensor &out) {
 #if FMBOOST_ONEDNN
   const int64_t threshold = min_pixels.load();
-  if (threshold <= 0 || refused.load() || c10::GradMode::is_enabled() || x.dim() != 4 || w.dim() != 4 ||
-      !x.device().is_cpu() || x.scalar_type() != at::kFloat || w.scalar_type() != at::kFloat || groups != 1 ||
+  if (threshold <= 0 || refused.load() || c10::GradMode::is_enabled() || input.dim() != 4 || w.dim() != 4 ||
+      !input.device().is_cpu() || input.scalar_type() != at::kFloat || w.scalar_type() != at::kFloat || groups != 1 ||
       w.size(2) != 3 || w.size(3) != 3 || stride[0] != 1 || stride[1] != 1 || dilation[0] != 1 ||
       dilation[1] != 1 || padding[0] > 1 || padding[1] > 1)
     return false;
-  const int64_t batch = x.size(0), channels = x.size(1), features = w.size(0);
-  const int64_t rows = x.size(2) + 2 * padding[0] - 2, columns = x.size(3) + 2 * padding[1] - 2;
+  const int64_t batch = input.size(0), channels = input.size(1), features = w.size(0);
+  const int64_t rows = input.size(2) + 2 * padding[0] - 2, columns = input.size(3) + 2 * padding[1] - 2;
   if (w.size(1) != channels || channels % 16 != 0 || features % 16 != 0 || rows < 1 || columns < 1 ||
       rows * columns < threshold)
     return false;
   if ((bias && (bias->scalar_type() != at::kFloat || bias->numel() != features)) || !supported()) return false;
   using dnnl::memory;
   try {
+    // oneDNN reads any layout by strides, but not broadcast (zero) strides: such inputs are copied.
+    const at::Tensor x = input.is_contiguous() || input.is_contiguous(at::MemoryFormat::ChannelsLast) ? input : input.contiguous();
     // Bands of output rows (a multiple of the 4-row tile) whose input is about kBandBytes, all of one
     // shape so that one plan and one transform of the weights serve them all: the transformed tiles
     // (2.25x the band's input and output) then stay band-sized.
@@ -121,9 +123,9 @@ bool conv2d_winograd(const at::Tensor &x, const at::Tensor &w, const c10::option
       // Input rows first - padding ... first + band + 1 - padding; zero rows stand in for those outside.
       const int64_t top = first - padding[0], bottom = top + band + 2;
       const int64_t from = std::max<int64_t>(0, top), to = std::min(x.size(2), bottom);
-      at::Tensor input = x.narrow(2, from, to - from);
-      if (from > top || to < bottom) input = at::constant_pad_nd(input, {0, 0, from - top, bottom - to});
-      memory input_user(strided_desc(input), cpu_engine(), input.data_ptr());
+      at::Tensor rows_in = x.narrow(2, from, to - from);
+      if (from > top || to < bottom) rows_in = at::constant_pad_nd(rows_in, {0, 0, from - top, bottom - to});
+      memory input_user(strided_desc(rows_in), cpu_engine(), rows_in.data_ptr());
       dnnl::reorder(input_user, src).execute(stream, input_user, src);
       convolution.execute(stream, arguments);
       const int64_t count = std::min(band, rows - first);
@@ -144,12 +146,12 @@ bool conv2d_winograd(const at::Tensor &x, const at::Tensor &w, const c10::option
     calls.fetch_add(1);
     return true;
   } catch (const dnnl::error &error) {
-    if (error.status != dnnl_unimplemented) throw std::runtime_error(std::string("oneDNN Winograd convolution: ") + error.what());
-    refused = true;  // no Winograd kernel for this problem after all: never ask again
+    // Nothing outside the fresh output was written: libtorch's convolution computes it instead.
+    if (error.status == dnnl_unimplemented) refused = true;  // no kernel for such problems: never ask again
     return false;
   }
 #else
-  (void)x, (void)w, (void)bias, (void)stride, (void)padding, (void)dilation, (void)groups, (void)out;
+  (void)input, (void)w, (void)bias, (void)stride, (void)padding, (void)dilation, (void)groups, (void)out;
   return false;
 #endif
 }

@@ -49,6 +49,21 @@ import Torch
     #expect(try winograd.maxAbsDifference(direct) < 1e-4)
   }
 
+  /// Views that are neither NCHW- nor channels-last-contiguous: a channel slice and a broadcast row.
+  @Test func stridedAndBroadcastInputsGiveTheDirectConvolution() throws {
+    let g = try Generator(seed: 7)
+    let w = try Tensor.randn([16, 32, 3, 3], generator: g) * (1.0 / 288.0.squareRoot())
+    let slice = try Tensor.randn([1, 48, 130, 140], generator: g).narrow(dim: 1, start: 8, length: 32)
+    let broadcast = try Tensor.randn([1, 32, 1, 140], generator: g).expand([1, 32, 130, 140])
+    for x in [slice, broadcast] {
+      let direct = try Self.withMinimumPixels(0) { try withNoGrad { try x.conv2d(w, padding: (1, 1)) } }
+      let before = Runtime.winogradConvolutions
+      let winograd = try Self.withMinimumPixels(128 * 128) { try withNoGrad { try x.conv2d(w, padding: (1, 1)) } }
+      if Runtime.winogradAvailable { #expect(Runtime.winogradConvolutions == before + 1) }
+      #expect(try winograd.maxAbsDifference(direct) < 1e-4)
+    }
+  }
+
   @Test func smallOutputsStridesGroupsAndGradientsStayDirect() throws {
     let g = try Generator(seed: 6)
     let x = try Tensor.randn([1, 16, 64, 64], generator: g)
