@@ -36,10 +36,7 @@ bool conv2d_banded(const at::Tensor &x, const at::Tensor &w, const c10::optional
   for (int64_t first = 0; first < rows_out; first += band_rows) {
     const int64_t count = std::min(band_rows, rows_out - first);
     const int64_t top = first * stride[0] - padding[0], bottom = top + (count - 1) * stride[0] + reach;
-    const int64_t from = std::max<int64_t>(0, top), to = std::min(height, bottom);
-    at::Tensor band = x.narrow(2, from, to - from);
-    if (from - top > 0 || bottom - to > 0) band = at::constant_pad_nd(band, {0, 0, from - top, bottom - to});
-    at::Tensor y = at::conv2d(band, w, bias, stride, {0, padding[1]}, dilation, groups);
+    at::Tensor y = at::conv2d(rows_zero_padded(x, top, bottom), w, bias, stride, {0, padding[1]}, dilation, groups);
     if (!result.defined()) result = at::empty({x.size(0), y.size(1), rows_out, y.size(3)}, y.options());
     result.narrow(2, first, count).copy_(y);
   }

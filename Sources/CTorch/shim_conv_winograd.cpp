@@ -33,13 +33,15 @@ dnnl::engine &cpu_engine() {
   return engine;
 }
 
+// An fp32 tensor of these dims in whatever layout oneDNN's kernel prefers.
+dnnl::memory::desc any(const dnnl::memory::dims &dims) {
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
+}
+
 // Whether this oneDNN has a Winograd kernel for this CPU: asked once, on a small problem.
 bool supported() {
   static const bool answer = [] {
     try {
-      const auto any = [](dnnl::memory::dims dims) {
-        return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
-      };
       dnnl::convolution_forward::primitive_desc(
           dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_winograd,
                                           any({1, 16, 8, 8}), any({16, 16, 3, 3}), any({1, 16, 8, 8}), {1, 1},
@@ -96,12 +98,13 @@ bool conv2d_winograd(const at::Tensor &input, const at::Tensor &w, const c10::op
     const at::Tensor weights = w.contiguous();
     const c10::optional<at::Tensor> b = bias ? c10::optional<at::Tensor>(bias->contiguous()) : c10::nullopt;
     at::Tensor y = at::empty({batch, features, rows, columns}, x.options().memory_format(x.suggest_memory_format()));
-    const auto any = [](memory::dims dims) { return memory::desc(dims, memory::data_type::f32, memory::format_tag::any); };
     const memory::dims src_dims{batch, channels, band + 2, x.size(3)}, weight_dims{features, channels, 3, 3},
         dst_dims{batch, features, band, columns}, unit{1, 1}, pad{0, padding[1]};
+    const c10::optional<memory> bias_user =
+        b ? c10::optional<memory>(memory(strided_desc(*b), cpu_engine(), b->data_ptr())) : c10::nullopt;
     const auto op = b ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                         dnnl::algorithm::convolution_winograd, any(src_dims),
-                                                        any(weight_dims), strided_desc(*b), any(dst_dims), unit, pad, pad)
+                                                        any(weight_dims), bias_user->get_desc(), any(dst_dims), unit, pad, pad)
                       : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
                                                         dnnl::algorithm::convolution_winograd, any(src_dims),
                                                         any(weight_dims), any(dst_dims), unit, pad, pad);
@@ -118,13 +121,10 @@ bool conv2d_winograd(const at::Tensor &input, const at::Tensor &w, const c10::op
     dnnl::reorder(weight_user, kernel).execute(stream, weight_user, kernel);
     std::unordered_map<int, memory> arguments{
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, kernel}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scratch}};
-    if (b) arguments.emplace(DNNL_ARG_BIAS, memory(strided_desc(*b), cpu_engine(), b->data_ptr()));
+    if (bias_user) arguments.emplace(DNNL_ARG_BIAS, *bias_user);
     for (int64_t first = 0; first < rows; first += band) {
-      // Input rows first - padding ... first + band + 1 - padding; zero rows stand in for those outside.
-      const int64_t top = first - padding[0], bottom = top + band + 2;
-      const int64_t from = std::max<int64_t>(0, top), to = std::min(x.size(2), bottom);
-      at::Tensor rows_in = x.narrow(2, from, to - from);
-      if (from > top || to < bottom) rows_in = at::constant_pad_nd(rows_in, {0, 0, from - top, bottom - to});
+      // Input rows first - padding ... first + band + 1 - padding.
+      const at::Tensor rows_in = rows_zero_padded(x, first - padding[0], first - padding[0] + band + 2);
       memory input_user(strided_desc(rows_in), cpu_engine(), rows_in.data_ptr());
       dnnl::reorder(input_user, src).execute(stream, input_user, src);
       convolution.execute(stream, arguments);

@@ -34,6 +34,14 @@ bool attention_fused(const at::Tensor &q, const at::Tensor &k, const at::Tensor 
 bool conv2d_banded(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
                    at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
                    at::Tensor &out);
+// Rows top..bottom-1 of an NCHW (or channels-last) x; zero rows stand in for those outside it (a
+// convolution band's input with its halo and padding).
+inline at::Tensor rows_zero_padded(const at::Tensor &x, int64_t top, int64_t bottom) {
+  const int64_t from = std::max<int64_t>(0, top), to = std::min(x.size(2), bottom);
+  at::Tensor rows = x.narrow(2, from, to - from);
+  if (from > top || to < bottom) rows = at::constant_pad_nd(rows, {0, 0, from - top, bottom - to});
+  return rows;
+}
 // A 3x3 stride-1 conv2d by oneDNN's Winograd kernel when no gradient is recorded and the output is
 // large enough; false (and `out` untouched) otherwise (shim_conv_winograd.cpp).
 bool conv2d_winograd(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,

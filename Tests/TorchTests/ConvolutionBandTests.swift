@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Torch
 
 /// Inference conv2d over a large input runs in bands of output rows (shim_conv_banded.cpp): every
@@ -23,12 +24,9 @@ import Torch
     Case(height: 26, width: 11, channels: 3, outChannels: 4, kernel: 5, stride: 1, padding: 0, dilation: 1, groups: 1, bias: true),
   ]
 
-  /// Runs `body` with banding from `bytes` up, then restores the default.
+  /// Runs `body` with banding from `bytes` up.
   static func withBandThreshold<T>(_ bytes: Int, _ body: () throws -> T) rethrows -> T {
-    let saved = Runtime.convolutionBandThreshold
-    Runtime.convolutionBandThreshold = bytes
-    defer { Runtime.convolutionBandThreshold = saved }
-    return try body()
+    try withRuntime(\.convolutionBandThreshold, bytes, body)
   }
 
   @Test(arguments: cases) func bandsGiveTheWholeConvolution(_ c: Case) throws {

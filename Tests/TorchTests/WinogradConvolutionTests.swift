@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Torch
 
 /// Inference 3x3 stride-1 conv2d with large outputs runs by oneDNN's Winograd kernel where the CPU
@@ -24,10 +25,7 @@ import Torch
   ]
 
   static func withMinimumPixels<T>(_ pixels: Int, _ body: () throws -> T) rethrows -> T {
-    let saved = Runtime.winogradMinimumPixels
-    Runtime.winogradMinimumPixels = pixels
-    defer { Runtime.winogradMinimumPixels = saved }
-    return try body()
+    try withRuntime(\.winogradMinimumPixels, pixels, body)
   }
 
   @Test(arguments: cases) func winogradGivesTheDirectConvolution(_ c: Case) throws {
