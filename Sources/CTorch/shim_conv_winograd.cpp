@@ -70,35 +70,45 @@ dnnl::memory blocked(const dnnl::memory::desc &desc, std::vector<at::Tensor> &ke
 
 namespace ctorch {
 
-bool conv2d_winograd(const at::Tensor &input, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
-                     at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
-                     at::Tensor &out) {
+bool winograd_applies(const at::Tensor &like, int64_t channels, int64_t height, int64_t width, const at::Tensor &w,
+                      const c10::optional<at::Tensor> &bias, at::IntArrayRef stride, at::IntArrayRef padding,
+                      at::IntArrayRef dilation, int64_t groups) {
 #if FMBOOST_ONEDNN
   const int64_t threshold = min_pixels.load();
-  if (threshold <= 0 || refused.load() || c10::GradMode::is_enabled() || input.dim() != 4 || w.dim() != 4 ||
-      !input.device().is_cpu() || input.scalar_type() != at::kFloat || w.scalar_type() != at::kFloat || groups != 1 ||
-      w.size(2) != 3 || w.size(3) != 3 || stride[0] != 1 || stride[1] != 1 || dilation[0] != 1 ||
-      dilation[1] != 1 || padding[0] > 1 || padding[1] > 1)
+  if (threshold <= 0 || refused.load() || c10::GradMode::is_enabled() || w.dim() != 4 || !like.device().is_cpu() ||
+      like.scalar_type() != at::kFloat || w.scalar_type() != at::kFloat || groups != 1 || w.size(2) != 3 ||
+      w.size(3) != 3 || stride[0] != 1 || stride[1] != 1 || dilation[0] != 1 || dilation[1] != 1 || padding[0] > 1 ||
+      padding[1] > 1)
     return false;
-  const int64_t batch = input.size(0), channels = input.size(1), features = w.size(0);
-  const int64_t rows = input.size(2) + 2 * padding[0] - 2, columns = input.size(3) + 2 * padding[1] - 2;
+  const int64_t features = w.size(0), rows = height + 2 * padding[0] - 2, columns = width + 2 * padding[1] - 2;
   if (w.size(1) != channels || channels % 16 != 0 || features % 16 != 0 || rows < 1 || columns < 1 ||
       rows * columns < threshold)
     return false;
-  if ((bias && (bias->scalar_type() != at::kFloat || bias->numel() != features)) || !supported()) return false;
+  if (bias && (bias->scalar_type() != at::kFloat || bias->numel() != features)) return false;
+  return supported();
+#else
+  (void)like, (void)channels, (void)height, (void)width, (void)w, (void)bias, (void)stride, (void)padding,
+      (void)dilation, (void)groups;
+  return false;
+#endif
+}
+
+bool conv2d_winograd(const BandSource &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
+                     at::IntArrayRef padding, at::Tensor &out) {
+#if FMBOOST_ONEDNN
+  const int64_t batch = x.batch, channels = x.channels, features = w.size(0);
+  const int64_t rows = x.height + 2 * padding[0] - 2, columns = x.width + 2 * padding[1] - 2;
   using dnnl::memory;
   try {
-    // oneDNN reads any layout by strides, but not broadcast (zero) strides: such inputs are copied.
-    const at::Tensor x = input.is_contiguous() || input.is_contiguous(at::MemoryFormat::ChannelsLast) ? input : input.contiguous();
     // Bands of output rows (a multiple of the 4-row tile) whose input is about kBandBytes, all of one
     // shape so that one plan and one transform of the weights serve them all: the transformed tiles
     // (2.25x the band's input and output) then stay band-sized.
-    const int64_t row_bytes = batch * channels * x.size(3) * int64_t(sizeof(float));
+    const int64_t row_bytes = batch * channels * x.width * int64_t(sizeof(float));
     const int64_t band = std::min(rows, std::max<int64_t>(4, kBandBytes / std::max<int64_t>(1, row_bytes) / 4 * 4));
     const at::Tensor weights = w.contiguous();
     const c10::optional<at::Tensor> b = bias ? c10::optional<at::Tensor>(bias->contiguous()) : c10::nullopt;
-    at::Tensor y = at::empty({batch, features, rows, columns}, x.options().memory_format(x.suggest_memory_format()));
-    const memory::dims src_dims{batch, channels, band + 2, x.size(3)}, weight_dims{features, channels, 3, 3},
+    at::Tensor y = at::empty({batch, features, rows, columns}, x.like.options().memory_format(x.like.suggest_memory_format()));
+    const memory::dims src_dims{batch, channels, band + 2, x.width}, weight_dims{features, channels, 3, 3},
         dst_dims{batch, features, band, columns}, unit{1, 1}, pad{0, padding[1]};
     const c10::optional<memory> bias_user =
         b ? c10::optional<memory>(memory(strided_desc(*b), cpu_engine(), b->data_ptr())) : c10::nullopt;
@@ -124,7 +134,7 @@ bool conv2d_winograd(const at::Tensor &input, const at::Tensor &w, const c10::op
     if (bias_user) arguments.emplace(DNNL_ARG_BIAS, *bias_user);
     for (int64_t first = 0; first < rows; first += band) {
       // Input rows first - padding ... first + band + 1 - padding.
-      const at::Tensor rows_in = rows_zero_padded(x, first - padding[0], first - padding[0] + band + 2);
+      const at::Tensor rows_in = x.rows(first - padding[0], first - padding[0] + band + 2);
       memory input_user(strided_desc(rows_in), cpu_engine(), rows_in.data_ptr());
       dnnl::reorder(input_user, src).execute(stream, input_user, src);
       convolution.execute(stream, arguments);
@@ -151,7 +161,7 @@ bool conv2d_winograd(const at::Tensor &input, const at::Tensor &w, const c10::op
     return false;
   }
 #else
-  (void)input, (void)w, (void)bias, (void)stride, (void)padding, (void)dilation, (void)groups, (void)out;
+  (void)x, (void)w, (void)bias, (void)padding, (void)out;
   return false;
 #endif
 }

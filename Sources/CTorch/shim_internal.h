@@ -10,6 +10,7 @@
 #include <torch/version.h>
 
 #include <atomic>
+#include <functional>
 #include <cstring>
 #include <sstream>
 #include <string>
@@ -29,24 +30,42 @@ char *copy_string(const std::string &s);
 // softmax(q·kᵀ·scale)·v for (B, L, d) float32 tensors on AVX2+FMA CPUs, d and dv multiples of 8 up to 256;
 // false (and `out` untouched) where it does not apply (shim_attention_fused.cpp).
 bool attention_fused(const at::Tensor &q, const at::Tensor &k, const at::Tensor &v, double scale, at::Tensor &out);
-// conv2d in bands of output rows when no gradient is recorded and the input exceeds the band
-// threshold; false (and `out` untouched) otherwise (shim_conv_banded.cpp).
-bool conv2d_banded(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
-                   at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
-                   at::Tensor &out);
-// Rows top..bottom-1 of an NCHW (or channels-last) x; zero rows stand in for those outside it (a
-// convolution band's input with its halo and padding).
-inline at::Tensor rows_zero_padded(const at::Tensor &x, int64_t top, int64_t bottom) {
-  const int64_t from = std::max<int64_t>(0, top), to = std::min(x.size(2), bottom);
-  at::Tensor rows = x.narrow(2, from, to - from);
-  if (from > top || to < bottom) rows = at::constant_pad_nd(rows, {0, 0, from - top, bottom - to});
-  return rows;
+// A convolution's input produced band by band, so that it need never exist whole: rows(top, bottom)
+// gives rows top..bottom-1 of a (batch, channels, height, width) tensor, zero rows standing in for
+// those outside 0..height-1 (a band's halo and padding). `like` gives the dtype, device and layout.
+struct BandSource {
+  at::Tensor like;
+  int64_t batch, channels, height, width;
+  std::function<at::Tensor(int64_t top, int64_t bottom)> rows;
+};
+// Rows top..bottom-1 of a tensor of `height` rows, made by rows(from, to) for the part inside it and
+// zero-padded above and below.
+template <typename Rows>
+at::Tensor rows_zero_padded(int64_t height, int64_t top, int64_t bottom, Rows &&rows) {
+  const int64_t from = std::max<int64_t>(0, top), to = std::min(height, bottom);
+  at::Tensor inside = rows(from, to);
+  if (from > top || to < bottom) inside = at::constant_pad_nd(inside, {0, 0, from - top, bottom - to});
+  return inside;
 }
-// A 3x3 stride-1 conv2d by oneDNN's Winograd kernel when no gradient is recorded and the output is
-// large enough; false (and `out` untouched) otherwise (shim_conv_winograd.cpp).
-bool conv2d_winograd(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
-                     at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
-                     at::Tensor &out);
+// The rows of an NCHW (or channels-last) tensor that exists.
+BandSource whole_tensor(const at::Tensor &x);
+// ct_conv's 2-D convolution: Winograd, else bands, else libtorch's, as the cases below allow.
+at::Tensor conv2d(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
+                  at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups);
+// conv2d of a band source in bands of about band_bytes of input each (shim_conv_banded.cpp).
+at::Tensor conv2d_in_bands(const BandSource &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
+                           at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
+                           int64_t band_bytes);
+// The input size above which convolutions run in bands in inference (ct_set_conv_band_threshold).
+int64_t conv_band_threshold();
+// Whether a 3x3 stride-1 convolution of this input geometry takes oneDNN's Winograd kernel
+// (inference, float32, channels multiples of 16, a large enough output; shim_conv_winograd.cpp).
+bool winograd_applies(const at::Tensor &like, int64_t channels, int64_t height, int64_t width, const at::Tensor &w,
+                      const c10::optional<at::Tensor> &bias, at::IntArrayRef stride, at::IntArrayRef padding,
+                      at::IntArrayRef dilation, int64_t groups);
+// That convolution of a band source; false (and `out` untouched) if oneDNN refuses it.
+bool conv2d_winograd(const BandSource &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
+                     at::IntArrayRef padding, at::Tensor &out);
 
 inline at::IntArrayRef dims(const int64_t *p, int n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }
 

@@ -14,14 +14,8 @@ int ct_conv(ct_tensor x, ct_tensor w, ct_tensor bias, int nspatial, const int64_
     auto b = optional_tensor(bias);
     if (nspatial == 1)
       *out = wrap(at::conv1d(x->t, w->t, b, dims(stride, 1), dims(padding, 1), dims(dilation, 1), groups));
-    else if (nspatial == 2) {
-      at::Tensor special;
-      if (conv2d_winograd(x->t, w->t, b, dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups, special) ||
-          conv2d_banded(x->t, w->t, b, dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups, special))
-        *out = wrap(std::move(special));
-      else
-        *out = wrap(at::conv2d(x->t, w->t, b, dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups));
-    }
+    else if (nspatial == 2)
+      *out = wrap(ctorch::conv2d(x->t, w->t, b, dims(stride, 2), dims(padding, 2), dims(dilation, 2), groups));
     else
       throw std::invalid_argument("conv supports 1 or 2 spatial dimensions");
   })

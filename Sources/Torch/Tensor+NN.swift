@@ -29,6 +29,29 @@ extension Tensor {
     }
   }
 
+  /// `conv2d(silu(groupNorm(self)), weight, bias)` with stride 1 and `padding` on every side. In
+  /// inference on float32, when the convolution is large enough to run in bands, each band is
+  /// normalised as it is read, so the normalised tensor (as large as `self`) never exists.
+  public func groupNormSiLUConv2d(
+    groups: Int, normWeight: Tensor, normBias: Tensor, eps: Double, _ weight: Tensor, bias: Tensor?, padding: Int
+  ) throws -> Tensor {
+    try withExtendedLifetime((normWeight, normBias, weight, bias)) {
+      try produce {
+        ct_group_norm_silu_conv2d(handle, Int64(groups), normWeight.handle, normBias.handle, eps, weight.handle, bias?.handle,
+                                  Int64(padding), $0)
+      }
+    }
+  }
+
+  /// `conv2d(interpolate(self, scaleFactor: 2, mode: .nearest), weight, bias)` with stride 1 and
+  /// `padding` on every side; banded as `groupNormSiLUConv2d`, without the upsampled tensor (4× `self`).
+  public func nearestTwiceConv2d(_ weight: Tensor, bias: Tensor?, padding: Int) throws -> Tensor {
+    guard rank == 4 else { throw TorchError.invalidArgument("nearestTwiceConv2d expects (N, C, H, W), got \(shape)") }
+    return try withExtendedLifetime((weight, bias)) {
+      try produce { ct_nearest_twice_conv2d(handle, weight.handle, bias?.handle, Int64(padding), $0) }
+    }
+  }
+
   /// 1-D convolution of (N, C, L) with weight (O, C/groups, k).
   public func conv1d(
     _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0, dilation: Int = 1, groups: Int = 1

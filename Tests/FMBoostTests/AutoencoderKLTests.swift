@@ -16,19 +16,31 @@ import Torch
     return vae
   }
 
-  @Test func goldenEncodeAndDecodeMatchPyTorch() throws {
+  /// How the convolutions run: as at 1024 px (`winograd`: every 3×3 one of 16+ channels by oneDNN's
+  /// Winograd kernel, normalisation and upsampling fused into it, band by band; `bands`: every one
+  /// in bands of a row or two, fused the same way) or as the defaults choose at 32 px (libtorch's).
+  enum ConvolutionPath: String, CaseIterable, Sendable { case defaults, winograd, bands }
+
+  @Test(arguments: ConvolutionPath.allCases) func goldenEncodeAndDecodeMatchPyTorch(_ path: ConvolutionPath) throws {
     let vae = try Self.goldenVAE()
     let io = try SafeTensorsFile(path: Shared.golden("vae_a.io.safetensors"))
-    try withNoGrad {
+    let (pixels, bandBytes) = switch path {
+    case .defaults: (Runtime.winogradMinimumPixels, Runtime.convolutionBandThreshold)
+    case .winograd: (1, 0)
+    case .bands: (0, 1024)
+    }
+    let before = Runtime.winogradConvolutions
+    defer { if path == .winograd && Runtime.winogradAvailable { #expect(Runtime.winogradConvolutions > before + 10) } }
+    try withRuntime(\.winogradMinimumPixels, pixels) { try withRuntime(\.convolutionBandThreshold, bandBytes) { try withNoGrad {
       let posterior = try vae.posterior(io.tensor("image"))
       let decoded = try vae.decode(io.tensor("mean"))
       for (name, ours) in [("mean", posterior.mean), ("logvar", posterior.logvar), ("decoded", decoded)] {
         let reference = try io.tensor(name)
         let error = try ours.maxAbsDifference(reference)
-        print("vae_a parity \(name): max abs error \(error) (reference max \(try reference.abs().max().item()))")
+        print("vae_a parity (\(path)) \(name): max abs error \(error) (reference max \(try reference.abs().max().item()))")
         #expect(error <= 1e-4 * max(1, try reference.abs().max().item()), "\(name)")
       }
-    }
+    } } }
   }
 
   @Test func legacyAndZipCheckpointsLoadStrictly() throws {

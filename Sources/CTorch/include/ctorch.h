@@ -157,6 +157,14 @@ int64_t ct_winograd_min_pixels(void);
 int ct_winograd_available(void);
 /// How many convolutions have run by Winograd in this process.
 int64_t ct_winograd_calls(void);
+/// conv2d(silu(group_norm(x, groups, gamma, beta, eps)), w, bias), stride 1, `padding` on every side;
+/// in inference on float32, where the convolution is large enough to run in bands (Winograd or the
+/// band threshold), each band is normalised as it is read and the normalised tensor never exists.
+int ct_group_norm_silu_conv2d(ct_tensor x, int64_t groups, ct_tensor gamma, ct_tensor beta, double eps, ct_tensor w,
+                              ct_tensor bias, int64_t padding, ct_tensor *out);
+/// conv2d(upsample_nearest(x, scale 2), w, bias), stride 1, `padding` on every side; banded as above,
+/// without the upsampled tensor.
+int ct_nearest_twice_conv2d(ct_tensor x, ct_tensor w, ct_tensor bias, int64_t padding, ct_tensor *out);
 int ct_conv_transpose2d(ct_tensor x, ct_tensor w, ct_tensor bias, const int64_t *stride,
                         const int64_t *padding, const int64_t *output_padding, int64_t groups,
                         const int64_t *dilation, ct_tensor *out);

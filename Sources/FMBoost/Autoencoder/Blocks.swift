@@ -23,8 +23,12 @@ public final class ResnetBlock: Module, Layer {
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
-    var h = try conv1(norm1(x).siluOverwriting())
-    h = try conv2(dropout(norm2(h).siluOverwriting()))
+    var h = try conv1.afterGroupNormSiLU(norm1, x)
+    if dropout.p > 0 && dropout.isTraining {
+      h = try conv2(dropout(norm2(consume h).siluOverwriting()))
+    } else {
+      h = try conv2.afterGroupNormSiLU(norm2, consume h)
+    }
     return try h.addOverwriting(ninShortcut?(x) ?? x)
   }
 }
@@ -87,8 +91,9 @@ final class AutoencoderLevel: Module {
     super.init(p)
   }
 
-  func callAsFunction(_ x: Tensor) throws -> Tensor {
-    var h = x
+  /// `consuming`: the level's input is freed after its first block, not held through the level.
+  func callAsFunction(_ x: consuming Tensor) throws -> Tensor {
+    var h = consume x
     for (i, block) in blocks.items.enumerated() {
       h = try block(h)
       if i < attentions.count { h = try attentions[i](h) }

@@ -34,8 +34,8 @@ final class VAEEncoder: Module, Layer {
 
   func callAsFunction(_ x: Tensor) throws -> Tensor {
     var h = try convIn(x)
-    for level in levels.items { h = try level(h) }
-    return try convOut(normOut(mid(h)).siluOverwriting())
+    for level in levels.items { h = try level(consume h) }
+    return try convOut.afterGroupNormSiLU(normOut, mid(consume h))
   }
 }
 
@@ -71,7 +71,7 @@ final class VAEDecoder: Module, Layer {
 
   func callAsFunction(_ z: Tensor) throws -> Tensor {
     var h = try mid(convIn(z))
-    for level in levels.items.reversed() { h = try level(h) }
-    return try convOut(normOut(h).siluOverwriting())
+    for level in levels.items.reversed() { h = try level(consume h) }
+    return try convOut.afterGroupNormSiLU(normOut, consume h)
   }
 }

@@ -26,8 +26,8 @@ public final class Upsample: Module, Layer {
   }
 
   public func callAsFunction(_ x: Tensor) throws -> Tensor {
-    let up = try x.interpolate(scaleFactor: 2, mode: .nearest)
-    return try conv?(up) ?? up
+    if let conv { return try conv.afterNearestTwice(x) }
+    return try x.interpolate(scaleFactor: 2, mode: .nearest)
   }
 }
 
