@@ -37,7 +37,8 @@ at::Tensor conv2d_in_bands(const BandSource &x, const at::Tensor &w, const c10::
   for (int64_t first = 0; first < rows_out; first += band_rows) {
     const int64_t count = std::min(band_rows, rows_out - first);
     const int64_t top = first * stride[0] - padding[0], bottom = top + (count - 1) * stride[0] + reach;
-    at::Tensor y = at::conv2d(x.rows(top, bottom), w, bias, stride, {0, padding[1]}, dilation, groups);
+    const int64_t row_padding[] = {0, padding[1]};
+    at::Tensor y = at::conv2d(x.rows(top, bottom), w, bias, stride, at::IntArrayRef(row_padding), dilation, groups);
     if (!result.defined()) result = at::empty({x.batch, y.size(1), rows_out, y.size(3)}, y.options());
     result.narrow(2, first, count).copy_(y);
   }
