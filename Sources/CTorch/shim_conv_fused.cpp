@@ -14,29 +14,27 @@
 
 namespace {
 
-// Whether a banded computation applies: inference, float32, a stride-1 convolution of odd square
-// kernel padded to keep the size, large enough to be worth it (Winograd's threshold, or the band
-// threshold of the direct kernel).
-bool worth_banding(const at::Tensor &x, int64_t channels, int64_t height, int64_t width, const at::Tensor &w,
-                   const c10::optional<at::Tensor> &bias, int64_t padding) {
-  if (c10::GradMode::is_enabled() || x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != at::kFloat ||
-      w.dim() != 4 || w.scalar_type() != at::kFloat || w.size(1) != channels || w.size(2) != w.size(3) ||
-      w.size(2) % 2 == 0 || padding != w.size(2) / 2)
-    return false;
+// conv2d(f(x)) with stride 1 and `padding` on every side, where f keeps a 4-D x's channels and
+// multiplies its height and width by `scale`: band by band from source() where f allows it
+// (`can_band`) and the convolution runs in bands anyway (inference, float32, odd square kernel keeping
+// the size, by Winograd or above the band threshold); else on whole() by ct_conv's convolution.
+template <typename Source, typename Whole>
+at::Tensor conv2d_after(const at::Tensor &x, bool can_band, int64_t scale, const at::Tensor &w,
+                        const c10::optional<at::Tensor> &bias, int64_t padding, Source &&source, Whole &&whole) {
   const int64_t one[] = {1, 1}, pad[] = {padding, padding};
-  if (winograd_applies(x, channels, height, width, w, bias, one, pad, one, 1)) return true;
-  const int64_t threshold = conv_band_threshold();
-  return threshold > 0 && x.size(0) * channels * height * width * int64_t(sizeof(float)) > threshold;
-}
-
-at::Tensor convolve(const ctorch::BandSource &source, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
-                    int64_t padding) {
-  const int64_t one[] = {1, 1}, pad[] = {padding, padding};
+  if (!can_band || x.dim() != 4) return ctorch::conv2d(whole(), w, bias, one, pad, one, 1);
+  const int64_t channels = x.size(1), height = scale * x.size(2), width = scale * x.size(3);
+  const bool fits = !c10::GradMode::is_enabled() && x.device().is_cpu() &&
+                    x.scalar_type() == at::kFloat && w.dim() == 4 && w.scalar_type() == at::kFloat &&
+                    w.size(1) == channels && w.size(2) == w.size(3) && w.size(2) % 2 == 1 && padding == w.size(2) / 2;
+  const bool winograd = fits && ctorch::winograd_applies(x, channels, height, width, w, bias, one, pad, one, 1);
+  const int64_t threshold = ctorch::conv_band_threshold();
+  const bool banded = threshold > 0 && x.size(0) * channels * height * width * int64_t(sizeof(float)) > threshold;
+  if (!winograd && !(fits && banded)) return ctorch::conv2d(whole(), w, bias, one, pad, one, 1);
+  const ctorch::BandSource bands = source();
   at::Tensor out;
-  if (ctorch::winograd_applies(source.like, source.channels, source.height, source.width, w, bias, one, pad, one, 1) &&
-      ctorch::conv2d_winograd(source, w, bias, pad, out))
-    return out;
-  return ctorch::conv2d_in_bands(source, w, bias, one, pad, one, 1, std::max<int64_t>(1, ctorch::conv_band_threshold() / 8));
+  if (winograd && ctorch::conv2d_winograd(bands, w, bias, pad, out)) return out;
+  return ctorch::conv2d_in_bands(bands, w, bias, one, pad, one, 1, std::max<int64_t>(1, threshold / 8));
 }
 
 // silu(group_norm(x)) row by row.
@@ -85,33 +83,27 @@ extern "C" {
 int ct_group_norm_silu_conv2d(ct_tensor x, int64_t groups, ct_tensor gamma, ct_tensor beta, double eps, ct_tensor w,
                               ct_tensor bias, int64_t padding, ct_tensor *out) {
   GUARD({
-    const at::Tensor &in = x->t;
-    const auto b = ctorch::optional_tensor(bias);
-    const bool banded = in.dim() == 4 && groups > 0 && in.size(1) % groups == 0 && gamma->t.scalar_type() == at::kFloat &&
-                        beta->t.scalar_type() == at::kFloat &&
-                        worth_banding(in, in.size(1), in.size(2), in.size(3), w->t, b, padding);
-    if (banded) {
-      *out = ctorch::wrap(convolve(group_norm_silu(in, groups, gamma->t, beta->t, eps), w->t, b, padding));
-    } else {
-      const int64_t one[] = {1, 1}, pad[] = {padding, padding};
-      at::Tensor normed = at::group_norm(in, groups, gamma->t, beta->t, eps);
-      at::silu_(normed);
-      *out = ctorch::wrap(ctorch::conv2d(normed, w->t, b, one, pad, one, 1));
-    }
+    const at::Tensor &in = x->t, &g = gamma->t, &b = beta->t;
+    // Bands are normalised with float32 affine parameters over whole groups only.
+    const bool can_band = in.dim() == 4 && groups > 0 && in.size(1) % groups == 0 && g.scalar_type() == at::kFloat &&
+                          b.scalar_type() == at::kFloat;
+    *out = ctorch::wrap(conv2d_after(
+        in, can_band, 1, w->t, ctorch::optional_tensor(bias), padding,
+        [&] { return group_norm_silu(in, groups, g, b, eps); },
+        [&] {
+          at::Tensor normed = at::group_norm(in, groups, g, b, eps);
+          return at::silu_(normed);
+        }));
   })
 }
 
 int ct_nearest_twice_conv2d(ct_tensor x, ct_tensor w, ct_tensor bias, int64_t padding, ct_tensor *out) {
   GUARD({
     const at::Tensor &in = x->t;
-    const auto b = ctorch::optional_tensor(bias);
-    if (in.dim() == 4 && worth_banding(in, in.size(1), 2 * in.size(2), 2 * in.size(3), w->t, b, padding)) {
-      *out = ctorch::wrap(convolve(nearest_twice(in), w->t, b, padding));
-    } else {
-      const int64_t one[] = {1, 1}, pad[] = {padding, padding};
-      at::Tensor doubled = at::upsample_nearest2d(in, {2 * in.size(2), 2 * in.size(3)}, 2.0, 2.0);
-      *out = ctorch::wrap(ctorch::conv2d(doubled, w->t, b, one, pad, one, 1));
-    }
+    *out = ctorch::wrap(conv2d_after(
+        in, true, 2, w->t, ctorch::optional_tensor(bias), padding,
+        [&] { return nearest_twice(in); },
+        [&] { return at::upsample_nearest2d(in, {2 * in.size(-2), 2 * in.size(-1)}, 2.0, 2.0); }));
   })
 }
 

@@ -83,13 +83,16 @@ public final class ConvTranspose2d: Module, Layer {
 }
 
 extension Conv2d {
+  /// Whether the shim's fused forms (stride 1, no groups, one padding on every side) compute this
+  /// convolution of an `x` of the weights' dtype.
+  private func takesFusedInput(_ x: Tensor) -> Bool {
+    stride == (1, 1) && groups == 1 && padding.0 == padding.1 && x.dtype == weight.value.dtype
+  }
+
   /// `self(norm(x).silu())`, computed band by band without the normalised tensor where the shim can
   /// (`Tensor.groupNormSiLUConv2d`); the same numbers to float32 rounding.
   public func afterGroupNormSiLU(_ norm: GroupNorm, _ x: Tensor) throws -> Tensor {
-    let dtype = weight.value.dtype
-    guard stride == (1, 1), groups == 1, padding.0 == padding.1, x.dtype == dtype, norm.weight.value.dtype == dtype else {
-      return try self(norm(x).siluOverwriting())
-    }
+    guard takesFusedInput(x), norm.weight.value.dtype == x.dtype else { return try self(norm(x).siluOverwriting()) }
     return try x.groupNormSiLUConv2d(groups: norm.groups, normWeight: norm.weight.value, normBias: norm.bias.value, eps: norm.eps,
                                      weight.value, bias: bias?.value, padding: padding.0)
   }
@@ -97,9 +100,7 @@ extension Conv2d {
   /// `self(x.interpolate(scaleFactor: 2, mode: .nearest))`, computed band by band without the
   /// upsampled tensor where the shim can (`Tensor.nearestTwiceConv2d`).
   public func afterNearestTwice(_ x: Tensor) throws -> Tensor {
-    guard stride == (1, 1), groups == 1, padding.0 == padding.1, x.dtype == weight.value.dtype else {
-      return try self(x.interpolate(scaleFactor: 2, mode: .nearest))
-    }
+    guard takesFusedInput(x) else { return try self(x.interpolate(scaleFactor: 2, mode: .nearest)) }
     return try x.nearestTwiceConv2d(weight.value, bias: bias?.value, padding: padding.0)
   }
 }

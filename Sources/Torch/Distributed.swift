@@ -1,4 +1,5 @@
 import CTorch
+import Glibc
 
 /// A c10d process group: ranks that met through a TCP store at `master:port` and talk over Gloo.
 /// Every collective fails with an error (instead of waiting forever) after `timeout` seconds
@@ -13,6 +14,9 @@ public final class ProcessGroup {
       throw TorchError.invalidArgument("rank \(rank) is not in a world of \(worldSize) processes")
     }
     guard (1...65535).contains(port) else { throw TorchError.invalidArgument("port \(port) is not a TCP port") }
+    // Gloo writes to its sockets with writev, so a dead peer raises SIGPIPE, which would end this
+    // process without a word; ignored (as Python does), the write fails and the collective throws.
+    signal(SIGPIPE, SIG_IGN)
     var out: ct_process_group?
     try check(ct_dist_init(master, Int32(port), Int32(rank), Int32(worldSize), Int64(timeout * 1000), &out))
     guard let out else { throw TorchError.libtorch("c10d returned no process group") }

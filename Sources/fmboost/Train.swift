@@ -103,9 +103,6 @@ struct Train: ParsableCommand {
     var options = Trainer.Options(runDirectory: runDirectory, dataFolder: folder)
     if let rendezvous {
       if rank == 0 { print("rank 0 of \(rendezvous.worldSize): waiting for the others at \(rendezvous.master):\(rendezvous.port)") }
-      // Gloo writes to its sockets with writev, so a dead peer raises SIGPIPE, which would end this rank
-      // silently; ignored, the write fails and the error below names what happened (Python ignores it too).
-      signal(SIGPIPE, SIG_IGN)
       options.processGroup = try rendezvous.connect(timeout: distTimeout)
       if rank != 0 { options.log = { _ in } }
     }
