@@ -28,19 +28,22 @@ BandSource whole_tensor(const at::Tensor &x) {
 
 at::Tensor conv2d_in_bands(const BandSource &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
                            at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
-                           int64_t band_bytes) {
+                           int64_t band_bytes, const at::Tensor &sum) {
   const int64_t reach = dilation[0] * (w.size(2) - 1) + 1;  // input rows one output row reads
   const int64_t rows_out = (x.height + 2 * padding[0] - reach) / stride[0] + 1;
   const int64_t bytes_per_row = x.batch * x.channels * x.width * int64_t(x.like.element_size());
   const int64_t band_rows = std::max<int64_t>(1, band_bytes / std::max<int64_t>(1, bytes_per_row * stride[0]));
-  at::Tensor result;
+  at::Tensor result = sum;
   for (int64_t first = 0; first < rows_out; first += band_rows) {
     const int64_t count = std::min(band_rows, rows_out - first);
     const int64_t top = first * stride[0] - padding[0], bottom = top + (count - 1) * stride[0] + reach;
     const int64_t row_padding[] = {0, padding[1]};
     at::Tensor y = at::conv2d(x.rows(top, bottom), w, bias, stride, at::IntArrayRef(row_padding), dilation, groups);
     if (!result.defined()) result = at::empty({x.batch, y.size(1), rows_out, y.size(3)}, y.options());
-    result.narrow(2, first, count).copy_(y);
+    if (sum.defined())
+      result.narrow(2, first, count).add_(y);
+    else
+      result.narrow(2, first, count).copy_(y);
   }
   return result;
 }

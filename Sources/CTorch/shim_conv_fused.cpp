@@ -1,6 +1,8 @@
 // conv2d(silu(group_norm(x))) and conv2d(upsample_nearest(x, x2)) in inference without the tensor
 // between them: the convolution reads its input band by band (shim_conv_banded.cpp,
-// shim_conv_winograd.cpp), and each band is normalised or upsampled as it is read.
+// shim_conv_winograd.cpp), and each band is normalised or upsampled as it is read. The first can
+// also add its bands to a residual in place, and a 1x1 convolution can write over its own input:
+// together they let a resnet block end without a tensor of its output's size beside its input's.
 //
 // The SD decoder at 1024 px holds 256-channel activations of 1 GiB; the normalised copy of one and
 // the upsampled input of its last convolution were two more, and the first touch of those pages is
@@ -18,11 +20,17 @@ namespace {
 // multiplies its height and width by `scale`: band by band from source() where f allows it
 // (`can_band`) and the convolution runs in bands anyway (inference, float32, odd square kernel keeping
 // the size, by Winograd or above the band threshold); else on whole() by ct_conv's convolution.
+// With `sum` defined (of the output's shape and dtype) the result is added to it and `sum` returned.
 template <typename Source, typename Whole>
 at::Tensor conv2d_after(const at::Tensor &x, bool can_band, int64_t scale, const at::Tensor &w,
-                        const c10::optional<at::Tensor> &bias, int64_t padding, Source &&source, Whole &&whole) {
+                        const c10::optional<at::Tensor> &bias, int64_t padding, Source &&source, Whole &&whole,
+                        const at::Tensor &sum = {}) {
   const int64_t one[] = {1, 1}, pad[] = {padding, padding};
-  if (!can_band || x.dim() != 4) return ctorch::conv2d(whole(), w, bias, one, pad, one, 1);
+  const auto plain = [&] {
+    at::Tensor y = ctorch::conv2d(whole(), w, bias, one, pad, one, 1);
+    return sum.defined() ? sum.add_(y) : y;
+  };
+  if (!can_band || x.dim() != 4) return plain();
   const int64_t channels = x.size(1), height = scale * x.size(2), width = scale * x.size(3);
   const bool fits = !c10::GradMode::is_enabled() && x.device().is_cpu() &&
                     x.scalar_type() == at::kFloat && w.dim() == 4 && w.scalar_type() == at::kFloat &&
@@ -30,11 +38,39 @@ at::Tensor conv2d_after(const at::Tensor &x, bool can_band, int64_t scale, const
   const bool winograd = fits && ctorch::winograd_applies(x, channels, height, width, w, bias, one, pad, one, 1);
   const int64_t threshold = ctorch::conv_band_threshold();
   const bool banded = threshold > 0 && x.size(0) * channels * height * width * int64_t(sizeof(float)) > threshold;
-  if (!winograd && !(fits && banded)) return ctorch::conv2d(whole(), w, bias, one, pad, one, 1);
+  if (!winograd && !(fits && banded)) return plain();
   const ctorch::BandSource bands = source();
   at::Tensor out;
-  if (winograd && ctorch::conv2d_winograd(bands, w, bias, pad, out)) return out;
-  return ctorch::conv2d_in_bands(bands, w, bias, one, pad, one, 1, std::max<int64_t>(1, threshold / 8));
+  if (winograd && ctorch::conv2d_winograd(bands, w, bias, pad, out, sum)) return out;
+  return ctorch::conv2d_in_bands(bands, w, bias, one, pad, one, 1, std::max<int64_t>(1, threshold / 8), sum);
+}
+
+// Whether t may be overwritten: no gradient is recorded and no other tensor holds it or its memory.
+bool sole_holder(const at::Tensor &t) {
+  return !c10::GradMode::is_enabled() && !t.requires_grad() && t.use_count() == 1 && t.storage().use_count() == 1 &&
+         t.is_non_overlapping_and_dense();
+}
+
+// conv2d(x, w, bias) with a 1x1 kernel and no more output than input channels, written over x's own
+// memory in bands of rows, as the contiguous (NCHW or channels-last) tensor that starts where x starts.
+// Safe because every output element lands at or before the place of an input element of the same or
+// an earlier band, and a band's input is read whole before its output is copied.
+at::Tensor conv1x1_over_input(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias) {
+  const int64_t n = x.size(0), c = x.size(1), height = x.size(2), width = x.size(3), f = w.size(0);
+  const bool nchw = x.is_contiguous();
+  // set_ rather than a view: a view would keep x alive as its base, and with it x's claim on the memory.
+  at::Tensor out = at::empty({0}, x.options());
+  out.set_(x.storage(), x.storage_offset(), {n, f, height, width},
+           nchw ? at::IntArrayRef({f * height * width, height * width, width, 1})
+                : at::IntArrayRef({f * height * width, 1, width * f, f}));
+  const int64_t band = std::max<int64_t>(1, (int64_t(16) << 20) / std::max<int64_t>(1, c * width * int64_t(x.element_size())));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t top = 0; top < height; top += band) {
+      const int64_t rows = std::min(band, height - top);
+      const at::Tensor y = at::conv2d(x.narrow(0, i, 1).narrow(2, top, rows), w, bias);
+      out.narrow(0, i, 1).narrow(2, top, rows).copy_(y);
+    }
+  return out;
 }
 
 // silu(group_norm(x)) row by row.
@@ -81,19 +117,40 @@ ctorch::BandSource nearest_twice(const at::Tensor &x) {
 extern "C" {
 
 int ct_group_norm_silu_conv2d(ct_tensor x, int64_t groups, ct_tensor gamma, ct_tensor beta, double eps, ct_tensor w,
-                              ct_tensor bias, int64_t padding, ct_tensor *out) {
+                              ct_tensor bias, int64_t padding, ct_tensor sum, int overwrite_sum, ct_tensor *out) {
   GUARD({
-    const at::Tensor &in = x->t, &g = gamma->t, &b = beta->t;
+    const at::Tensor &in = x->t, &g = gamma->t, &b = beta->t, &weight = w->t;
     // Bands are normalised with float32 affine parameters over whole groups only.
     const bool can_band = in.dim() == 4 && groups > 0 && in.size(1) % groups == 0 && g.scalar_type() == at::kFloat &&
                           b.scalar_type() == at::kFloat;
-    *out = ctorch::wrap(conv2d_after(
-        in, can_band, 1, w->t, ctorch::optional_tensor(bias), padding,
+    const bool into_sum =
+        sum && overwrite_sum && in.dim() == 4 && weight.dim() == 4 && sole_holder(sum->t) &&
+        !sum->t.storage().is_alias_of(in.storage()) && sum->t.scalar_type() == in.scalar_type() &&
+        sum->t.sizes() == at::IntArrayRef({in.size(0), weight.size(0), in.size(2) + 2 * padding - weight.size(2) + 1,
+                                           in.size(3) + 2 * padding - weight.size(3) + 1});
+    at::Tensor result = conv2d_after(
+        in, can_band, 1, weight, ctorch::optional_tensor(bias), padding,
         [&] { return group_norm_silu(in, groups, g, b, eps); },
         [&] {
           at::Tensor normed = at::group_norm(in, groups, g, b, eps);
           return at::silu_(normed);
-        }));
+        },
+        into_sum ? sum->t : at::Tensor());
+    if (sum && !into_sum) result = result + sum->t;
+    *out = ctorch::wrap(std::move(result));
+  })
+}
+
+int ct_conv1x1_over_input(ct_tensor x, int overwrite, ct_tensor w, ct_tensor bias, ct_tensor *out) {
+  GUARD({
+    const at::Tensor &in = x->t, &weight = w->t;
+    const bool over = overwrite && in.dim() == 4 && weight.dim() == 4 && weight.size(2) == 1 && weight.size(3) == 1 &&
+                      weight.size(1) == in.size(1) && weight.size(0) <= in.size(1) && in.device().is_cpu() &&
+                      weight.scalar_type() == in.scalar_type() && sole_holder(in) &&
+                      (in.is_contiguous() || in.is_contiguous(at::MemoryFormat::ChannelsLast));
+    const int64_t one[] = {1, 1}, zero[] = {0, 0};
+    *out = ctorch::wrap(over ? conv1x1_over_input(in, weight, ctorch::optional_tensor(bias))
+                             : ctorch::conv2d(in, weight, ctorch::optional_tensor(bias), one, zero, one, 1));
   })
 }
 

@@ -94,11 +94,12 @@ bool winograd_applies(const at::Tensor &like, int64_t channels, int64_t height, 
 }
 
 bool conv2d_winograd(const BandSource &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
-                     at::IntArrayRef padding, at::Tensor &out) {
+                     at::IntArrayRef padding, at::Tensor &out, const at::Tensor &sum) {
 #if FMBOOST_ONEDNN
   const int64_t batch = x.batch, channels = x.channels, features = w.size(0);
   const int64_t rows = x.height + 2 * padding[0] - 2, columns = x.width + 2 * padding[1] - 2;
   using dnnl::memory;
+  bool added = false;  // a band is in `sum`: from then on an error cannot be undone by a fallback
   try {
     // Bands of output rows (a multiple of the 4-row tile) whose input is about kBandBytes, all of one
     // shape so that one plan and one transform of the weights serve them all: the transformed tiles
@@ -107,7 +108,9 @@ bool conv2d_winograd(const BandSource &x, const at::Tensor &w, const c10::option
     const int64_t band = std::min(rows, std::max<int64_t>(4, kBandBytes / std::max<int64_t>(1, row_bytes) / 4 * 4));
     const at::Tensor weights = w.contiguous();
     const c10::optional<at::Tensor> b = bias ? c10::optional<at::Tensor>(bias->contiguous()) : c10::nullopt;
-    at::Tensor y = at::empty({batch, features, rows, columns}, x.like.options().memory_format(x.like.suggest_memory_format()));
+    at::Tensor y = sum.defined() ? sum
+                                 : at::empty({batch, features, rows, columns},
+                                             x.like.options().memory_format(x.like.suggest_memory_format()));
     const memory::dims src_dims{batch, channels, band + 2, x.width}, weight_dims{features, channels, 3, 3},
         dst_dims{batch, features, band, columns}, unit{1, 1}, pad{0, padding[1]};
     const c10::optional<memory> bias_user =
@@ -140,12 +143,17 @@ bool conv2d_winograd(const BandSource &x, const at::Tensor &w, const c10::option
       convolution.execute(stream, arguments);
       const int64_t count = std::min(band, rows - first);
       at::Tensor target = y.narrow(2, first, count);
-      if (count < band) {  // the last band computed whole; only its first rows are kept
+      if (count < band || sum.defined()) {  // the last band is computed whole; only its first rows are kept
         at::Tensor whole = at::empty({batch, features, band, columns}, y.options());
         memory whole_user(strided_desc(whole), cpu_engine(), whole.data_ptr());
         dnnl::reorder(dst, whole_user).execute(stream, dst, whole_user);
         stream.wait();
-        target.copy_(whole.narrow(2, 0, count));
+        if (sum.defined()) {
+          added = true;
+          target.add_(whole.narrow(2, 0, count));
+        } else {
+          target.copy_(whole.narrow(2, 0, count));
+        }
       } else {
         memory target_user(strided_desc(target), cpu_engine(), target.data_ptr());
         dnnl::reorder(dst, target_user).execute(stream, dst, target_user);
@@ -156,12 +164,13 @@ bool conv2d_winograd(const BandSource &x, const at::Tensor &w, const c10::option
     calls.fetch_add(1);
     return true;
   } catch (const dnnl::error &error) {
+    if (added) throw;
     // Nothing outside the fresh output was written: libtorch's convolution computes it instead.
     if (error.status == dnnl_unimplemented) refused = true;  // no kernel for such problems: never ask again
     return false;
   }
 #else
-  (void)x, (void)w, (void)bias, (void)padding, (void)out;
+  (void)x, (void)w, (void)bias, (void)padding, (void)out, (void)sum;
   return false;
 #endif
 }

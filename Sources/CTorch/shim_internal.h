@@ -52,10 +52,11 @@ BandSource whole_tensor(const at::Tensor &x);
 // ct_conv's 2-D convolution: Winograd, else bands, else libtorch's, as the cases below allow.
 at::Tensor conv2d(const at::Tensor &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
                   at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups);
-// conv2d of a band source in bands of about band_bytes of input each (shim_conv_banded.cpp).
+// conv2d of a band source in bands of about band_bytes of input each (shim_conv_banded.cpp). With
+// `sum` defined (a tensor of the output's shape) each band is added to it instead, and `sum` returned.
 at::Tensor conv2d_in_bands(const BandSource &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
                            at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups,
-                           int64_t band_bytes);
+                           int64_t band_bytes, const at::Tensor &sum = {});
 // The input size above which convolutions run in bands in inference (ct_set_conv_band_threshold).
 int64_t conv_band_threshold();
 // Whether a 3x3 stride-1 convolution of this input geometry takes oneDNN's Winograd kernel
@@ -63,9 +64,10 @@ int64_t conv_band_threshold();
 bool winograd_applies(const at::Tensor &like, int64_t channels, int64_t height, int64_t width, const at::Tensor &w,
                       const c10::optional<at::Tensor> &bias, at::IntArrayRef stride, at::IntArrayRef padding,
                       at::IntArrayRef dilation, int64_t groups);
-// That convolution of a band source; false (and `out` untouched) if oneDNN refuses it.
+// That convolution of a band source; false (and `out` and `sum` untouched) if oneDNN refuses it. With
+// `sum` defined, each band is added to it and `out` is `sum`, as in conv2d_in_bands.
 bool conv2d_winograd(const BandSource &x, const at::Tensor &w, const c10::optional<at::Tensor> &bias,
-                     at::IntArrayRef padding, at::Tensor &out);
+                     at::IntArrayRef padding, at::Tensor &out, const at::Tensor &sum = {});
 
 inline at::IntArrayRef dims(const int64_t *p, int n) { return at::IntArrayRef(p, static_cast<size_t>(n)); }
 

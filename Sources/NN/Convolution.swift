@@ -97,6 +97,24 @@ extension Conv2d {
                                      weight.value, bias: bias?.value, padding: padding.0)
   }
 
+  /// `self(norm(x).silu()) + residual`, written over `residual` where nothing else holds it
+  /// (`Tensor.groupNormSiLUConv2d(…, adding:)`), so a resnet block's output needs no memory of its own.
+  public func afterGroupNormSiLU(_ norm: GroupNorm, _ x: Tensor, adding residual: consuming Tensor) throws -> Tensor {
+    guard takesFusedInput(x), norm.weight.value.dtype == x.dtype else {
+      return try self(norm(x).siluOverwriting()).addOverwriting(residual)
+    }
+    return try x.groupNormSiLUConv2d(groups: norm.groups, normWeight: norm.weight.value, normBias: norm.bias.value, eps: norm.eps,
+                                     weight.value, bias: bias?.value, padding: padding.0, adding: consume residual)
+  }
+
+  /// `self(x)` for a 1×1 convolution, written over `x`'s memory where nothing else holds `x` and the
+  /// output is no wider (`Tensor.conv1x1Overwriting`); any other convolution runs as `self(x)`.
+  public func overwritingInput(_ x: consuming Tensor) throws -> Tensor {
+    let pointwise = weight.value.shape.suffix(2) == [1, 1] && stride == (1, 1) && padding == (0, 0) && groups == 1
+    guard pointwise, x.dtype == weight.value.dtype else { return try self(x) }
+    return try Tensor.conv1x1Overwriting(consume x, weight.value, bias: bias?.value)
+  }
+
   /// `self(x.interpolate(scaleFactor: 2, mode: .nearest))`, computed band by band without the
   /// upsampled tensor where the shim can (`Tensor.nearestTwiceConv2d`).
   public func afterNearestTwice(_ x: Tensor) throws -> Tensor {

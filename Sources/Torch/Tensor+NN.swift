@@ -32,14 +32,31 @@ extension Tensor {
   /// `conv2d(silu(groupNorm(self)), weight, bias)` with stride 1 and `padding` on every side. In
   /// inference on float32, when the convolution is large enough to run in bands, each band is
   /// normalised as it is read, so the normalised tensor (as large as `self`) never exists.
+  ///
+  /// With `sum`, the result is that plus `sum` (a resnet block's residual), written over `sum`'s
+  /// memory when nothing else holds it (no other reference, view or gradient) and it has the result's
+  /// shape and dtype; otherwise into a new tensor. The numbers are the same either way.
   public func groupNormSiLUConv2d(
-    groups: Int, normWeight: Tensor, normBias: Tensor, eps: Double, _ weight: Tensor, bias: Tensor?, padding: Int
+    groups: Int, normWeight: Tensor, normBias: Tensor, eps: Double, _ weight: Tensor, bias: Tensor?, padding: Int,
+    adding sum: consuming Tensor? = nil
   ) throws -> Tensor {
-    try withExtendedLifetime((normWeight, normBias, weight, bias)) {
+    let overwrite: Int32 = isKnownUniquelyReferenced(&sum) ? 1 : 0
+    return try withExtendedLifetime((normWeight, normBias, weight, bias, sum)) {
       try produce {
         ct_group_norm_silu_conv2d(handle, Int64(groups), normWeight.handle, normBias.handle, eps, weight.handle, bias?.handle,
-                                  Int64(padding), $0)
+                                  Int64(padding), sum?.handle, overwrite, $0)
       }
+    }
+  }
+
+  /// `conv2d(self, weight, bias)` for a 1×1 kernel (stride 1, no padding), written over `self`'s
+  /// memory when nothing else holds `self` (no other reference, view or gradient), `self` is
+  /// contiguous (NCHW or channels-last) and the output has no more channels: the result is then a
+  /// view of `self`'s storage, whose input values are gone. Otherwise an ordinary convolution.
+  public static func conv1x1Overwriting(_ x: consuming Tensor, _ weight: Tensor, bias: Tensor?) throws -> Tensor {
+    let overwrite: Int32 = isKnownUniquelyReferenced(&x) ? 1 : 0
+    return try withExtendedLifetime((x, weight, bias)) {
+      try produce { ct_conv1x1_over_input(x.handle, overwrite, weight.handle, bias?.handle, $0) }
     }
   }
 

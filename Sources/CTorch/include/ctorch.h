@@ -160,8 +160,14 @@ int64_t ct_winograd_calls(void);
 /// conv2d(silu(group_norm(x, groups, gamma, beta, eps)), w, bias), stride 1, `padding` on every side;
 /// in inference on float32, where the convolution is large enough to run in bands (Winograd or the
 /// band threshold), each band is normalised as it is read and the normalised tensor never exists.
+/// With `sum` (may be NULL) the result is that plus `sum`; written over `sum` when `overwrite_sum` and
+/// nothing else holds it (the same shape and dtype, no gradient recorded).
 int ct_group_norm_silu_conv2d(ct_tensor x, int64_t groups, ct_tensor gamma, ct_tensor beta, double eps, ct_tensor w,
-                              ct_tensor bias, int64_t padding, ct_tensor *out);
+                              ct_tensor bias, int64_t padding, ct_tensor sum, int overwrite_sum, ct_tensor *out);
+/// conv2d(x, w, bias) with a 1x1 kernel, stride 1, no padding; written over x's own memory when
+/// `overwrite`, nothing else holds x, no gradient is recorded, x is contiguous (NCHW or channels-last)
+/// and the output has no more channels than x.
+int ct_conv1x1_over_input(ct_tensor x, int overwrite, ct_tensor w, ct_tensor bias, ct_tensor *out);
 /// conv2d(upsample_nearest(x, scale 2), w, bias), stride 1, `padding` on every side; banded as above,
 /// without the upsampled tensor.
 int ct_nearest_twice_conv2d(ct_tensor x, ct_tensor w, ct_tensor bias, int64_t padding, ct_tensor *out);

@@ -22,14 +22,20 @@ public final class ResnetBlock: Module, Layer {
     super.init(p)
   }
 
-  public func callAsFunction(_ x: Tensor) throws -> Tensor {
-    var h = try conv1.afterGroupNormSiLU(norm1, x)
+  public func callAsFunction(_ x: Tensor) throws -> Tensor { try callAsFunction(consuming: x) }
+
+  /// The block, free to write over x's memory when nothing else holds x (in inference): the
+  /// shortcut's 1×1 convolution then replaces x in place, and conv2 adds its output to that. At the
+  /// SD decoder's 1024 px level this holds x and conv1's output only (1.5 GiB), not two more of
+  /// conv1's size.
+  func callAsFunction(consuming x: consuming Tensor) throws -> Tensor {
+    let h = try conv1.afterGroupNormSiLU(norm1, x)
+    let residual: Tensor
+    if let ninShortcut { residual = try ninShortcut.overwritingInput(consume x) } else { residual = consume x }
     if dropout.p > 0 && dropout.isTraining {
-      h = try conv2(dropout(norm2(consume h).siluOverwriting()))
-    } else {
-      h = try conv2.afterGroupNormSiLU(norm2, consume h)
+      return try conv2(dropout(norm2(consume h).siluOverwriting())).addOverwriting(residual)
     }
-    return try h.addOverwriting(ninShortcut?(x) ?? x)
+    return try conv2.afterGroupNormSiLU(norm2, consume h, adding: consume residual)
   }
 }
 
@@ -95,7 +101,7 @@ final class AutoencoderLevel: Module {
   func callAsFunction(_ x: consuming Tensor) throws -> Tensor {
     var h = consume x
     for (i, block) in blocks.items.enumerated() {
-      h = try block(h)
+      h = try block(consuming: consume h)
       if i < attentions.count { h = try attentions[i](h) }
     }
     return try resample?(h) ?? h
@@ -113,5 +119,5 @@ final class AutoencoderMiddle: Module, Layer {
     super.init(p)
   }
 
-  func callAsFunction(_ x: Tensor) throws -> Tensor { try block2(attention(block1(x))) }
+  func callAsFunction(_ x: Tensor) throws -> Tensor { try block2(consuming: attention(block1(x))) }
 }
