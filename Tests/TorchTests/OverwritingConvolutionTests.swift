@@ -59,6 +59,9 @@ import Torch
     Case(batch: 2, channels: 64, outChannels: 32, height: 37, width: 29, kernel: 1, groups: 1, winograd: false, channelsLast: false),
     Case(batch: 2, channels: 48, outChannels: 40, height: 33, width: 35, kernel: 1, groups: 1, winograd: false, channelsLast: true),
     Case(batch: 3, channels: 24, outChannels: 24, height: 300, width: 17, kernel: 1, groups: 1, winograd: false, channelsLast: false),
+    // Rows of 256 KiB: 16 MiB bands of 64 rows, several per image with a partial last one.
+    Case(batch: 2, channels: 32, outChannels: 16, height: 150, width: 2048, kernel: 1, groups: 1, winograd: false, channelsLast: false),
+    Case(batch: 2, channels: 64, outChannels: 48, height: 100, width: 1024, kernel: 1, groups: 1, winograd: false, channelsLast: true),
   ]
 
   @Test(arguments: pointwiseCases) func pointwiseOverItsInputMatchesTheConvolution(_ c: Case) throws {
