@@ -45,6 +45,9 @@ at::Tensor conv2d_after(const at::Tensor &x, bool can_band, int64_t scale, const
   return ctorch::conv2d_in_bands(bands, w, bias, one, pad, one, 1, std::max<int64_t>(1, threshold / 8), sum);
 }
 
+// Rows of `row_bytes` each in a band of about 16 MiB (at least one).
+int64_t rows_per_16_mib(int64_t row_bytes) { return std::max<int64_t>(1, (int64_t(16) << 20) / std::max<int64_t>(1, row_bytes)); }
+
 // Whether t may be overwritten: no gradient is recorded and no other tensor holds it or its memory.
 bool sole_holder(const at::Tensor &t) {
   return !c10::GradMode::is_enabled() && !t.requires_grad() && t.use_count() == 1 && t.storage().use_count() == 1 &&
@@ -63,7 +66,7 @@ at::Tensor conv1x1_over_input(const at::Tensor &x, const at::Tensor &w, const c1
   out.set_(x.storage(), x.storage_offset(), {n, f, height, width},
            nchw ? at::IntArrayRef({f * height * width, height * width, width, 1})
                 : at::IntArrayRef({f * height * width, 1, width * f, f}));
-  const int64_t band = std::max<int64_t>(1, (int64_t(16) << 20) / std::max<int64_t>(1, c * width * int64_t(x.element_size())));
+  const int64_t band = rows_per_16_mib(c * width * int64_t(x.element_size()));
   for (int64_t i = 0; i < n; ++i)
     for (int64_t top = 0; top < height; top += band) {
       const int64_t rows = std::min(band, height - top);
@@ -81,7 +84,7 @@ ctorch::BandSource group_norm_silu(const at::Tensor &x, int64_t groups, const at
   // at::var_mean's Welford pass here).
   const at::Tensor means = x.mean({2, 3}, /*keepdim=*/true);
   at::Tensor squares = at::zeros_like(means);
-  const int64_t band = std::max<int64_t>(1, (int64_t(16) << 20) / std::max<int64_t>(1, n * c * width * int64_t(sizeof(float))));
+  const int64_t band = rows_per_16_mib(n * c * width * int64_t(sizeof(float)));
   for (int64_t first = 0; first < height; first += band)
     squares += (x.narrow(2, first, std::min(band, height - first)) - means).square_().sum({2, 3}, /*keepdim=*/true);
   const at::Tensor channel_var = (squares / double(height * width)).view({n, groups, c / groups});

@@ -135,6 +135,7 @@ bool conv2d_winograd(const BandSource &x, const at::Tensor &w, const c10::option
     std::unordered_map<int, memory> arguments{
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, kernel}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, scratch}};
     if (bias_user) arguments.emplace(DNNL_ARG_BIAS, *bias_user);
+    at::Tensor whole;
     for (int64_t first = 0; first < rows; first += band) {
       // Input rows first - padding ... first + band + 1 - padding.
       const at::Tensor rows_in = x.rows(first - padding[0], first - padding[0] + band + 2);
@@ -143,8 +144,10 @@ bool conv2d_winograd(const BandSource &x, const at::Tensor &w, const c10::option
       convolution.execute(stream, arguments);
       const int64_t count = std::min(band, rows - first);
       at::Tensor target = y.narrow(2, first, count);
-      if (count < band || sum.defined()) {  // the last band is computed whole; only its first rows are kept
-        at::Tensor whole = at::empty({batch, features, band, columns}, y.options());
+      // Through a band-sized buffer when only the first rows of the last band are kept, or a band is
+      // added to `sum`; otherwise reordered straight into the output.
+      if (count < band || sum.defined()) {
+        if (!whole.defined()) whole = at::empty({batch, features, band, columns}, y.options());
         memory whole_user(strided_desc(whole), cpu_engine(), whole.data_ptr());
         dnnl::reorder(dst, whole_user).execute(stream, dst, whole_user);
         stream.wait();

@@ -89,19 +89,14 @@ extension Conv2d {
     stride == (1, 1) && groups == 1 && padding.0 == padding.1 && x.dtype == weight.value.dtype
   }
 
-  /// `self(norm(x).silu())`, computed band by band without the normalised tensor where the shim can
-  /// (`Tensor.groupNormSiLUConv2d`); the same numbers to float32 rounding.
-  public func afterGroupNormSiLU(_ norm: GroupNorm, _ x: Tensor) throws -> Tensor {
-    guard takesFusedInput(x), norm.weight.value.dtype == x.dtype else { return try self(norm(x).siluOverwriting()) }
-    return try x.groupNormSiLUConv2d(groups: norm.groups, normWeight: norm.weight.value, normBias: norm.bias.value, eps: norm.eps,
-                                     weight.value, bias: bias?.value, padding: padding.0)
-  }
-
-  /// `self(norm(x).silu()) + residual`, written over `residual` where nothing else holds it
-  /// (`Tensor.groupNormSiLUConv2d(…, adding:)`), so a resnet block's output needs no memory of its own.
-  public func afterGroupNormSiLU(_ norm: GroupNorm, _ x: Tensor, adding residual: consuming Tensor) throws -> Tensor {
+  /// `self(norm(x).silu())`, plus `residual` when given, computed band by band without the
+  /// normalised tensor where the shim can (`Tensor.groupNormSiLUConv2d`); the same numbers to float32
+  /// rounding. The sum is written over `residual` where nothing else holds it, so a resnet block's
+  /// output needs no memory of its own.
+  public func afterGroupNormSiLU(_ norm: GroupNorm, _ x: Tensor, adding residual: consuming Tensor? = nil) throws -> Tensor {
     guard takesFusedInput(x), norm.weight.value.dtype == x.dtype else {
-      return try self(norm(x).siluOverwriting()).addOverwriting(residual)
+      let y = try self(norm(x).siluOverwriting())
+      return try residual.map { try y.addOverwriting($0) } ?? y
     }
     return try x.groupNormSiLUConv2d(groups: norm.groups, normWeight: norm.weight.value, normBias: norm.bias.value, eps: norm.eps,
                                      weight.value, bias: bias?.value, padding: padding.0, adding: consume residual)

@@ -51,8 +51,8 @@ extension Tensor {
 
   /// `conv2d(self, weight, bias)` for a 1×1 kernel (stride 1, no padding), written over `self`'s
   /// memory when nothing else holds `self` (no other reference, view or gradient), `self` is
-  /// contiguous (NCHW or channels-last) and the output has no more channels: the result is then a
-  /// view of `self`'s storage, whose input values are gone. Otherwise an ordinary convolution.
+  /// contiguous (NCHW or channels-last) and the output has no more channels: the result then lives in
+  /// `self`'s storage, whose input values are gone. Otherwise an ordinary convolution.
   public static func conv1x1Overwriting(_ x: consuming Tensor, _ weight: Tensor, bias: Tensor?) throws -> Tensor {
     let overwrite: Int32 = isKnownUniquelyReferenced(&x) ? 1 : 0
     return try withExtendedLifetime((x, weight, bias)) {
