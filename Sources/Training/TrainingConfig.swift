@@ -44,6 +44,8 @@ public struct TrainingConfig {
   /// original's uniform t). p > 1 puts more of the training at small t, where a few-step sampler
   /// from a deterministic x0 spends its first, largest step.
   public var timestepPower = 1.0
+  /// `model.params.velocity_loss`: mse (the original's) or l1 (the port's extension).
+  public var velocityLoss = CouplingFlowMatching.Distance.mse
   public var lr = 1e-4
   public var weightDecay = 0.0
   public var emaRate = 0.99
@@ -174,6 +176,11 @@ public struct TrainingConfig {
     concatContext = try tree.bool(m + "concat_context", default: false)
     timestepPower = try tree.double(m + "timestep_power", default: 1)
     guard timestepPower > 0, timestepPower.isFinite else { throw ConfigError("\(tree.source): \(m)timestep_power must be positive, got \(timestepPower)") }
+    let lossName = try tree.string(m + "velocity_loss", default: "mse")!
+    guard let distance = CouplingFlowMatching.Distance(rawValue: lossName) else {
+      throw ConfigError("\(tree.source): \(m)velocity_loss must be mse or l1, got \(lossName)")
+    }
+    velocityLoss = distance
     if try tree.bool(m + "ca_context", default: false) { throw ConfigError("\(tree.source): \(m)ca_context is not implemented (as in the original)") }
     lr = try tree.double(m + "lr", default: 1e-4)
     weightDecay = try tree.double(m + "weight_decay", default: 0)

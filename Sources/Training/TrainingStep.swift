@@ -76,7 +76,7 @@ extension Trainer {
         options.log(String(format: "first batch: latent std %.4f (1/std = %.3f; scale_factor %.4g gives std %.3f)", std, 1 / std, config.scaleFactor, std * config.scaleFactor))
       }
       let useContext = config.concatContext || config.startFromNoise
-      let forward = { try self.flow.trainingLoss(x1: x1, x0: x0, context: useContext ? context : nil, t: draws.t, generator: generator) }
+      let forward = { try self.flow.trainingLoss(x1: x1, x0: x0, context: useContext ? context : nil, t: draws.t, generator: generator, distance: self.config.velocityLoss) }
       let result = config.precision == .bf16Mixed ? try withAutocast(.bfloat16, forward) : try forward()
       let loss = try result.loss.item()
       guard loss.isFinite else {

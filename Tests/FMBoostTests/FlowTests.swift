@@ -25,6 +25,18 @@ import Torch
     #expect(lossError <= 1e-4, "loss: \(lossError)")
   }
 
+  @Test func l1DistanceIsTheMeanAbsoluteVelocityError() throws {
+    let io = try SafeTensorsFile(path: Shared.golden("flow_a.io.safetensors"))
+    let flow = try Self.flow()
+    let result = try withNoGrad {
+      try flow.trainingLoss(x1: io.tensor("x1"), x0: io.tensor("x0"), context: io.tensor("context"), t: io.tensor("t"), distance: .l1)
+    }
+    let expected = try (io.tensor("vt") - io.tensor("ut")).abs().mean().item()
+    #expect(abs(try result.loss.item() - expected) <= 1e-5)
+    // Not the MSE: on the fixture the two differ by far more than the tolerance.
+    #expect(abs(expected - (try io.tensor("loss").item())) > 1e-3)
+  }
+
   @Test(arguments: [("sol.euler_5", ODEMethod.euler, 5), ("sol.midpoint_5", .midpoint, 5), ("sol.rk4_5", .rk4, 5), ("sol.euler_40", .euler, 40)])
   func fixedGridSolutionsMatchTorchdiffeq(_ key: String, _ method: ODEMethod, _ points: Int) throws {
     let io = try SafeTensorsFile(path: Shared.golden("flow_a.io.safetensors"))

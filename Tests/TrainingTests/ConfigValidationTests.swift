@@ -28,6 +28,7 @@ import Training
     ("data.params.num_workers=-1", "num_workers must be 0 or more"),
     ("model.params.upsampling_mode=identity", "identity needs low_res_size == high_res_size"),
     ("model.params.timestep_power=0", "timestep_power must be positive"),
+    ("model.params.velocity_loss=l3", "velocity_loss must be mse or l1, got l3"),
   ])
   func refusedWithTheKey(override: String, message: String) throws {
     #expect { _ = try config([override]) } throws: { "\($0)".contains(message) }

@@ -32,14 +32,22 @@ public final class CouplingFlowMatching: Module {
     public let vt: Tensor
   }
 
+  /// How v is compared with u: the original's mean squared error, or the mean absolute error that
+  /// the super-resolution literature (EDSR) found to train faster to a higher PSNR.
+  public enum Distance: String, CaseIterable, Sendable {
+    case mse, l1
+  }
+
   /// The training loss: t ~ U[0, 1) per sample (or the given t), x_t on the path, u_t its
-  /// velocity, loss = mean((v − u)²) over every element.
-  public func trainingLoss(x1: Tensor, x0: Tensor, context: Tensor?, t given: Tensor? = nil, generator: Generator? = nil) throws -> Loss {
+  /// velocity, loss = mean((v − u)²) over every element (or mean |v − u| for `.l1`).
+  public func trainingLoss(x1: Tensor, x0: Tensor, context: Tensor?, t given: Tensor? = nil, generator: Generator? = nil,
+                           distance: Distance = .mse) throws -> Loss {
     let t = try given ?? Tensor.rand([x1.size(0)], dtype: x1.dtype, generator: generator)
     var xt = try path.interpolate(x0: x0, x1: x1, t: t)
     if sigmaMin > 0 { xt = try xt + xt.randnLike(generator: generator) * sigmaMin }
     let ut = try path.velocity(x0: x0, x1: x1, t: t)
     let vt = try velocity(xt, t: t, context: context)
-    return Loss(loss: try (vt - ut).square().mean(), t: t, xt: xt, ut: ut, vt: vt)
+    let error = try vt - ut
+    return Loss(loss: try (distance == .mse ? error.square() : error.abs()).mean(), t: t, xt: xt, ut: ut, vt: vt)
   }
 }
