@@ -88,7 +88,7 @@ def build(item, best=False):
         name = item[len("train-"):]
         spec, batch, channels, size, lr = {
             "cpu-tiny": (m.CPU_TINY_UNET, 4, 3, 64, 2e-4),
-            "default-2x": (m.DEFAULT_2X_UNET, 8, 48, 32, 5e-4),
+            "default-2x": (m.DEFAULT_2X_UNET, 8, 12, 64, 2.5e-4),
         }[name]
         net = m.EfficientUNet(**spec).train()
         opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -118,16 +118,16 @@ def build(item, best=False):
             return vae.decode(x / 0.18215)
         return upsample, [net, vae], 1
     if item == "default2x-512":
-        # The shipped default model's 512 → 1024 px (its pipeline: PSU with the exact pixel-unshuffle ×4
+        # The shipped default model's 512 → 1024 px (its pipeline: PSU with the exact pixel-unshuffle ×2
         # first stage, scale 1.8, no noise, Euler 1 step from t = 0), random weights of its shapes.
-        net = m.EfficientUNet(**m.SHIPPED_2X_UNET).eval()
+        net = m.EfficientUNet(**m.DEFAULT_2X_UNET).eval()
         image = layout(torch.rand(1, 3, 512, 512, generator=g) * 2 - 1)
 
         def upsample():
             up = F.interpolate(image, size=(1024, 1024), mode="bilinear", align_corners=False)
-            context = F.pixel_unshuffle(up, 4) * 1.8
+            context = F.pixel_unshuffle(up, 2) * 1.8
             x = context + net(context, torch.zeros(1), context)
-            return F.pixel_shuffle(x / 1.8, 4)
+            return F.pixel_shuffle(x / 1.8, 2)
         return upsample, [net], 1
     raise SystemExit(f"unknown item {item}")
 

@@ -202,10 +202,9 @@ PAPER_UNET = dict(in_channels=8, model_channels=128, out_channels=4, num_res_blo
                   channel_mult=[1, 2, 4, 8], dim_head=64, num_heads=4)
 CPU_TINY_UNET = dict(in_channels=6, model_channels=32, out_channels=3, num_res_blocks=1, attention_resolutions=[4],
                      channel_mult=[1, 2, 2], dim_head=16, num_heads=2)
-DEFAULT_2X_UNET = dict(in_channels=96, model_channels=64, out_channels=48, num_res_blocks=1, attention_resolutions=[],
-                       channel_mult=[1, 1, 1], dim_head=32, num_heads=2)
-# models/default-2x.safetensors: the same, with no GroupNorm and no middle attention (1,758,192 parameters).
-SHIPPED_2X_UNET = dict(DEFAULT_2X_UNET, use_group_norm=False, middle_attention=False)
+# models/default-2x.safetensors: no GroupNorm and no middle attention (958,620 parameters).
+DEFAULT_2X_UNET = dict(in_channels=24, model_channels=48, out_channels=12, num_res_blocks=1, attention_resolutions=[],
+                       channel_mult=[1, 1, 1], dim_head=32, num_heads=2, use_group_norm=False, middle_attention=False)
 
 
 # ---- AutoencoderKL (ldm/modules/diffusionmodules/model.py, SD's ddconfig) ------------------------

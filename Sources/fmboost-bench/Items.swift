@@ -23,9 +23,11 @@ func paperUNet() -> EfficientUNetConfig {
   unet(in: 8, model: 128, out: 4, resBlocks: 3, attention: [8, 16], mult: [1, 2, 4, 8], dimHead: 64, heads: 4)
 }
 
-/// configs/default-2x.yaml's network.
+/// configs/default-2x.yaml's network (no GroupNorm, no middle attention).
 func defaultTwoXUNet() -> EfficientUNetConfig {
-  unet(in: 96, model: 64, out: 48, resBlocks: 1, attention: [], mult: [1, 1, 1], dimHead: 32, heads: 2)
+  var c = unet(in: 24, model: 48, out: 12, resBlocks: 1, attention: [], mult: [1, 1, 1], dimHead: 32, heads: 2)
+  (c.useGroupNorm, c.middleAttention) = (false, false)
+  return c
 }
 
 /// A closure that runs the item once, and whether it needs autograd.
@@ -67,7 +69,7 @@ func benchItem(_ item: String) throws -> (run: () throws -> Void, grad: Bool) {
     let (config, batch, channels, size, lr): (EfficientUNetConfig, Int, Int, Int, Double)
     switch name {
     case "cpu-tiny": (config, batch, channels, size, lr) = (smallUNet(latentChannels: 3), 4, 3, 64, 2e-4)
-    case "default-2x": (config, batch, channels, size, lr) = (defaultTwoXUNet(), 8, 48, 32, 5e-4)
+    case "default-2x": (config, batch, channels, size, lr) = (defaultTwoXUNet(), 8, 12, 64, 2.5e-4)
     default: throw TorchError.invalidArgument("unknown training item \(item)")
     }
     let flow = try CouplingFlowMatching(net: EfficientUNet(config, generator: g))

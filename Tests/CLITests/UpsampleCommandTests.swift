@@ -195,7 +195,7 @@ import Torch
     }
   }
 
-  /// Every size in, exactly 2W × 2H out, with the shipped default model (size multiple 8).
+  /// Every size in, exactly 2W × 2H out, with the shipped default model (padded to its size multiple, cropped back).
   @Test(arguments: [(7, 5), (451, 300), (1023, 769)])
   func anySizeGivesExactlyTwiceTheSize(width: Int, height: Int) throws {
     let dir = try temporaryDirectory("upsample-any")

@@ -22,7 +22,7 @@ import Training
   @Test func defaultModelsConfigIsTheLocalNetwork() throws {
     let config = try TrainingConfig(ConfigTree(path: Self.repo.appendingPathComponent("configs/default-2x.yaml").path))
     #expect(!config.net.useGroupNorm && !config.net.middleAttention && config.net.attentionResolutions.isEmpty)
-    #expect(config.timestepPower == 3 && config.maxSteps == 5000)
+    #expect(config.timestepPower == 16 && config.maxSteps == 12000 && config.velocityLoss == .l1)
     let net = try EfficientUNet(config.net, device: .meta)
     #expect(!net.stateDict().contains { $0.0.hasPrefix("middle_block.2.") || $0.0.hasSuffix(".norm.weight") })
   }
