@@ -114,6 +114,16 @@ public final class ConfigTree {
     throw typeError(path, "a string", v)
   }
 
+  /// A string naming one case of `T`; anything else is refused with the names of all of them.
+  public func choice<T: RawRepresentable & CaseIterable>(_ path: String, default value: T) throws -> T where T.RawValue == String {
+    let name = try string(path, default: value.rawValue)!
+    guard let choice = T(rawValue: name) else {
+      let names = T.allCases.map(\.rawValue)
+      throw ConfigError("\(source): \(path) must be \(names.dropLast().joined(separator: ", ")) or \(names.last!), got \(name)")
+    }
+    return choice
+  }
+
   public func ints(_ path: String, default value: [Int]) throws -> [Int] {
     note(path)
     guard let v = node(path), !(v is NSNull) else { return value }

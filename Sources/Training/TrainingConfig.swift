@@ -21,7 +21,7 @@ public struct TrainingConfig {
   }
 
   /// How training builds the low-resolution image from the high-resolution crop.
-  public enum Downsampling: String, Sendable {
+  public enum Downsampling: String, Sendable, CaseIterable {
     /// The original: `F.interpolate(mode="bilinear")`, no antialiasing.
     case bilinear
     /// Bicubic with antialiasing, as photo-editing tools and `fmboost eval` downsample.
@@ -123,9 +123,7 @@ public struct TrainingConfig {
     c.useGroupNorm = try tree.bool(n + "use_group_norm", default: c.useGroupNorm)
     c.middleAttention = try tree.bool(n + "middle_attention", default: c.middleAttention)
     net = c
-    let scheduleName = try tree.string(fm + "schedule", default: "linear")!
-    guard let p = ProbabilityPath(rawValue: scheduleName) else { throw ConfigError("\(tree.source): \(fm)schedule must be linear or gvp, got \(scheduleName)") }
-    path = p
+    path = try tree.choice(fm + "schedule", default: ProbabilityPath.linear)
     sigmaMin = try tree.double(fm + "sigma_min", default: 0)
 
     let fs = m + "first_stage_cfg"
@@ -158,11 +156,7 @@ public struct TrainingConfig {
       throw ConfigError("\(tree.source): \(m)upsampling_mode must be one of \(UpsamplingMode.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     upsamplingMode = mode
-    let downsamplingName = try tree.string(m + "low_res_downsampling", default: "bilinear")!
-    guard let ds = Downsampling(rawValue: downsamplingName) else {
-      throw ConfigError("\(tree.source): \(m)low_res_downsampling must be bilinear or bicubic_antialias, got \(downsamplingName)")
-    }
-    downsampling = ds
+    downsampling = try tree.choice(m + "low_res_downsampling", default: Downsampling.bilinear)
     if let contextMode = try tree.string(m + "upsampling_mode_context", default: nil), contextMode != modeName {
       throw ConfigError("\(tree.source): \(m)upsampling_mode_context different from upsampling_mode is not supported")
     }
@@ -176,11 +170,7 @@ public struct TrainingConfig {
     concatContext = try tree.bool(m + "concat_context", default: false)
     timestepPower = try tree.double(m + "timestep_power", default: 1)
     guard timestepPower > 0, timestepPower.isFinite else { throw ConfigError("\(tree.source): \(m)timestep_power must be positive, got \(timestepPower)") }
-    let lossName = try tree.string(m + "velocity_loss", default: "mse")!
-    guard let distance = CouplingFlowMatching.Distance(rawValue: lossName) else {
-      throw ConfigError("\(tree.source): \(m)velocity_loss must be mse or l1, got \(lossName)")
-    }
-    velocityLoss = distance
+    velocityLoss = try tree.choice(m + "velocity_loss", default: CouplingFlowMatching.Distance.mse)
     if try tree.bool(m + "ca_context", default: false) { throw ConfigError("\(tree.source): \(m)ca_context is not implemented (as in the original)") }
     lr = try tree.double(m + "lr", default: 1e-4)
     weightDecay = try tree.double(m + "weight_decay", default: 0)

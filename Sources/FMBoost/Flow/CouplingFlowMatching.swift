@@ -34,7 +34,7 @@ public final class CouplingFlowMatching: Module {
 
   /// How v is compared with u: the original's mean squared error, or the mean absolute error that
   /// the super-resolution literature (EDSR) found to train faster to a higher PSNR.
-  public enum Distance: String, Sendable {
+  public enum Distance: String, Sendable, CaseIterable {
     case mse, l1
   }
 
