@@ -23,9 +23,14 @@ namespace {
 std::atomic<int64_t> min_pixels{int64_t(128) * 128};
 std::atomic<bool> refused{false};
 std::atomic<int64_t> calls{0};
-// Measured on the SD decoder to 512 px: bands of 4-8 MiB 6.3-6.5 s and 1.57 GiB peak, 32 MiB 6.4 s
-// and 2.0 GiB, 128 MiB 6.8 s and 2.8 GiB, one band 6.7 s and 3.3 GiB (direct: 11.8 s, 1.7 GiB).
-constexpr int64_t kBandBytes = int64_t(8) << 20;
+// What one band's buffers may take together: its input rows, oneDNN's blocked input and output, the
+// scratchpad (the transformed tiles), the blocked weights and a band-sized output buffer. oneDNN
+// picks its implementation by CPU (F(4x4, 3x3) or F(2x2, 3x3) on AVX-512, with scratchpads of
+// different sizes), so the band's rows follow the sizes the chosen plan reports, not a fixed input
+// size. Measured on the SD decoder to 512 px (F(4x4, 3x3)): bands of 4-8 MiB of input 6.3-6.5 s and
+// 1.57 GiB peak, 32 MiB 6.4 s and 2.0 GiB, one band 6.7 s and 3.3 GiB (direct: 11.8 s, 1.7 GiB).
+std::atomic<int64_t> workspace_budget{int64_t(32) << 20};
+std::atomic<int64_t> last_workspace{0};
 
 #if FMBOOST_ONEDNN
 dnnl::engine &cpu_engine() {
@@ -101,29 +106,46 @@ bool conv2d_winograd(const BandSource &x, const at::Tensor &w, const c10::option
   using dnnl::memory;
   bool added = false;  // a band is in `sum`: from then on an error cannot be undone by a fallback
   try {
-    // Bands of output rows (a multiple of the 4-row tile) whose input is about kBandBytes, all of one
-    // shape so that one plan and one transform of the weights serve them all: the transformed tiles
-    // (2.25x the band's input and output) then stay band-sized.
     const int64_t row_bytes = batch * channels * x.width * int64_t(sizeof(float));
-    const int64_t band = std::min(rows, std::max<int64_t>(4, kBandBytes / std::max<int64_t>(1, row_bytes) / 4 * 4));
     const at::Tensor weights = w.contiguous();
     const c10::optional<at::Tensor> b = bias ? c10::optional<at::Tensor>(bias->contiguous()) : c10::nullopt;
     at::Tensor y = sum.defined() ? sum
                                  : at::empty({batch, features, rows, columns},
                                              x.like.options().memory_format(x.like.suggest_memory_format()));
-    const memory::dims src_dims{batch, channels, band + 2, x.width}, weight_dims{features, channels, 3, 3},
-        dst_dims{batch, features, band, columns}, unit{1, 1}, pad{0, padding[1]};
     const c10::optional<memory> bias_user =
         b ? c10::optional<memory>(memory(strided_desc(*b), cpu_engine(), b->data_ptr())) : c10::nullopt;
-    const auto op = b ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                        dnnl::algorithm::convolution_winograd, any(src_dims),
-                                                        any(weight_dims), bias_user->get_desc(), any(dst_dims), unit, pad, pad)
-                      : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
-                                                        dnnl::algorithm::convolution_winograd, any(src_dims),
-                                                        any(weight_dims), any(dst_dims), unit, pad, pad);
     dnnl::primitive_attr attributes;
     attributes.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    const dnnl::convolution_forward::primitive_desc plan(op, attributes, cpu_engine());
+    // Bands of output rows (a multiple of the 4-row tile), all of one shape so that one plan and one
+    // transform of the weights serve them all.
+    const auto plan_for = [&](int64_t band) {
+      const memory::dims src_dims{batch, channels, band + 2, x.width}, weight_dims{features, channels, 3, 3},
+          dst_dims{batch, features, band, columns}, unit{1, 1}, pad{0, padding[1]};
+      const auto op = b ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                          dnnl::algorithm::convolution_winograd, any(src_dims),
+                                                          any(weight_dims), bias_user->get_desc(), any(dst_dims), unit, pad, pad)
+                        : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference,
+                                                          dnnl::algorithm::convolution_winograd, any(src_dims),
+                                                          any(weight_dims), any(dst_dims), unit, pad, pad);
+      return dnnl::convolution_forward::primitive_desc(op, attributes, cpu_engine());
+    };
+    const auto workspace = [&](const dnnl::convolution_forward::primitive_desc &plan, int64_t band) {
+      const int64_t output_band = batch * features * band * columns * int64_t(sizeof(float));
+      return row_bytes * (band + 2) + output_band + int64_t(plan.src_desc().get_size() + plan.dst_desc().get_size() +
+                                                            plan.scratchpad_desc().get_size() + plan.weights_desc().get_size());
+    };
+    // The buffers grow about linearly with the band's rows: scale the band to the budget, a few times
+    // since the fixed part (weights, per-thread scratch) does not scale.
+    const int64_t budget = workspace_budget.load();
+    int64_t band = std::min(rows, std::max<int64_t>(4, budget / 4 / std::max<int64_t>(1, row_bytes) / 4 * 4));
+    auto plan = plan_for(band);
+    int64_t bytes = workspace(plan, band);
+    for (int attempt = 0; attempt < 6 && bytes > budget && band > 4; attempt++) {
+      band = std::max<int64_t>(4, std::min(band - 4, band * budget / bytes / 4 * 4));
+      plan = plan_for(band);
+      bytes = workspace(plan, band);
+    }
+    last_workspace = bytes;
     const dnnl::convolution_forward convolution(plan);
 
     dnnl::stream stream(cpu_engine());
@@ -182,6 +204,9 @@ bool conv2d_winograd(const BandSource &x, const at::Tensor &w, const c10::option
 
 extern "C" {
 
+void ct_set_winograd_workspace_budget(int64_t bytes) { workspace_budget = bytes; }
+int64_t ct_winograd_workspace_budget(void) { return workspace_budget.load(); }
+int64_t ct_winograd_last_workspace(void) { return last_workspace.load(); }
 void ct_set_winograd_min_pixels(int64_t pixels) { min_pixels = pixels; }
 int64_t ct_winograd_min_pixels(void) { return min_pixels.load(); }
 int ct_winograd_available(void) {

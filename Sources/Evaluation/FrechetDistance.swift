@@ -54,11 +54,11 @@ public enum KernelInceptionDistance {
     return try xx + yy - 2 * kxy.mean().item()
   }
 
-  /// Mean and (population) standard deviation of `mmd` over `subsets` random subsets of
-  /// `subsetSize` samples of each set, drawn without replacement. The size is at most half the
-  /// smaller set, so that the subsets differ and the standard deviation says something.
+  /// Mean and (population) standard deviation of `mmd` over `subsets` random subsets of each set,
+  /// drawn without replacement, of min(m, n, `subsetSize`) samples: clean-fid's rule, so that sets
+  /// smaller than `subsetSize` give the MMD² of the whole sets (with a standard deviation of 0).
   public static func estimate(_ x: Tensor, _ y: Tensor, subsets: Int = 100, subsetSize: Int = 1000, seed: UInt64 = 0) throws -> (mean: Double, std: Double) {
-    let size = min(subsetSize, max(2, min(x.size(0), y.size(0)) / 2))
+    let size = min(subsetSize, x.size(0), y.size(0))
     guard size >= 2, subsets >= 1 else { throw TorchError.invalidArgument("KID needs at least 2 samples per set and one subset") }
     let generator = try Generator(seed: seed)
     var values: [Double] = []

@@ -97,8 +97,8 @@ public enum Runtime {
   }
 
   /// Inference 3x3 stride-1 `conv2d`s (multiples of 16 channels in and out, no groups) whose output has at least
-  /// this many pixels per image run by oneDNN's Winograd kernel F(4x4, 3x3) where the CPU has one
-  /// (AVX-512): 2.4-3.2x faster than libtorch's direct kernel, within a few float32 roundings of it
+  /// this many pixels per image run by oneDNN's Winograd kernel where the CPU has one (AVX-512;
+  /// F(4x4, 3x3) or F(2x2, 3x3) by oneDNN's choice): 2.4-3.2x faster than libtorch's direct kernel, within a few float32 roundings of it
   /// (shim_conv_winograd.cpp). 0 turns it off. Default 128 x 128, or `FMBOOST_WINOGRAD` pixels.
   public static var winogradMinimumPixels: Int {
     get {
@@ -116,6 +116,18 @@ public enum Runtime {
 
   /// How many convolutions have run by Winograd in this process.
   public static var winogradConvolutions: Int { Int(ct_winograd_calls()) }
+
+  /// The bytes one Winograd band's buffers may take together (its input rows, oneDNN's blocked
+  /// copies, scratchpad and weights, the output band), from the sizes oneDNN reports for the
+  /// implementation it chose on this CPU: the band's rows follow. Default 32 MiB.
+  public static var winogradWorkspaceBudget: Int {
+    get { Int(ct_winograd_workspace_budget()) }
+    set { ct_set_winograd_workspace_budget(Int64(max(1 << 20, newValue))) }
+  }
+
+  /// The bytes the last Winograd convolution's band buffers took (at most the budget, unless a band
+  /// of the smallest height, 4 rows, needs more).
+  public static var lastWinogradWorkspace: Int { Int(ct_winograd_last_workspace()) }
 
   /// What `fmboost info` prints about the libtorch build.
   public struct BuildInfo: Sendable {

@@ -126,3 +126,14 @@ enum DefaultModel {
     throw CommandError("no --model given and the default model (models/\(fileName)) was not found next to \(ProjectFiles.executable.path); pass --model or set FMBOOST_DEFAULT_MODEL")
   }
 }
+
+/// A command's discussion as paragraphs for ArgumentParser, which keeps every line break it is
+/// given and wraps to the terminal itself: the lines of a paragraph are joined, blank lines and
+/// lines starting a list item ("- ") or indented (examples) stay where they are.
+func paragraphs(_ text: String) -> String {
+  text.components(separatedBy: "\n\n").map { paragraph in
+    paragraph.split(separator: "\n").enumerated().map { index, line in
+      index == 0 ? String(line) : (line.hasPrefix("- ") || line.hasPrefix(" ") ? "\n" : " ") + line
+    }.joined()
+  }.joined(separator: "\n\n")
+}

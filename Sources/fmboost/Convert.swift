@@ -6,12 +6,12 @@ import Foundation
 struct Convert: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Write the state_dict of a .ckpt/.pth/.pt/.safetensors file as safetensors (atomically), keeping the key names.",
-    discussion: """
+    discussion: paragraphs("""
       Lightning checkpoints of FMBoost hold two copies of the flow network: --weights ema takes
       `ema_model.ema_model.net.*`, --weights online takes `model.net.*`, both without the prefix.
       --strip-prefix P keeps only the keys that start with P and removes it (for example
       `first_stage_model.` for the autoencoder inside a full Stable Diffusion checkpoint).
-      """)
+      """))
 
   @Argument(help: "The checkpoint to read.")
   var input: String

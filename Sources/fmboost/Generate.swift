@@ -9,7 +9,7 @@ import Torch
 struct Generate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Text to image with Stable Diffusion 1.5 or an LCM model, boosted ×2 by a CFM model.",
-    discussion: """
+    discussion: paragraphs("""
       --model takes an SD1.5 single file (.safetensors or .ckpt) or a diffusers folder, LCM-distilled ones \
       included. Defaults by model kind: SD1.5 — dpmpp-2m, 25 steps, guidance 7.5 (with the negative prompt); \
       an LCM-distilled UNet — lcm, 4 steps, guidance 8.5 given as its w-embedding (one pass a step); a \
@@ -23,7 +23,7 @@ struct Generate: ParsableCommand {
       keeps the base image. The noise of --seed S is PyTorch's torch.manual_seed(S); torch.randn, so a \
       seed gives diffusers' image; image k of -n uses seed S + k. PNGs carry the settings in a \
       `parameters` text chunk.
-      """)
+      """))
 
   @Argument(help: "The prompt.")
   var prompt: String

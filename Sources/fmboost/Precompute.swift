@@ -7,14 +7,14 @@ import Training
 struct Precompute: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Encode a folder of images once into latent shards (train/ and validation/) that `fmboost train --data` reads.",
-    discussion: """
+    discussion: paragraphs("""
       Each image is resized so its short side is the config's high_res_size and centre-cropped; a
       shard holds `image` (uint8), `latent` and `latent_lowres` (the PSU latent, from the
       low-resolution image made as training makes it: low_res_downsampling) for up to --shard-size
       samples, and records the settings it was made with (first stage, sizes, downsampling, scale).
       Complete shards of the same settings are skipped, so an interrupted run resumes; shards made
       with other settings are rebuilt, and training refuses them.
-      """)
+      """))
 
   @Option(help: "The training config (its first stage, sizes and validation split are used).")
   var config: String

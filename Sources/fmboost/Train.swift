@@ -7,7 +7,7 @@ import Training
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a coupling flow matching upsampler on a folder of images.",
-    discussion: """
+    discussion: paragraphs("""
       Any extra argument key.path=value overrides the YAML (OmegaConf dot-list), for example
       model.params.lr=1e-4 train.max_steps=500. Logs, the merged config, samples and checkpoints go
       to logs/<name>_<timestamp>/ (a resumed run continues in its own folder). SIGINT, SIGTERM and
@@ -17,7 +17,7 @@ struct Train: ParsableCommand {
       yourself with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (and LOCAL_RANK) set, as torchrun
       does. Ranks meet through a TCP store on MASTER_ADDR:MASTER_PORT and average gradients with
       libtorch's Gloo process group; each reads its own share of every batch; rank 0 alone writes.
-      """)
+      """))
 
   @Option(help: "The YAML config (original keys).")
   var config: String

@@ -9,14 +9,14 @@ import Torch
 struct Upsample: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Upsample images ×2 (or more with --cascade) with a coupling flow matching model.",
-    discussion: """
+    discussion: paragraphs("""
       Each image is brought to the output size in pixel space (bilinear), encoded (PSU), noise-augmented
       at the forward-diffusion step --noising-step, flowed with the CFM network from t = 0 to 1 and
       decoded. Any size works: the output is exactly 2W × 2H per stage (the image is padded to the
       size multiple the model needs and the result cropped back). Outputs are PNG files
       named after the inputs; existing files are kept unless --force. An input that cannot be read is
       reported and the others are still processed; the exit code is then 1.
-      """)
+      """))
 
   @Argument(help: "Images (PNG/JPEG) or folders of them.")
   var inputs: [String]

@@ -62,6 +62,18 @@ import Torch
     }
   }
 
+  /// clean-fid's subset size, min(m, n, 1000): sets smaller than that give the whole sets' MMD²
+  /// (19 + 19 samples: every subset is the whole set); a smaller --kid-subset-size gives subsets.
+  @Test func kidOfSmallSetsIsTheWholeSetsMMD() throws {
+    let g = try Generator(seed: 6)
+    let a = try Tensor.randn([19, 8], dtype: .float64, generator: g), b = try Tensor.randn([19, 8], dtype: .float64, generator: g) + 0.3
+    let whole = try KernelInceptionDistance.mmd(a, b)
+    let kid = try KernelInceptionDistance.estimate(a, b)
+    #expect(abs(kid.mean - whole) <= 1e-12 * abs(whole) && kid.std < 1e-12)
+    let subsets = try KernelInceptionDistance.estimate(a, b, subsetSize: 9)
+    #expect(subsets.std > 0 && abs(subsets.mean - whole) > 1e-9)
+  }
+
   @Test func fidOfASetWithItselfIsZeroAndGrowsWithAShift() throws {
     let g = try Generator(seed: 5)
     let a = try Tensor.randn([300, 16], dtype: .float64, generator: g)

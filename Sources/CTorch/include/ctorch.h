@@ -157,6 +157,12 @@ int64_t ct_winograd_min_pixels(void);
 int ct_winograd_available(void);
 /// How many convolutions have run by Winograd in this process.
 int64_t ct_winograd_calls(void);
+/// The bytes one Winograd band's buffers may take (input rows, oneDNN's blocked copies, scratchpad,
+/// weights, output band), as oneDNN reports them for the plan it chose; default 32 MiB.
+void ct_set_winograd_workspace_budget(int64_t bytes);
+int64_t ct_winograd_workspace_budget(void);
+/// The bytes the last Winograd convolution's band buffers took.
+int64_t ct_winograd_last_workspace(void);
 /// conv2d(silu(group_norm(x, groups, gamma, beta, eps)), w, bias), stride 1, `padding` on every side;
 /// in inference on float32, where the convolution is large enough to run in bands (Winograd or the
 /// band threshold), each band is normalised as it is read and the normalised tensor never exists.
