@@ -36,10 +36,10 @@ let package = Package(
                     .unsafeFlags(torchIncludes + ["-O2", "-w"])],
       linkerSettings: torchLinking + (oneDNN ? [.linkedLibrary("dnnl")] : [])
     ),
-    .target(
-      name: "CImaging",
-      linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]
-    ),
+    // libvips (libvips-dev): PNG, JPEG, WebP and TIFF with EXIF orientation, alpha, 16-bit samples,
+    // ICC profiles and EXIF blocks, all in one well-kept library (README, "Image files").
+    .systemLibrary(name: "CVips", pkgConfig: "vips"),
+    .target(name: "CImaging", dependencies: ["CVips"]),
     // Linked into the executables only: it defines getenv (see spin_default.c).
     .target(name: "COpenMPDefaults"),
     .target(name: "Torch", dependencies: ["CTorch"]),

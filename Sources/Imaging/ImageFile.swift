@@ -23,64 +23,103 @@ public enum PixelRange: Sendable {
   case symmetric
 }
 
-/// PNG and JPEG files to and from (3, H, W) float32 tensors.
+/// PNG, JPEG, WebP and TIFF files to and from tensors, through libvips.
 public enum ImageFile {
   /// Images with more pixels than this are refused before any pixel buffer is allocated.
   public static let maxPixels: UInt64 = 1 << 28
 
-  /// Reads a PNG or JPEG (format from its signature) into a (3, H, W) float32 tensor. Grayscale is
-  /// replicated to RGB, alpha dropped, 16-bit PNG samples kept at full precision.
-  public static func read(_ path: String, range: PixelRange = .unit) throws -> Tensor {
-    let data: Data
-    do {
-      data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-    } catch {
-      throw ImageError(file: path, reason: "cannot read the file (\((error as NSError).localizedDescription))")
-    }
-    return try decode(data, name: path, range: range)
+  /// Reads an image file (format from its signature) as displayed: EXIF orientation applied,
+  /// alpha, grey, bit depth, ICC profile and EXIF block kept.
+  public static func load(_ path: String) throws -> Picture {
+    try decodePicture(try contents(path), name: path)
   }
 
-  /// Decodes PNG or JPEG bytes; `name` is used in error messages.
-  public static func decode(_ data: Data, name: String, range: PixelRange = .unit) throws -> Tensor {
+  /// Reads an image file into a (3, H, W) float32 tensor: oriented as displayed, grey replicated to
+  /// RGB, alpha dropped, 16-bit samples kept at full precision.
+  public static func read(_ path: String, range: PixelRange = .unit) throws -> Tensor {
+    try decode(try contents(path), name: path, range: range)
+  }
+
+  /// Decodes image bytes; `name` is used in error messages.
+  public static func decodePicture(_ data: Data, name: String) throws -> Picture {
     var image = ci_image()
     var message = [CChar](repeating: 0, count: 512)
+    // PNG and JPEG headers are checked from their bytes first, with this project's messages.
+    let head = [UInt8](data.prefix(8))
+    if [Int32(CI_FORMAT_PNG), Int32(CI_FORMAT_JPEG)].contains(ci_sniff(head, head.count)) {
+      _ = try ImageHeader.parse(name: name) { offset, count in
+        offset < data.count ? [UInt8](data[data.startIndex + offset..<data.startIndex + min(data.count, offset + count)]) : []
+      }.checked(name: name)
+    }
     let status = data.withUnsafeBytes { raw in
       ci_decode(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, maxPixels, &image, &message, message.count)
     }
-    guard status == 0 else {
-      let text = message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-      throw ImageError(file: name, reason: text)
-    }
+    guard status == 0 else { throw ImageError(file: name, reason: message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }) }
     defer { ci_image_free(&image) }
-    let height = Int(image.height), width = Int(image.width)
-    let count = height * width * 3
-    let hwc: Tensor
-    if image.bit_depth == 16 {
-      let buffer = UnsafeRawBufferPointer(start: image.pixels, count: count * 2)
-      // int16 storage reinterpreted, then widened: uint16 has no libtorch dtype.
-      let raw = try Tensor(bytes: buffer, shape: [height, width, 3], dtype: .int16).to(.int32)
-      let unsigned = try raw + Tensor.where(raw.lt(0), Tensor(scalar: Int32(65536)), Tensor(scalar: Int32(0)))
-      hwc = try unsigned.to(.float32) / 65535
-    } else {
-      let buffer = UnsafeRawBufferPointer(start: image.pixels, count: count)
-      hwc = try Tensor(bytes: buffer, shape: [height, width, 3], dtype: .uint8).to(.float32) / 255
-    }
-    let chw = try hwc.permute([2, 0, 1]).contiguous()
-    return range == .unit ? chw : try chw * 2 - 1
+    return try Picture(image)
   }
 
-  /// Writes a (3, H, W) or (1, 3, H, W) tensor as PNG or JPEG (by the extension; PNG otherwise),
-  /// clamping to the range and rounding to 8 bits. The write is atomic.
-  /// `text`: PNG text chunks (key, value), such as SD tools' `parameters`.
-  public static func write(_ tensor: Tensor, to path: String, range: PixelRange = .unit, jpegQuality: Int = 95,
-                           text: [(key: String, value: String)] = []) throws {
-    let jpeg = isJPEGPath(path)
-    let bytes = try encode(tensor, name: path, range: range, jpeg: jpeg, jpegQuality: jpegQuality)
+  /// Decodes image bytes into a (3, H, W) tensor in `range`.
+  public static func decode(_ data: Data, name: String, range: PixelRange = .unit) throws -> Tensor {
+    let color = try decodePicture(data, name: name).color
+    return range == .unit ? color : try color * 2 - 1
+  }
+
+  /// Writes a picture in `format` (default: by the path's extension, PNG otherwise) at its bit
+  /// depth where the format has it, with its alpha where the format has it, and its metadata. The
+  /// write is atomic. `text`: PNG text chunks (key, value), such as SD tools' `parameters`.
+  public static func save(_ picture: Picture, to path: String, format: ImageFormat? = nil, quality: Int = 95,
+                          text: [(key: String, value: String)] = []) throws {
+    let format = format ?? ImageFormat(path: path) ?? .png
+    var bytes = try encode(picture, name: path, format: format, quality: quality)
+    if format == .png { bytes = PNGText.insert(text, into: bytes) }
     do {
-      try AtomicFile.write(Data(jpeg ? bytes : PNGText.insert(text, into: bytes)), to: URL(fileURLWithPath: path))
+      try AtomicFile.write(Data(bytes), to: URL(fileURLWithPath: path))
     } catch let error as CheckpointError {
       throw ImageError(file: path, reason: error.reason)
     }
+  }
+
+  /// Writes a (3, H, W) or (1, 3, H, W) tensor as an 8-bit RGB image (format by the extension; PNG
+  /// otherwise), clamped to the range. The write is atomic.
+  public static func write(_ tensor: Tensor, to path: String, range: PixelRange = .unit, jpegQuality: Int = 95,
+                           text: [(key: String, value: String)] = []) throws {
+    try save(try picture(tensor, name: path, range: range), to: path, quality: jpegQuality, text: text)
+  }
+
+  /// The encoded file bytes of a (3, H, W) or (1, 3, H, W) tensor as 8-bit RGB.
+  public static func encode(_ tensor: Tensor, name: String, range: PixelRange, jpeg: Bool, jpegQuality: Int = 95) throws -> [UInt8] {
+    try encode(try picture(tensor, name: name, range: range), name: name, format: jpeg ? .jpeg : .png, quality: jpegQuality)
+  }
+
+  /// The encoded file bytes of a picture.
+  public static func encode(_ picture: Picture, name: String, format: ImageFormat, quality: Int = 95) throws -> [UInt8] {
+    let depth = format.keeps16Bit && picture.bitDepth == 16 ? 16 : 8
+    let (pixels, channels) = try picture.interleaved(bitDepth: depth, withAlpha: format.keepsAlpha)
+    var out: UnsafeMutablePointer<UInt8>?
+    var size = 0
+    var message = [CChar](repeating: 0, count: 512)
+    let status = pixels.withUnsafeBytes { raw -> Int32 in
+      let icc = picture.metadata.iccProfile ?? [], exif = picture.metadata.exif ?? []
+      return icc.withUnsafeBufferPointer { iccBytes in
+        exif.withUnsafeBufferPointer { exifBytes in
+          var image = ci_image()
+          image.pixels = UnsafeMutableRawPointer(mutating: raw.baseAddress)
+          image.width = Int32(picture.width)
+          image.height = Int32(picture.height)
+          image.channels = Int32(channels)
+          image.bit_depth = Int32(depth)
+          image.icc = UnsafeMutablePointer(mutating: iccBytes.baseAddress)
+          image.icc_size = iccBytes.count
+          image.exif = UnsafeMutablePointer(mutating: exifBytes.baseAddress)
+          image.exif_size = exifBytes.count
+          return ci_encode(&image, format.code, Int32(quality), &out, &size, &message, message.count)
+        }
+      }
+    }
+    guard status == 0, let buffer = out else { throw ImageError(file: name, reason: message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }) }
+    defer { ci_buffer_free(buffer) }
+    return Array(UnsafeBufferPointer(start: buffer, count: size))
   }
 
   /// The text chunks of a PNG file, by key.
@@ -89,33 +128,22 @@ public enum ImageFile {
     return PNGText.read(Array(data))
   }
 
-  public static func isJPEGPath(_ path: String) -> Bool {
-    let lower = path.lowercased()
-    return lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg")
-  }
+  public static func isJPEGPath(_ path: String) -> Bool { ImageFormat(path: path) == .jpeg }
 
-  /// The encoded file bytes of a (3, H, W) or (1, 3, H, W) tensor.
-  public static func encode(_ tensor: Tensor, name: String, range: PixelRange, jpeg: Bool, jpegQuality: Int = 95) throws -> [UInt8] {
+  static func picture(_ tensor: Tensor, name: String, range: PixelRange) throws -> Picture {
     var t = tensor
     if t.rank == 4 && t.size(0) == 1 { t = try t.squeeze(dim: 0) }
     guard t.rank == 3, t.size(0) == 3 else {
       throw ImageError(file: name, reason: "expected a (3, H, W) image tensor, got shape \(tensor.shape)")
     }
-    let height = t.size(1), width = t.size(2)
-    let unit = range == .unit ? t : try (t + 1) / 2
-    let pixels = try (unit.to(.float32).clamp(min: 0, max: 1) * 255).round().to(.uint8).permute([1, 2, 0]).toArray(UInt8.self)
-    var out: UnsafeMutablePointer<UInt8>?
-    var size = 0
-    var message = [CChar](repeating: 0, count: 512)
-    let status = pixels.withUnsafeBufferPointer { p in
-      jpeg
-        ? ci_encode_jpeg(p.baseAddress, Int32(width), Int32(height), Int32(jpegQuality), &out, &size, &message, message.count)
-        : ci_encode_png(p.baseAddress, Int32(width), Int32(height), &out, &size, &message, message.count)
+    return Picture(color: range == .unit ? t : try (t + 1) / 2)
+  }
+
+  static func contents(_ path: String) throws -> Data {
+    do {
+      return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+    } catch {
+      throw ImageError(file: path, reason: "cannot read the file (\((error as NSError).localizedDescription))")
     }
-    guard status == 0, let buffer = out else {
-      throw ImageError(file: name, reason: message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
-    }
-    defer { ci_buffer_free(buffer) }
-    return Array(UnsafeBufferPointer(start: buffer, count: size))
   }
 }

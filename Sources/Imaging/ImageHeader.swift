@@ -1,9 +1,11 @@
+import CImaging
 import Foundation
 
-/// The size an image file declares, read from its first bytes without decoding it: PNG's IHDR
-/// chunk or a JPEG frame header (SOF marker). Lets a dataset check thousands of files when it opens.
+/// The size an image file displays at (its EXIF orientation applied), read from its header without
+/// decoding it: PNG's IHDR chunk or a JPEG frame header (SOF marker) checked here, then libvips'
+/// header reader. Lets a dataset check thousands of files when it opens.
 public struct ImageHeader: Equatable, Sendable {
-  public enum Format: String, Sendable { case png, jpeg }
+  public typealias Format = ImageFormat
 
   public let format: Format
   public let width: Int
@@ -17,21 +19,34 @@ public struct ImageHeader: Equatable, Sendable {
 
   /// Reads and checks the header of `path`: a known signature, a complete size field, a size in
   /// 1 … `ImageFile.maxPixels` pixels. JPEG marker segments are skipped by seeking, so large EXIF
-  /// or ICC blocks before the frame header cost no more than a few small reads.
+  /// or ICC blocks before the frame header cost no more than a few small reads; the file is mapped,
+  /// not read, for libvips' header reader.
   public static func read(_ path: String) throws -> ImageHeader {
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-      throw ImageError(file: path, reason: "cannot open the file")
+    let data = try ImageFile.contents(path)
+    let head = [UInt8](data.prefix(12))
+    guard let format = ImageFormat(code: ci_sniff(head, head.count)) else {
+      throw ImageError(file: path, reason: data.isEmpty ? "the file is empty" : "not a PNG, JPEG, WebP or TIFF file (unknown signature)")
     }
-    defer { try? handle.close() }
-    func bytes(at offset: Int, _ count: Int) -> [UInt8] {
-      guard (try? handle.seek(toOffset: UInt64(offset))) != nil else { return [] }
-      return [UInt8]((try? handle.read(upToCount: count)) ?? Data())
+    if format == .png || format == .jpeg {
+      _ = try parse(name: path) { offset, count in
+        offset < data.count ? [UInt8](data[data.startIndex + offset..<data.startIndex + min(data.count, offset + count)]) : []
+      }
     }
-    let header = try parse(name: path, bytes: bytes)
-    guard UInt64(header.width) * UInt64(header.height) <= ImageFile.maxPixels else {
-      throw ImageError(file: path, reason: "\(header.width)×\(header.height) pixels is more than the \(ImageFile.maxPixels) allowed")
+    var (width, height): (Int32, Int32) = (0, 0)
+    var message = [CChar](repeating: 0, count: 512)
+    let status = data.withUnsafeBytes { raw in
+      ci_header(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &width, &height, &message, message.count)
     }
-    return header
+    guard status == 0 else { throw ImageError(file: path, reason: message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }) }
+    return try ImageHeader(format: format, width: Int(width), height: Int(height)).checked(name: path)
+  }
+
+  /// Self, or an error when the size is over `ImageFile.maxPixels`.
+  func checked(name: String) throws -> ImageHeader {
+    guard UInt64(width) * UInt64(height) <= ImageFile.maxPixels else {
+      throw ImageError(file: name, reason: "\(width)×\(height) pixels is over the pixel limit (\(ImageFile.maxPixels))")
+    }
+    return self
   }
 
   /// `bytes(offset, count)` returns up to `count` bytes of the file from `offset`.
@@ -44,12 +59,15 @@ public struct ImageHeader: Equatable, Sendable {
       guard head.count >= 33, Array(head[12..<16]) == Array("IHDR".utf8) else {
         throw ImageError(file: name, reason: "PNG without a complete IHDR chunk (truncated or corrupt)")
       }
+      guard PNGText.crc32(Array(head[12..<29])) == UInt32(u32(head, 29)) else {
+        throw ImageError(file: name, reason: "PNG IHDR chunk fails its CRC check (corrupt)")
+      }
       let (w, h) = (u32(head, 16), u32(head, 20))
       guard w > 0, h > 0 else { throw ImageError(file: name, reason: "PNG declares a \(w)×\(h) image") }
       return ImageHeader(format: .png, width: w, height: h)
     }
     guard head.count >= 4, head[0] == 0xFF, head[1] == 0xD8 else {
-      throw ImageError(file: name, reason: "not a PNG or JPEG file (unknown signature)")
+      throw ImageError(file: name, reason: "not a PNG, JPEG, WebP or TIFF file (unknown signature)")
     }
     // Walk the marker segments to the first frame header: SOF0–SOF15 except DHT (C4), JPG (C8), DAC (CC).
     var offset = 2

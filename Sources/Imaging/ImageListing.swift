@@ -1,8 +1,8 @@
 import Foundation
 
 extension ImageFile {
-  /// The extensions read as images (PNG and JPEG), lower case.
-  public static let extensions: Set<String> = ["png", "jpg", "jpeg"]
+  /// The extensions read as images (PNG, JPEG, WebP, TIFF), lower case.
+  public static let extensions: Set<String> = ImageFormat.readableExtensions
 
   /// The images below `folder` (recursive), as sorted paths relative to it.
   public static func relativePaths(below folder: String) -> [String] {

@@ -13,12 +13,17 @@ struct Upsample: ParsableCommand {
       Each image is brought to the output size in pixel space (bilinear), encoded (PSU), noise-augmented
       at the forward-diffusion step --noising-step, flowed with the CFM network from t = 0 to 1 and
       decoded. Any size works: the output is exactly 2W × 2H per stage (the image is padded to the
-      size multiple the model needs and the result cropped back). Outputs are PNG files
-      named after the inputs; existing files are kept unless --force. An input that cannot be read is
-      reported and the others are still processed; the exit code is then 1.
+      size multiple the model needs and the result cropped back). Inputs are PNG, JPEG, WebP or
+      TIFF files; outputs are named after them, in --format (PNG by default), existing files kept
+      unless --force. An input that cannot be read is reported and the others are still processed;
+      the exit code is then 1.
+
+      Each image is upsampled as a viewer shows it: a JPEG's EXIF orientation is applied (and the
+      output's is 1). Alpha is kept, its plane upsampled bicubic; greyscale stays greyscale; 16-bit
+      PNG and TIFF stay 16-bit (JPEG and WebP are 8-bit); the ICC profile and EXIF block are copied.
       """))
 
-  @Argument(help: "Images (PNG/JPEG) or folders of them.")
+  @Argument(help: "Images (PNG, JPEG, WebP, TIFF) or folders of them.")
   var inputs: [String]
 
   @OptionGroup var outputFolder: OutputFolderOption
@@ -62,6 +67,12 @@ struct Upsample: ParsableCommand {
   @Option(help: "Run the encoder, the flow network and the decoder in tiles of this many pixels of the output (a multiple of the first stage's factor; blended overlaps).")
   var tile: Int?
 
+  @Option(help: "Output format: png, jpeg, webp (lossy, --quality) or tiff (deflate).")
+  var format: ImageFormat = .png
+
+  @Option(help: "JPEG and WebP quality, 1-100.")
+  var quality = 95
+
   @Flag(help: "Also write <name>_compare.png: bicubic upsampling (left) next to the CFM result (right).")
   var compare = false
 
@@ -73,6 +84,7 @@ struct Upsample: ParsableCommand {
     guard (1...4).contains(cascade) else { throw ValidationError("--cascade must be 1 to 4 (×2 to ×16)") }
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
     if let tile, tile < 1 { throw ValidationError("--tile must be a positive number of pixels") }
+    guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1 to 100, got \(quality)") }
     try ScaleFactor.validate(scaleFactor)
     if let noisingStep, noisingStep < 0 || !ForwardDiffusion.isValidNoisingStep(noisingStep) {
       throw ValidationError("--noising-step must be 0 (off) or 2…\(ForwardDiffusion.defaultSteps - 1), got \(noisingStep)")
@@ -108,25 +120,26 @@ struct Upsample: ParsableCommand {
     upsampler.onStep = { done, total in progress.update(step: stage * total + done, of: total * cascade) }
     try CommandSupport.forEach(files, verb: "upsampled") { input in
       defer { progress.item += 1; progress.finishLine() }
-      let destination = try CommandSupport.outputPath(for: input, in: output, extension: "png", force: force)
+      let destination = try CommandSupport.outputPath(for: input, in: output, extension: format.fileExtension, force: force)
       if compare { _ = try CommandSupport.outputPath(for: input, in: output, suffix: "_compare", extension: "png", force: force) }
-      let image = try ImageFile.read(input.path, range: autoencoder.pixelRange)
-      let (h, w) = (image.size(1), image.size(2))
+      let picture = try ImageFile.load(input.path)
+      let (w, h) = (picture.width, picture.height)
       guard h >= 2, w >= 2 else { throw CommandError("\(input): \(w)×\(h) pixels is too small to upsample (at least 2×2)") }
       let result = try inference.run {
-        try upsampler.cascade(image: try image.unsqueeze(dim: 0), stages: cascade, generator: generator) { stage = $0 }
+        try upsampler.upsample(picture: picture, stages: cascade, generator: generator) { stage = $0 }
       }
-      let current = try result.image.to(.float32)
-      try ImageFile.write(current, to: destination, range: autoencoder.pixelRange)
+      try ImageFile.save(result.picture, to: destination, format: format, quality: quality)
       if compare {
         let comparePath = (destination as NSString).deletingPathExtension + "_compare.png"
-        try ImageFile.write(try upsampler.sideBySide(input: image.unsqueeze(dim: 0), result: current), to: comparePath, range: autoencoder.pixelRange)
+        let sideBySide = try upsampler.sideBySide(input: picture.color.unsqueeze(dim: 0), result: result.picture.color.unsqueeze(dim: 0), range: .unit)
+        try ImageFile.write(sideBySide, to: comparePath)
       }
       let evaluations = result.evaluations
-      return "\(destination) (\(w)×\(h) → \(current.size(3))×\(current.size(2)), \(evaluations) network evaluations)"
+      return "\(destination) (\(w)×\(h) → \(result.picture.width)×\(result.picture.height), \(evaluations) network evaluations)"
     }
   }
 }
 
 extension UpsamplingMode: ExpressibleByArgument {}
 extension ODEMethod: ExpressibleByArgument {}
+extension ImageFormat: ExpressibleByArgument {}

@@ -92,7 +92,7 @@ import Torch
       ("truncated.jpg", jpeg.prefix(jpeg.count / 2), "JPEG"),
       ("header-only.jpg", jpeg.prefix(4), "JPEG"),
       ("bad-crc.png", badCRC, "CRC"),
-      ("notes.png", Data("this is not an image".utf8), "not a PNG or JPEG"),
+      ("notes.png", Data("this is not an image".utf8), "not a PNG, JPEG, WebP or TIFF"),
       ("empty.jpg", Data(), "empty"),
       ("random.jpg", Data([0xFF, 0xD8, 0xFF] + (0..<500).map { UInt8(($0 * 7919) % 251) }), "JPEG"),
     ]

@@ -21,7 +21,7 @@ import Training
     } throws: { error in
       let text = "\(error)"
       return text.contains("3 of 5 images cannot be used") && text.contains("truncated.png: PNG without a complete IHDR")
-        && text.contains("text.jpg: not a PNG or JPEG") && text.contains("header-only.jpg")
+        && text.contains("text.jpg: not a PNG, JPEG, WebP or TIFF") && text.contains("header-only.jpg")
     }
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Torch
 
 /// The settings of an upsampling run (the original's inference path, spec 1 and 6.3–6.4).
@@ -148,10 +149,11 @@ public final class Upsampler {
   }
 
   /// Bicubic upsampling of `input` to the result's size (left) next to the result (right), both
-  /// (1, 3, H, W) in the first stage's pixel range.
-  public func sideBySide(input: Tensor, result: Tensor) throws -> Tensor {
+  /// (1, 3, H, W) in `range` (default: the first stage's pixel range).
+  public func sideBySide(input: Tensor, result: Tensor, range: PixelRange? = nil) throws -> Tensor {
+    let range = range ?? pixelSpace.autoencoder.pixelRange
     let bicubic = try input.interpolate(size: (result.size(2), result.size(3)), mode: .bicubic)
-      .clamp(min: pixelSpace.autoencoder.pixelRange == .unit ? 0 : -1, max: 1)
+      .clamp(min: range == .unit ? 0 : -1, max: 1)
     return try Tensor.cat([bicubic, result], dim: 3)
   }
 
