@@ -64,8 +64,11 @@ struct Upsample: ParsableCommand {
   @Option(help: "Number of ×2 stages (2: 512 → 2048 px).")
   var cascade: Int = 1
 
-  @Option(help: "Run the encoder, the flow network and the decoder in tiles of this many pixels of the output (a multiple of the first stage's factor; blended overlaps).")
+  @Option(help: "Run the encoder, the flow network and the decoder in tiles of this many pixels of the output (a multiple of the first stage's factor): for local models (the default model) the cores of halo tiles, the same pixels as whole; for others, tiles blended over overlaps.")
   var tile: Int?
+
+  @Option(help: "Peak memory to stay within, in GB: local models (the default model) upsample larger images in halo tiles sized to fit, the same pixels as whole; 0 for whole images always.")
+  var memoryBudget: Double = 2.5
 
   @Option(help: "Output format: png, jpeg, webp (lossy, --quality) or tiff (deflate).")
   var format: ImageFormat = .png
@@ -84,6 +87,7 @@ struct Upsample: ParsableCommand {
     guard (1...4).contains(cascade) else { throw ValidationError("--cascade must be 1 to 4 (×2 to ×16)") }
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
     if let tile, tile < 1 { throw ValidationError("--tile must be a positive number of pixels") }
+    guard memoryBudget >= 0, memoryBudget.isFinite else { throw ValidationError("--memory-budget must be a number of GB, 0 or more") }
     guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1 to 100, got \(quality)") }
     try ScaleFactor.validate(scaleFactor)
     if let noisingStep, noisingStep < 0 || !ForwardDiffusion.isValidNoisingStep(noisingStep) {
@@ -108,6 +112,7 @@ struct Upsample: ParsableCommand {
     settings.atol = atol
     settings.rtol = rtol
     settings.tile = try CommandSupport.latentTile(pixels: tile, factor: autoencoder.downsamplingFactor)
+    settings.memoryBudget = memoryBudget > 0 ? Int(memoryBudget * 1e9) : nil
     let upsampler = try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: settings)
     let generator = try Generator(seed: random.seed)
     let method = settings.method

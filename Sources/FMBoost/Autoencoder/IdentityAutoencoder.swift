@@ -3,6 +3,7 @@ import Torch
 
 /// No first stage: the flow runs in pixel space (the original's `first_stage_cfg: null`, scale 1).
 public final class IdentityAutoencoder: LatentAutoencoder {
+  public var codesPixelBlocks: Bool { true }
   public init() {}
   public var kind: String { "identity" }
   public var latentChannels: Int { 3 }

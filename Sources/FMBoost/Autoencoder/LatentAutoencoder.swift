@@ -17,6 +17,13 @@ public protocol LatentAutoencoder: AnyObject {
   func encode(_ image: Tensor) throws -> Tensor
   /// Latent → image (B, 3, H·f, W·f), not clamped.
   func decode(_ latent: Tensor) throws -> Tensor
+  /// Each latent position is a function of its own f × f pixels and back (pixel space,
+  /// pixel-unshuffle): nothing beyond them, so tiles of an image code exactly as the whole.
+  var codesPixelBlocks: Bool { get }
+}
+
+extension LatentAutoencoder {
+  public var codesPixelBlocks: Bool { false }
 }
 
 extension AutoencoderKL: LatentAutoencoder {

@@ -5,6 +5,7 @@ import Torch
 /// becomes 3·f² channels at one position) and `pixel_shuffle` back. Lossless, so the flow alone
 /// decides the quality, and f² times fewer positions than pixel space for the UNet.
 public final class PixelUnshuffleAutoencoder: LatentAutoencoder {
+  public var codesPixelBlocks: Bool { true }
   public let factor: Int
 
   public init(factor: Int) throws {

@@ -17,8 +17,14 @@ public struct UpsamplerSettings: Sendable {
   public var atol = 1e-6
   public var rtol = 1e-3
   /// Run the PSU encoder, the flow network and the decoder in tiles of this many latent positions
-  /// (nil: whole).
+  /// (nil: whole, or halo tiles chosen from `memoryBudget`). Where the result is local
+  /// (`localHalo`) these are the cores of halo tiles, exactly the whole image's result; otherwise
+  /// tiles blended over overlaps.
   public var tile: Int?
+  /// The peak resident memory an image's upsampling should stay within, in bytes: where the
+  /// result is local, an image whose whole-image working set would exceed it runs in halo tiles
+  /// sized to fit (the same pixels). nil: always whole. Models that are not local run whole.
+  public var memoryBudget: Int? = 2_500_000_000
 
   public init() {}
 
@@ -78,8 +84,8 @@ public final class Upsampler {
   public struct Output {
     /// The high-resolution image in the autoencoder's range.
     public let image: Tensor
-    /// The high-resolution latent (scaled).
-    public let latent: Tensor
+    /// The high-resolution latent (scaled); nil when the image was upsampled in halo tiles.
+    public let latent: Tensor?
     public let evaluations: Int
   }
 
@@ -95,7 +101,7 @@ public final class Upsampler {
       let context: Tensor
       if settings.mode == .psu {
         let upsampled = try image.interpolate(size: (h, w), mode: .bilinear)
-        if let tile = settings.tile {
+        if let tile = settings.tile, !isLocal {
           context = try Tiling(tile: tile, overlap: max(2, tile / 4)).applyDownscaling(upsampled, factor: f, pixelSpace.encode)
         } else {
           context = try pixelSpace.encode(upsampled)
@@ -117,12 +123,65 @@ public final class Upsampler {
     guard h >= 2, w >= 2 else { throw TorchError.invalidArgument("images must be at least 2×2 pixels, got \(w)×\(h)") }
     let m = inputMultiple(factor: factor)
     let (padH, padW) = ((m - h % m) % m, (m - w % m) % m)
-    guard padH > 0 || padW > 0 else { return try upsample(image: image, factor: factor, generator: generator) }
     let mode: Tensor.PadMode = padH < h && padW < w ? .reflect : .replicate
-    let padded = try image.pad([0, padW, 0, padH], mode: mode)
-    let result = try upsample(image: padded, factor: factor, generator: generator)
+    let padded = padH > 0 || padW > 0 ? try image.pad([0, padW, 0, padH], mode: mode) : image
+    let result = try upsampleWholeOrInHaloTiles(padded, factor: factor, generator: generator)
+    guard padH > 0 || padW > 0 else { return result }
     let cropped = try result.image.narrow(dim: 2, start: 0, length: h * factor).narrow(dim: 3, start: 0, length: w * factor).contiguous()
     return Output(image: cropped, latent: result.latent, evaluations: result.evaluations)
+  }
+
+  /// `upsample(image:)` whole, or in halo tiles where `haloTiling` says so (the same pixels).
+  func upsampleWholeOrInHaloTiles(_ image: Tensor, factor: Int, generator: Generator?) throws -> Output {
+    guard let tiling = haloTiling(height: image.size(2), width: image.size(3), factor: factor) else {
+      return try upsample(image: image, factor: factor, generator: generator)
+    }
+    let outer = onStep
+    defer { onStep = outer }
+    let tiles = tiling.count(height: image.size(2), width: image.size(3))
+    var (tile, evaluations) = (0, 0)
+    onStep = { done, total in try outer?(tile * total + done, tiles * total) }
+    let result = try tiling.apply(image, factor: factor, onTile: { done, _ in tile = done }) { crop in
+      let piece = try upsample(image: crop, factor: factor, generator: generator)
+      evaluations = piece.evaluations
+      return piece.image
+    }
+    Runtime.releaseFreedMemory()
+    return Output(image: result, latent: nil, evaluations: evaluations)
+  }
+
+  /// How far, in input pixels, the result at a pixel depends on the input ×`factor`, or nil where
+  /// it depends on more: a first stage other than pixel blocks, a network without a
+  /// `receptiveRadius`, adaptive steps (dopri5's step sizes follow the whole image's error), noise.
+  public func localHalo(factor: Int) -> Int? {
+    guard pixelSpace.autoencoder.codesPixelBlocks, settings.mode == .psu, settings.noisingStep <= 0, !settings.startFromNoise,
+          !settings.method.isAdaptive, let radius = flow.net.config.receptiveRadius else { return nil }
+    // A latent position is f output pixels, f / factor input pixels; the bilinear upsampling reads one more.
+    let latentReach = radius * settings.steps * settings.method.evaluationsPerStep
+    return (latentReach * pixelSpace.autoencoder.downsamplingFactor + factor - 1) / factor + 1
+  }
+
+  /// Whether the result at a pixel depends on a bounded neighbourhood only (`localHalo`).
+  public var isLocal: Bool { localHalo(factor: 1) != nil }
+
+  /// The halo tiling for an H × W input ×`factor`, or nil when it runs whole: `tile` latent
+  /// positions of core, or else the largest tiles whose working set
+  /// (`EfficientUNetConfig.inferenceBytesPerPosition`) fits `memoryBudget` beside the process
+  /// (350 MB) and the input and output images (float32), when the whole image does not.
+  public func haloTiling(height: Int, width: Int, factor: Int) -> HaloTiling? {
+    guard let halo = localHalo(factor: factor) else { return nil }
+    let f = pixelSpace.autoencoder.downsamplingFactor
+    // Crops start where every level of the network (and oneDNN's 4-wide Winograd tiles) sees the
+    // whole image's grid: multiples of 4 × the network's divisor in latent positions.
+    let latentGrid = 4 * flow.net.config.requiredDivisor * f
+    let alignment = lcm(inputMultiple(factor: factor), latentGrid % factor == 0 ? latentGrid / factor : latentGrid)
+    if let tile = settings.tile { return HaloTiling(halo: halo, alignment: alignment, core: tile * f / factor) }
+    guard let budget = settings.memoryBudget else { return nil }
+    let pixels = height * width
+    let perPixel = flow.net.config.inferenceBytesPerPosition * factor * factor / (f * f)
+    let available = budget - 350_000_000 - pixels * 12 * (1 + factor * factor)
+    guard pixels * perPixel > available else { return nil }
+    return HaloTiling(halo: halo, alignment: alignment, side: Int(Double(max(0, available) / perPixel).squareRoot()))
   }
 
   /// Upsamples a scaled latent (for example an SD generation's) to `size` latent positions.
@@ -162,7 +221,8 @@ public final class Upsampler {
     var x0 = settings.startFromNoise ? try context.randnLike(generator: generator) : context
     if settings.noisingStep > 0 { x0 = try diffusion.qSample(x0, step: settings.noisingStep, generator: generator) }
     let usesContext = flow.net.config.inChannels > flow.net.config.outChannels
-    let tiling = try settings.tile.map { try Tiling(tile: $0, overlap: max(2, $0 / 4)) }
+    // Halo tiles (`haloTiling`) are cut before; blended tiles where the result is not local.
+    let tiling = try settings.tile.flatMap { isLocal ? nil : try Tiling(tile: $0, overlap: max(2, $0 / 4)) }
     let solution = try flow.sample(from: x0, context: usesContext ? context : nil, settings.sampling, tiling: tiling, onStep: onStep)
     let latent = solution.final
     let image: Tensor
@@ -176,3 +236,4 @@ public final class Upsampler {
 }
 
 func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+func lcm(_ a: Int, _ b: Int) -> Int { a / gcd(a, b) * b }
