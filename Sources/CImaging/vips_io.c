@@ -9,8 +9,16 @@
 #include "cimaging.h"
 
 static int init_status = 0;
+
+// libvips reports through vips_error_buffer, which every caller here turns into its error; its
+// warnings (a damaged tile before the error, a profile it drops) would only add unlabelled lines.
+static void drop_message(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data) {
+  (void)domain, (void)level, (void)message, (void)data;
+}
+
 static void init_once(void) {
   init_status = VIPS_INIT("fmboost");
+  g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO, drop_message, NULL);
   // Nothing is read twice: libvips' operation cache would only hold decoded images.
   vips_cache_set_max(0);
 }

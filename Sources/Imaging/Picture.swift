@@ -65,23 +65,32 @@ public struct Picture {
   }
 
   /// Interleaved samples (H, W, C) at `bitDepth` bits: the colour planes (or their mean for grey),
-  /// then alpha where `withAlpha`; clamped to [0, 1] and rounded.
+  /// then alpha where `withAlpha`; clamped to [0, 1] and rounded. Converted in bands of rows, so
+  /// that no full-size float copy of a large image is made.
   func interleaved(bitDepth: Int, withAlpha: Bool) throws -> (bytes: [UInt8], channels: Int) {
-    var planes = [try color.to(.float32)]
-    if isGrey { planes = [try planes[0].mean(dim: 0, keepDim: true)] }
-    if withAlpha, let alpha { planes.append(try alpha.to(.float32)) }
-    let unit = try Tensor.cat(planes, dim: 0).clamp(min: 0, max: 1).permute([1, 2, 0])
-    let channels = unit.size(2)
-    if bitDepth == 16 {
-      // Offset into int16's range for libtorch, and back by flipping the top bit of each sample.
-      let samples = try ((unit * 65535).round() - 32768).to(.int16).contiguous().toArray(Int16.self)
-      var bytes = [UInt8](repeating: 0, count: samples.count * 2)
-      bytes.withUnsafeMutableBytes { raw in
-        let out = raw.bindMemory(to: UInt16.self)
-        for (i, s) in samples.enumerated() { out[i] = UInt16(bitPattern: s) ^ 0x8000 }
+    let channels = (isGrey ? 1 : 3) + (withAlpha && alpha != nil ? 1 : 0)
+    let rowSamples = width * channels, bytesPerSample = bitDepth == 16 ? 2 : 1
+    var bytes = [UInt8](repeating: 0, count: height * rowSamples * bytesPerSample)
+    let band = max(1, (1 << 22) / max(1, rowSamples))
+    for top in stride(from: 0, to: height, by: band) {
+      let rows = min(band, height - top)
+      var planes = [try color.narrow(dim: 1, start: top, length: rows).to(.float32)]
+      if isGrey { planes = [try planes[0].mean(dim: 0, keepDim: true)] }
+      if withAlpha, let alpha { planes.append(try alpha.narrow(dim: 1, start: top, length: rows).to(.float32)) }
+      let unit = try Tensor.cat(planes, dim: 0).clamp(min: 0, max: 1).permute([1, 2, 0])
+      let offset = top * rowSamples * bytesPerSample
+      if bitDepth == 16 {
+        // Offset into int16's range for libtorch, and back by flipping the top bit of each sample.
+        let samples = try ((unit * 65535).round() - 32768).to(.int16).contiguous().toArray(Int16.self)
+        bytes.withUnsafeMutableBytes { raw in
+          let out = UnsafeMutableRawBufferPointer(rebasing: raw[offset...]).bindMemory(to: UInt16.self)
+          for (i, s) in samples.enumerated() { out[i] = UInt16(bitPattern: s) ^ 0x8000 }
+        }
+      } else {
+        let samples = try (unit * 255).round().to(.uint8).contiguous().toArray(UInt8.self)
+        bytes.replaceSubrange(offset..<offset + samples.count, with: samples)
       }
-      return (bytes, channels)
     }
-    return (try (unit * 255).round().to(.uint8).contiguous().toArray(UInt8.self), channels)
+    return (bytes, channels)
   }
 }

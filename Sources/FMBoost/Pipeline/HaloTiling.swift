@@ -32,26 +32,30 @@ public struct HaloTiling: Sendable, Equatable {
     ((height + balanced(height) - 1) / balanced(height)) * ((width + balanced(width) - 1) / balanced(width))
   }
 
-  /// Upsamples `image` (B, C, H, W), H and W multiples of `alignment`, by `factor` with `body`
-  /// applied to each tile's crop, and assembles the cores. `onTile(done, total)` after each tile.
-  public func apply(_ image: Tensor, factor: Int, onTile: ((Int, Int) throws -> Void)? = nil,
-             _ body: (Tensor) throws -> Tensor) throws -> Tensor {
+  /// Upsamples `image` (B, C, H, W) by `factor` with `body` applied to each tile's crop (whose
+  /// sides are multiples of `alignment` or reach the image's end), and assembles the cores: the
+  /// output's top-left `keep` (H, W by default) input pixels ×`factor`, so that the padding a
+  /// caller added is never copied. `onTile(done, total)` after each tile.
+  public func apply(_ image: Tensor, factor: Int, keep: (height: Int, width: Int)? = nil, onTile: ((Int, Int) throws -> Void)? = nil,
+                    _ body: (Tensor) throws -> Tensor) throws -> Tensor {
     let (height, width) = (image.size(2), image.size(3))
+    let kept = keep ?? (height, width)
     let (coreRows, coreColumns) = (balanced(height), balanced(width))
     let rows = Array(stride(from: 0, to: height, by: coreRows)), columns = Array(stride(from: 0, to: width, by: coreColumns))
     var output: Tensor?
-    for (index, (y, x)) in rows.flatMap({ y in columns.map { (y, $0) } }).enumerated() {
+    let tiles = rows.flatMap { y in columns.map { (y, $0) } }.filter { $0.0 < kept.height && $0.1 < kept.width }
+    for (index, (y, x)) in tiles.enumerated() {
       let (top, bottom) = (Swift.max(0, aligned(y - halo, up: false)), Swift.min(height, aligned(Swift.min(height, y + coreRows) + halo, up: true)))
       let (left, right) = (Swift.max(0, aligned(x - halo, up: false)), Swift.min(width, aligned(Swift.min(width, x + coreColumns) + halo, up: true)))
       let crop = try image.narrow(dim: 2, start: top, length: bottom - top).narrow(dim: 3, start: left, length: right - left)
       let result = try body(crop)
       if output == nil {
-        output = try Tensor.empty([result.size(0), result.size(1), height * factor, width * factor], dtype: result.dtype)
+        output = try Tensor.empty([result.size(0), result.size(1), kept.height * factor, kept.width * factor], dtype: result.dtype)
       }
-      let (rowsKept, columnsKept) = (Swift.min(coreRows, height - y) * factor, Swift.min(coreColumns, width - x) * factor)
+      let (rowsKept, columnsKept) = (Swift.min(coreRows, kept.height - y) * factor, Swift.min(coreColumns, kept.width - x) * factor)
       let kept = try result.narrow(dim: 2, start: (y - top) * factor, length: rowsKept).narrow(dim: 3, start: (x - left) * factor, length: columnsKept)
       try output!.narrow(dim: 2, start: y * factor, length: rowsKept).narrow(dim: 3, start: x * factor, length: columnsKept).copy_(kept)
-      try onTile?(index + 1, rows.count * columns.count)
+      try onTile?(index + 1, tiles.count)
     }
     return output!
   }

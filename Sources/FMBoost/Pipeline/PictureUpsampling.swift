@@ -11,8 +11,11 @@ extension Upsampler {
     let range = pixelSpace.autoencoder.pixelRange
     let input = try (range == .unit ? picture.color : picture.color * 2 - 1).unsqueeze(dim: 0)
     let result = try cascade(image: input, stages: stages, factor: factor, generator: generator, onStage: onStage)
-    var color = try result.image.squeeze(dim: 0).to(.float32)
-    if range == .symmetric { color = try (color + 1) / 2 }
+    let color = try result.image.squeeze(dim: 0).to(.float32)
+    if range == .symmetric {  // in place: the output is the largest tensor of a run
+      try color.add_(1)
+      try color.div_(2)
+    }
     let size = (color.size(1), color.size(2))
     let alpha = try picture.alpha.map { plane in
       try withNoGrad { try plane.unsqueeze(dim: 0).interpolate(size: size, mode: .bicubic).clamp(min: 0, max: 1).squeeze(dim: 0) }

@@ -125,23 +125,24 @@ public final class Upsampler {
     let (padH, padW) = ((m - h % m) % m, (m - w % m) % m)
     let mode: Tensor.PadMode = padH < h && padW < w ? .reflect : .replicate
     let padded = padH > 0 || padW > 0 ? try image.pad([0, padW, 0, padH], mode: mode) : image
-    let result = try upsampleWholeOrInHaloTiles(padded, factor: factor, generator: generator)
-    guard padH > 0 || padW > 0 else { return result }
+    let result = try upsampleWholeOrInHaloTiles(padded, factor: factor, keep: (h, w), generator: generator)
+    guard result.image.size(2) != h * factor || result.image.size(3) != w * factor else { return result }
     let cropped = try result.image.narrow(dim: 2, start: 0, length: h * factor).narrow(dim: 3, start: 0, length: w * factor).contiguous()
     return Output(image: cropped, latent: result.latent, evaluations: result.evaluations)
   }
 
-  /// `upsample(image:)` whole, or in halo tiles where `haloTiling` says so (the same pixels).
-  func upsampleWholeOrInHaloTiles(_ image: Tensor, factor: Int, generator: Generator?) throws -> Output {
+  /// `upsample(image:)` whole, or in halo tiles where `haloTiling` says so (the same pixels, only
+  /// the top-left `keep` input pixels' output assembled).
+  func upsampleWholeOrInHaloTiles(_ image: Tensor, factor: Int, keep: (Int, Int), generator: Generator?) throws -> Output {
     guard let tiling = haloTiling(height: image.size(2), width: image.size(3), factor: factor) else {
       return try upsample(image: image, factor: factor, generator: generator)
     }
     let outer = onStep
     defer { onStep = outer }
-    let tiles = tiling.count(height: image.size(2), width: image.size(3))
+    let tiles = tiling.count(height: keep.0, width: keep.1)
     var (tile, evaluations) = (0, 0)
     onStep = { done, total in try outer?(tile * total + done, tiles * total) }
-    let result = try tiling.apply(image, factor: factor, onTile: { done, _ in tile = done }) { crop in
+    let result = try tiling.apply(image, factor: factor, keep: keep, onTile: { done, _ in tile = done }) { crop in
       let piece = try upsample(image: crop, factor: factor, generator: generator)
       evaluations = piece.evaluations
       return piece.image
