@@ -24,11 +24,16 @@ run() {  # name input megapixels options...
     'BEGIN { printf "| %s | %s | %.2f | %.2f | %.1f | %.1f | %.1f | %.2f |\n", n, i, s, s / mp, w, u, y, k / 1048576 }'
   echo "$seconds $mp" >>"$out/per-mp-$name"
 }
-for round in 1 2 3; do run 512 "$small" 0.262144; done
-run tiles "$big" 7.990272
+# Alternating, since this machine's speed drifts: 512, tiles, 512, tiles, 512.
+for round in 1 2; do
+  run 512 "$small" 0.262144
+  run tiles "$big" 7.990272
+done
 run 512 "$small" 0.262144
 best() { awk '{ v = $1 / $2; if (m == "" || v < m) m = v } END { print m }' "$out/per-mp-$1"; }
-awk -v t="$(best tiles)" -v s="$(best 512)" 'BEGIN { printf "\nper-pixel time, 8 MP in tiles / 512 px (best of each): %.2f\n", t / s }'
+median() { awk '{ print $1 / $2 }' "$out/per-mp-$1" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+awk -v tb="$(best tiles)" -v sb="$(best 512)" -v tm="$(median tiles)" -v sm="$(median 512)" \
+  'BEGIN { printf "\nper-pixel time, 8 MP in tiles / 512 px: %.2f (best of each), %.2f (medians)\n", tb / sb, tm / sm }'
 if [ "${WHOLE:-0}" = 1 ]; then
   run whole "$big" 7.990272 --memory-budget 0
   name=$(basename "${big%.*}").png

@@ -87,7 +87,7 @@ struct Upsample: ParsableCommand {
     guard (1...4).contains(cascade) else { throw ValidationError("--cascade must be 1 to 4 (×2 to ×16)") }
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
     if let tile, tile < 1 { throw ValidationError("--tile must be a positive number of pixels") }
-    guard memoryBudget >= 0, memoryBudget.isFinite else { throw ValidationError("--memory-budget must be a number of GB, 0 or more") }
+    guard (0...1_000_000).contains(memoryBudget) else { throw ValidationError("--memory-budget must be a number of GB, 0 to 1,000,000, got \(memoryBudget)") }
     guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1 to 100, got \(quality)") }
     try ScaleFactor.validate(scaleFactor)
     if let noisingStep, noisingStep < 0 || !ForwardDiffusion.isValidNoisingStep(noisingStep) {
@@ -139,9 +139,7 @@ struct Upsample: ParsableCommand {
         let sideBySide = try upsampler.sideBySide(input: picture.color.unsqueeze(dim: 0), result: result.picture.color.unsqueeze(dim: 0), range: .unit)
         try ImageFile.write(sideBySide, to: comparePath)
       }
-      let tiles = (0..<cascade).compactMap { stage in
-        upsampler.haloTiling(height: h << stage, width: w << stage, factor: 2).map { $0.count(height: h << stage, width: w << stage) }
-      }.reduce(0, +)
+      let tiles = upsampler.haloTileCount(height: h, width: w, stages: cascade)
       let tiled = tiles > 0 ? ", \(tiles) halo tiles" : ""
       return "\(destination) (\(w)×\(h) → \(result.picture.width)×\(result.picture.height), \(result.evaluations) network evaluations\(tiled))"
     }

@@ -162,13 +162,26 @@ public final class Upsampler {
     return (latentReach * pixelSpace.autoencoder.downsamplingFactor + factor - 1) / factor + 1
   }
 
+  /// How many halo tiles an H × W input takes over `stages` ×`factor` stages (0: all whole).
+  public func haloTileCount(height: Int, width: Int, stages: Int, factor: Int = 2) -> Int {
+    (0..<max(1, stages)).map { stage in
+      let scale = Int(pow(Double(factor), Double(stage)))
+      return haloTiling(height: height * scale, width: width * scale, factor: factor)?.count(height: height * scale, width: width * scale) ?? 0
+    }.reduce(0, +)
+  }
+
+  /// What the process takes besides an image's tensors, with a margin: libtorch, the model, the
+  /// allocator's arenas (the default model's upsampling of a 256² image peaks at 0.33 GB, 0.1 of it
+  /// the image's).
+  public static let processBytes = 350_000_000
+
   /// Whether the result at a pixel depends on a bounded neighbourhood only (`localHalo`).
   public var isLocal: Bool { localHalo(factor: 1) != nil }
 
   /// The halo tiling for an H × W input ×`factor`, or nil when it runs whole: `tile` latent
   /// positions of core, or else the largest tiles whose working set
   /// (`EfficientUNetConfig.inferenceBytesPerPosition`) fits `memoryBudget` beside the process
-  /// (350 MB) and the input and output images (float32), when the whole image does not.
+  /// (`processBytes`) and the input and output images (float32), when the whole image does not.
   public func haloTiling(height: Int, width: Int, factor: Int) -> HaloTiling? {
     guard let halo = localHalo(factor: factor) else { return nil }
     let f = pixelSpace.autoencoder.downsamplingFactor
@@ -180,7 +193,7 @@ public final class Upsampler {
     guard let budget = settings.memoryBudget else { return nil }
     let pixels = height * width
     let perPixel = flow.net.config.inferenceBytesPerPosition * factor * factor / (f * f)
-    let available = budget - 350_000_000 - pixels * 12 * (1 + factor * factor)
+    let available = budget - Self.processBytes - pixels * 12 * (1 + factor * factor)
     guard pixels * perPixel > available else { return nil }
     return HaloTiling(halo: halo, alignment: alignment, side: Int(Double(max(0, available) / perPixel).squareRoot()))
   }

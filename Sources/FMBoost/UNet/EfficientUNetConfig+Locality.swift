@@ -37,7 +37,9 @@ extension EfficientUNetConfig {
   /// skips held for the output blocks, a block's temporaries, the ODE's states), for choosing tile
   /// sizes: 28 bytes per channel of the first level, each deeper level a quarter of the positions,
   /// and 16 per input channel. For the default model (48 channels, mult [1, 1, 1]) 2.1 KB, where
-  /// peak RSS grows by 1.6 KB per position (256² to 1024² inputs whole).
+  /// peak RSS grows by 1.55 KB per position (512² to 1024² inputs whole): tiles sized by 1.77 KB
+  /// peaked at 2.41 GB of a 2.5 GB budget and ran no faster than these (the per-position cost
+  /// grows with the tile as the halo's share shrinks).
   public var inferenceBytesPerPosition: Int {
     let levels = channelMult.enumerated().map { level, mult in Double(mult) / Double(1 << (2 * level)) }.reduce(0, +)
     return Int(28 * Double(modelChannels) * levels / Double(usesPooling ? poolFactor * poolFactor : 1)) + 4 * 4 * inChannels

@@ -47,7 +47,8 @@ public final class ResBlock: Module {
     if useScaleShiftNorm {
       let scale = try e.narrow(dim: 1, start: 0, length: outChannels)
       let shift = try e.narrow(dim: 1, start: outChannels, length: outChannels)
-      h = try (outNorm(h) * (scale + 1)).addOverwriting(shift)
+      // outNorm's output is fresh, or (without norms) inLayers' own: nothing else holds it.
+      h = try outNorm(h).mulOverwriting(scale + 1).addOverwriting(shift)
     } else {
       h = try outNorm(h.addOverwriting(e))
     }

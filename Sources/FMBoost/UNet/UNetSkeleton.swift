@@ -78,7 +78,9 @@ struct UNetSkeleton {
     h = try middleBlock(h, embedding, context: context)
     try observe?("middle_block", h)
     for (i, block) in outputBlocks.items.enumerated() {
-      h = try block(Tensor.cat([h, skips.removeLast()], dim: 1), embedding, context: context)
+      // The concatenation replaces h before the block runs, so the block's input is the only copy.
+      h = try Tensor.cat([h, skips.removeLast()], dim: 1)
+      h = try block(h, embedding, context: context)
       try observe?("output_blocks.\(i)", h)
     }
     return h
