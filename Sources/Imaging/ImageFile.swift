@@ -47,14 +47,12 @@ public enum ImageFile {
     // PNG and JPEG headers are checked from their bytes first, with this project's messages.
     let head = [UInt8](data.prefix(8))
     if [Int32(CI_FORMAT_PNG), Int32(CI_FORMAT_JPEG)].contains(ci_sniff(head, head.count)) {
-      _ = try ImageHeader.parse(name: name) { offset, count in
-        offset < data.count ? [UInt8](data[data.startIndex + offset..<data.startIndex + min(data.count, offset + count)]) : []
-      }.checked(name: name)
+      _ = try ImageHeader.parse(name: name, data: data).checked(name: name)
     }
     let status = data.withUnsafeBytes { raw in
       ci_decode(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, maxPixels, &image, &message, message.count)
     }
-    guard status == 0 else { throw ImageError(file: name, reason: message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }) }
+    guard status == 0 else { throw ImageError(file: name, reason: String(cMessage: message)) }
     defer { ci_image_free(&image) }
     return try Picture(image)
   }
@@ -117,7 +115,7 @@ public enum ImageFile {
         }
       }
     }
-    guard status == 0, let buffer = out else { throw ImageError(file: name, reason: message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }) }
+    guard status == 0, let buffer = out else { throw ImageError(file: name, reason: String(cMessage: message)) }
     defer { ci_buffer_free(buffer) }
     return Array(UnsafeBufferPointer(start: buffer, count: size))
   }
@@ -145,5 +143,12 @@ public enum ImageFile {
     } catch {
       throw ImageError(file: path, reason: "cannot read the file (\((error as NSError).localizedDescription))")
     }
+  }
+}
+
+extension String {
+  /// A C library's NUL-terminated message from its buffer.
+  init(cMessage buffer: [CChar]) {
+    self = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 }

@@ -27,17 +27,13 @@ public struct ImageHeader: Equatable, Sendable {
     guard let format = ImageFormat(code: ci_sniff(head, head.count)) else {
       throw ImageError(file: path, reason: data.isEmpty ? "the file is empty" : "not a PNG, JPEG, WebP or TIFF file (unknown signature)")
     }
-    if format == .png || format == .jpeg {
-      _ = try parse(name: path) { offset, count in
-        offset < data.count ? [UInt8](data[data.startIndex + offset..<data.startIndex + min(data.count, offset + count)]) : []
-      }
-    }
+    if format == .png || format == .jpeg { _ = try parse(name: path, data: data) }
     var (width, height): (Int32, Int32) = (0, 0)
     var message = [CChar](repeating: 0, count: 512)
     let status = data.withUnsafeBytes { raw in
       ci_header(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, &width, &height, &message, message.count)
     }
-    guard status == 0 else { throw ImageError(file: path, reason: message.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }) }
+    guard status == 0 else { throw ImageError(file: path, reason: String(cMessage: message)) }
     return try ImageHeader(format: format, width: Int(width), height: Int(height)).checked(name: path)
   }
 
@@ -47,6 +43,13 @@ public struct ImageHeader: Equatable, Sendable {
       throw ImageError(file: name, reason: "\(width)×\(height) pixels is over the pixel limit (\(ImageFile.maxPixels))")
     }
     return self
+  }
+
+  /// `parse` of a file's bytes (mapped or in memory).
+  static func parse(name: String, data: Data) throws -> ImageHeader {
+    try parse(name: name) { offset, count in
+      offset < data.count ? [UInt8](data[data.startIndex + offset..<data.startIndex + min(data.count, offset + count)]) : []
+    }
   }
 
   /// `bytes(offset, count)` returns up to `count` bytes of the file from `offset`.
