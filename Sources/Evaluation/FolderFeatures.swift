@@ -3,7 +3,7 @@ import Foundation
 import Imaging
 import Torch
 
-/// Inception features of every PNG/JPEG below a folder, cached: a safetensors file per folder
+/// Inception features of every image (PNG, JPEG, WebP, TIFF) below a folder, cached: a safetensors file per folder
 /// holds each file's row keyed by its relative path, size and modification time, so a second run
 /// computes only what changed.
 public struct FolderFeatures {

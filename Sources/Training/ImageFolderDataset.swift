@@ -2,7 +2,7 @@ import Foundation
 import Imaging
 import Torch
 
-/// Training images from a folder (PNG/JPEG, recursive; any size and colour mode), as square crops
+/// Training images from a folder (PNG, JPEG, WebP, TIFF, recursive; any size and colour mode), as square crops
 /// of `size` pixels in [−1, 1] — the `image` entry of the original's batch contract.
 ///
 /// Every draw is a pure function of (seed, sample number), so a resumed run sees exactly the batches
@@ -44,11 +44,11 @@ public final class ImageFolderDataset {
     if Self.isFolder(train), Self.isFolder(validation) {
       let chosen = split == .train ? train : validation
       let all = ImageFile.relativePaths(below: chosen)
-      guard !all.isEmpty else { throw ConfigError("\(chosen): no PNG or JPEG images found") }
+      guard !all.isEmpty else { throw ConfigError("\(chosen): no PNG, JPEG, WebP or TIFF images found") }
       files = all.map { (chosen as NSString).appendingPathComponent($0) }
     } else {
       let all = ImageFile.relativePaths(below: folder)
-      guard !all.isEmpty else { throw ConfigError("\(folder): no PNG or JPEG images found") }
+      guard !all.isEmpty else { throw ConfigError("\(folder): no PNG, JPEG, WebP or TIFF images found") }
       let validation = Set(all.filter { Self.hashFraction($0) < validationFraction })
       var chosen = all.filter { (split == .validation) == validation.contains($0) }
       // Small folders: keep at least one image on each side.

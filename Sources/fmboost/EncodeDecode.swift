@@ -8,7 +8,7 @@ import Torch
 /// `fmboost encode IMAGE... -o DIR --vae FILE`: images to latents.
 struct Encode: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Encode images (PNG/JPEG, files or folders) to latents (safetensors, key `latent`).",
+    abstract: "Encode images (PNG, JPEG, WebP, TIFF; files or folders) to latents (safetensors, key `latent`).",
     discussion: paragraphs("""
       Latents are written unscaled — the autoencoder's own posterior mean (SD) or output (TAESD) —
       with metadata `image_height`, `image_width`, `autoencoder` and `scale_factor` = 1. Images are

@@ -21,7 +21,7 @@ struct Eval: ParsableCommand {
       score as CSV (--csv).
       """))
 
-  @Argument(help: "Images (PNG/JPEG) or folders of them.")
+  @Argument(help: "Images (PNG, JPEG, WebP, TIFF) or folders of them.")
   var inputs: [String]
 
   @OptionGroup var modelFile: ModelOption
