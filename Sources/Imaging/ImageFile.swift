@@ -45,8 +45,7 @@ public enum ImageFile {
     var image = ci_image()
     var message = [CChar](repeating: 0, count: 512)
     // PNG and JPEG headers are checked from their bytes first, with this project's messages.
-    let head = [UInt8](data.prefix(8))
-    if [Int32(CI_FORMAT_PNG), Int32(CI_FORMAT_JPEG)].contains(ci_sniff(head, head.count)) {
+    if let format = ImageFormat(sniffing: data), format == .png || format == .jpeg {
       _ = try ImageHeader.parse(name: name, data: data).checked(name: name)
     }
     let status = data.withUnsafeBytes { raw in

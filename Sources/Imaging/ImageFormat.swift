@@ -1,4 +1,5 @@
 import CImaging
+import Foundation
 
 /// The file formats read and written (through libvips).
 public enum ImageFormat: String, CaseIterable, Sendable {
@@ -7,21 +8,25 @@ public enum ImageFormat: String, CaseIterable, Sendable {
   /// The format a file name asks for by its extension, if any.
   public init?(path: String) {
     let dot = path.lastIndex(of: "."), slash = path.lastIndex(of: "/")
-    guard let dot, slash.map({ $0 < dot }) ?? true else { return nil }
-    switch path[path.index(after: dot)...].lowercased() {
-    case "png": self = .png
-    case "jpg", "jpeg": self = .jpeg
-    case "webp": self = .webp
-    case "tif", "tiff": self = .tiff
-    default: return nil
+    guard let dot, slash.map({ $0 < dot }) ?? true, let format = Self.byExtension[path[path.index(after: dot)...].lowercased()] else {
+      return nil
     }
+    self = format
   }
+
+  /// The format of image bytes from their signature (not their name), if one of these.
+  public init?(sniffing data: Data) {
+    let head = [UInt8](data.prefix(12))
+    self.init(code: ci_sniff(head, head.count))
+  }
+
+  static let byExtension: [String: ImageFormat] = ["png": .png, "jpg": .jpeg, "jpeg": .jpeg, "webp": .webp, "tif": .tiff, "tiff": .tiff]
 
   /// The extension written for it.
   public var fileExtension: String { self == .jpeg ? "jpg" : self == .tiff ? "tif" : rawValue }
 
   /// The extensions read as images, lower case.
-  public static let readableExtensions: Set<String> = ["png", "jpg", "jpeg", "webp", "tif", "tiff"]
+  public static let readableExtensions = Set(byExtension.keys)
 
   /// PNG and TIFF keep 16-bit samples; JPEG and WebP are written at 8 bits.
   public var keeps16Bit: Bool { self == .png || self == .tiff }

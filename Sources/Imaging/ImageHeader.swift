@@ -23,8 +23,7 @@ public struct ImageHeader: Equatable, Sendable {
   /// not read, for libvips' header reader.
   public static func read(_ path: String) throws -> ImageHeader {
     let data = try ImageFile.contents(path)
-    let head = [UInt8](data.prefix(12))
-    guard let format = ImageFormat(code: ci_sniff(head, head.count)) else {
+    guard let format = ImageFormat(sniffing: data) else {
       throw ImageError(file: path, reason: data.isEmpty ? "the file is empty" : "not a PNG, JPEG, WebP or TIFF file (unknown signature)")
     }
     if format == .png || format == .jpeg { _ = try parse(name: path, data: data) }

@@ -28,8 +28,12 @@ public struct HaloTiling: Sendable, Equatable {
   }
 
   /// The number of tiles of an H × W input.
-  public func count(height: Int, width: Int) -> Int {
-    ((height + balanced(height) - 1) / balanced(height)) * ((width + balanced(width) - 1) / balanced(width))
+  public func count(height: Int, width: Int) -> Int { origins(height: height, width: width).count }
+
+  /// Each tile's core origin (y, x) over the top-left H × W input pixels, row by row.
+  func origins(height: Int, width: Int) -> [(y: Int, x: Int)] {
+    let columns = Array(stride(from: 0, to: width, by: balanced(width)))
+    return stride(from: 0, to: height, by: balanced(height)).flatMap { y in columns.map { (y, $0) } }
   }
 
   /// Upsamples `image` (B, C, H, W) by `factor` with `body` applied to each tile's crop (whose
@@ -40,10 +44,9 @@ public struct HaloTiling: Sendable, Equatable {
                     _ body: (Tensor) throws -> Tensor) throws -> Tensor {
     let (height, width) = (image.size(2), image.size(3))
     let kept = keep ?? (height, width)
-    let (coreRows, coreColumns) = (balanced(height), balanced(width))
-    let rows = Array(stride(from: 0, to: height, by: coreRows)), columns = Array(stride(from: 0, to: width, by: coreColumns))
+    let (coreRows, coreColumns) = (balanced(kept.height), balanced(kept.width))
     var output: Tensor?
-    let tiles = rows.flatMap { y in columns.map { (y, $0) } }.filter { $0.0 < kept.height && $0.1 < kept.width }
+    let tiles = origins(height: kept.height, width: kept.width)
     for (index, (y, x)) in tiles.enumerated() {
       let (top, bottom) = (Swift.max(0, aligned(y - halo, up: false)), Swift.min(height, aligned(Swift.min(height, y + coreRows) + halo, up: true)))
       let (left, right) = (Swift.max(0, aligned(x - halo, up: false)), Swift.min(width, aligned(Swift.min(width, x + coreColumns) + halo, up: true)))
