@@ -80,7 +80,7 @@ test-fast: deps photos inception clip-vocab
 fuzz: deps
 	./benchmarks/fuzz.sh $(or $(SECONDS_TOTAL),600)
 
-# Swift against PyTorch on every item of the benchmark list (about 40 minutes; see the README).
+# Swift against PyTorch on every item of the benchmark list (about 40 minutes; docs/benchmarks.md).
 bench: deps
 	./benchmarks/run.sh
 

@@ -1,4 +1,4 @@
-# Diagnostic for the default model (README, "What was tried"): a plain residual SR CNN (EDSR-style
+# Diagnostic for the default model (docs/default-model.md, "What was tried"): a plain residual SR CNN (EDSR-style
 # blocks at low resolution, pixel shuffle, bicubic skip) trained on data/sr-photos/train as
 # fmboost trains (128 px crops, antialiased bicubic x1/2 LR, 8 orientations, MSE), scored with
 # `fmboost eval --max-side 1024`'s protocol (centre crops <= 1024 px, Y-PSNR, 2 px shaved).

@@ -2,7 +2,7 @@
 // both cores from any other process that wants them: two upsamples started together took 2.42-2.45x
 // one alone, 2.10-2.12x with GOMP_SPINCOUNT=20000; later, with more and smaller parallel regions
 // (convolutions in bands), 2.30-2.33x with 20000 and 2.02x with 5000, which costs nothing alone
-// (README, "Threads on a shared machine"). libgomp reads its environment once, in its
+// (docs/performance.md, "Threads on a shared machine"). libgomp reads its environment once, in its
 // constructor, before main; a setenv from the executable's .preinit_array is undone when glibc's
 // initialiser resets environ, and re-executing would repeat libtorch's 0.45 s start-up.
 //

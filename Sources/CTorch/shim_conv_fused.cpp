@@ -6,7 +6,7 @@
 //
 // The SD decoder at 1024 px holds 256-channel activations of 1 GiB; the normalised copy of one and
 // the upsampled input of its last convolution were two more, and the first touch of those pages is
-// what the process spends its system time on (README, "Memory"). Group statistics come first, from
+// what the process spends its system time on (docs/performance.md, "Memory"). Group statistics come first, from
 // per-channel moments of the whole input (a mean, then squared deviations from it band by band):
 // var_g is the mean of the channels' variances plus the variance of their means, a form that loses
 // nothing to cancellation.

@@ -65,7 +65,7 @@ struct PrecisionOption: ParsableArguments {
     var dtype: DType? { self == .fp32 ? nil : self == .bf16 ? .bfloat16 : .float16 }
   }
 
-  @Option(help: "Inference precision: fp32, or bf16/fp16 under autocast (faster only on CPUs with AMX; see the README's measurements).")
+  @Option(help: "Inference precision: fp32, or bf16/fp16 under autocast (faster only on CPUs with AMX; see docs/benchmarks.md).")
   var precision: Precision = .fp32
 
   func validate() throws {
