@@ -22,7 +22,9 @@ let package = Package(
   platforms: [.macOS(.v14)],
   products: [
     .executable(name: "fmboost", targets: ["fmboost"]),
-    .library(name: "FMBoostKit", targets: ["Torch", "NN", "Checkpoint", "Imaging", "FMBoost", "Evaluation", "Training"]),
+    .library(
+      name: "FMBoostKit",
+      targets: ["Torch", "NN", "FileSupport", "Checkpoint", "Imaging", "FMBoost", "StableDiffusion", "Evaluation", "Training", "Pipelines"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,40 +39,51 @@ let package = Package(
       linkerSettings: torchLinking + (oneDNN ? [.linkedLibrary("dnnl")] : [])
     ),
     // libvips (libvips-dev): PNG, JPEG, WebP and TIFF with EXIF orientation, alpha, 16-bit samples,
-    // ICC profiles and EXIF blocks, all in one well-kept library (README, "Image files").
+    // ICC profiles and EXIF blocks, all in one well-kept library (docs/image-files.md).
     .systemLibrary(name: "CVips", pkgConfig: "vips"),
     .target(name: "CImaging", dependencies: ["CVips"]),
     // Linked into the executables only: it defines getenv (see spin_default.c).
     .target(name: "COpenMPDefaults"),
     .target(name: "Torch", dependencies: ["CTorch"]),
     .target(name: "NN", dependencies: ["Torch"]),
-    .target(name: "Checkpoint", dependencies: ["Torch", "ZIPFoundation"]),
-    .target(name: "Imaging", dependencies: ["Torch", "Checkpoint", "CImaging"]),
+    // Atomic writes, gzip, the files found from the executable: no tensors.
+    .target(name: "FileSupport", dependencies: ["ZIPFoundation"]),
+    .target(name: "Checkpoint", dependencies: ["Torch", "FileSupport", "ZIPFoundation"]),
+    .target(name: "Imaging", dependencies: ["Torch", "Checkpoint", "FileSupport", "CImaging"]),
+    // The CFM model: its network, flow, solvers, first stages and the upsampler.
     .target(name: "FMBoost", dependencies: ["Torch", "NN", "Checkpoint", "Imaging"]),
-    .target(name: "Evaluation", dependencies: ["Torch", "Checkpoint", "Imaging"]),
-    .target(name: "Training", dependencies: ["FMBoost", "Imaging", "Evaluation", .product(name: "Yams", package: "Yams")]),
+    // Stable Diffusion 1.5 / LCM: CLIP text encoder, SD UNet, samplers, LoRA, loaders.
+    .target(name: "StableDiffusion", dependencies: ["Torch", "NN", "Checkpoint", "FileSupport", "FMBoost"]),
+    // Every image-quality measure: PSNR/SSIM (RGB and luma), the eval protocol's scores, FID/KID.
+    .target(name: "Evaluation", dependencies: ["Torch", "Checkpoint", "FileSupport", "Imaging"]),
+    .target(name: "Training", dependencies: ["FMBoost", "Imaging", "Evaluation", "FileSupport", .product(name: "Yams", package: "Yams")]),
+    // The products as library calls: upsampling, text to image, evaluation (docs/architecture.md).
+    .target(name: "Pipelines", dependencies: ["Torch", "Checkpoint", "FileSupport", "Imaging", "FMBoost", "StableDiffusion", "Evaluation"]),
     .executableTarget(
       name: "fmboost",
       dependencies: [
-        "Torch", "NN", "Checkpoint", "Imaging", "FMBoost", "Evaluation", "Training", "COpenMPDefaults",
+        "Torch", "NN", "FileSupport", "Checkpoint", "Imaging", "FMBoost", "StableDiffusion", "Evaluation", "Training", "Pipelines",
+        "COpenMPDefaults",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN", "Checkpoint", "FMBoost", "COpenMPDefaults"]),
+    .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN", "FileSupport", "Checkpoint", "FMBoost", "StableDiffusion", "COpenMPDefaults"]),
     .executableTarget(name: "fmboost-fuzz", dependencies: ["TestSupport"]),
     .target(
-      name: "TestSupport", dependencies: ["Torch", "Checkpoint", "ZIPFoundation"], path: "Tests/TestSupport"),
+      name: "TestSupport", dependencies: ["Torch", "FileSupport", "Checkpoint", "ZIPFoundation"], path: "Tests/TestSupport"),
     .testTarget(name: "TorchTests", dependencies: ["Torch", "TestSupport"]),
     .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"]),
-    .testTarget(name: "CheckpointTests", dependencies: ["Checkpoint", "TestSupport", "ZIPFoundation"]),
+    .testTarget(name: "CheckpointTests", dependencies: ["FileSupport", "Checkpoint", "TestSupport", "ZIPFoundation"]),
     .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+    .testTarget(name: "FMBoostTests", dependencies: ["FMBoost", "TestSupport"]),
     .testTarget(
-      name: "FMBoostTests", dependencies: ["FMBoost", "TestSupport"],
+      name: "StableDiffusionTests", dependencies: ["FileSupport", "FMBoost", "StableDiffusion", "TestSupport"],
       // The scripts that made three of Tests/Fixtures, beside the tests that read them.
       exclude: ["make_sd_sampler_fixture.py", "make_peft_lora_fixture.py", "make_clip_folder_fixture.py"]),
-    .testTarget(name: "CLITests", dependencies: ["fmboost", "FMBoost", "NN", "Training", "TestSupport"]),
+    .testTarget(name: "CLITests", dependencies: ["fmboost", "FMBoost", "StableDiffusion", "NN", "Training", "TestSupport"]),
+    .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "FMBoost", "Imaging", "Torch", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
-    .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoint", "TestSupport"]),
+    .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoint", "Imaging", "TestSupport"]),
   ],
   // PyTorch 2.x headers need C++20; Debian's libtorch 1.13 is built as C++17.
   cxxLanguageStandard: libtorch == nil ? .cxx17 : .cxx20

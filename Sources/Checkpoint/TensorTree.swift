@@ -17,7 +17,12 @@ public struct InspectReport: Encodable {
   public let skippedClasses: [String]
   public let tensors: [Item]
 
+  private let descriptors: [TensorFile.Descriptor]
+
+  enum CodingKeys: CodingKey { case file, format, tensorCount, totalElements, metadata, skippedClasses, tensors }
+
   public init(file: TensorFile, descriptors: [TensorFile.Descriptor]) {
+    self.descriptors = descriptors
     self.file = file.path
     format = file.kind.rawValue
     tensorCount = descriptors.count
@@ -25,6 +30,18 @@ public struct InspectReport: Encodable {
     metadata = file.metadata
     skippedClasses = file.skippedClasses
     tensors = descriptors.map { Item(name: $0.name, dtype: $0.dtype.description, shape: $0.shape, elements: $0.elementCount) }
+  }
+
+  /// The human-readable form: a summary line, the metadata (long values cut), the tensor tree
+  /// down to `maxDepth`, and the classes skipped.
+  public func lines(maxDepth: Int? = nil) -> [String] {
+    var lines = ["\(file): \(format), \(tensorCount) tensors, \(totalElements.grouped) elements"]
+    for (key, value) in metadata.sorted(by: { $0.key < $1.key }) {
+      lines.append("metadata \(key): \(value.count > 160 ? String(value.prefix(160)) + "…" : value)")
+    }
+    lines += TensorTree(descriptors).render(maxDepth: maxDepth)
+    if !skippedClasses.isEmpty { lines.append("skipped (recorded by name, never constructed): \(skippedClasses.joined(separator: ", "))") }
+    return lines
   }
 
   public func json() throws -> String {

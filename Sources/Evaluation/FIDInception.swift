@@ -1,3 +1,4 @@
+import FileSupport
 import Checkpoint
 import Foundation
 import Torch
@@ -34,7 +35,7 @@ public final class FIDInception {
     if let path = ProcessInfo.processInfo.environment[environmentVariable], !path.isEmpty { return path }
     let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(fetchedPath).path
     guard let found = FileManager.default.fileExists(atPath: here) ? here : ProjectFiles.aboveExecutable(fetchedPath) else {
-      throw CheckpointError(file: fetchedPath, "the FID Inception network is not there: run scripts/fetch-inception.sh (make inception), or pass --inception FILE / set \(environmentVariable)")
+      throw CheckpointError(file: fetchedPath, "the FID Inception network is not there: run scripts/fetch-inception.sh (make inception), or name another copy of the network (\(environmentVariable))")
     }
     return found
   }

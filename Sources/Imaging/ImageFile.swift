@@ -1,3 +1,4 @@
+import FileSupport
 import CImaging
 import Checkpoint
 import Foundation

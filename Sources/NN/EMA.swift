@@ -2,7 +2,7 @@ import Foundation
 import Torch
 
 /// An exponential moving average of a module's weights, exactly as the original (lucidrains'
-/// ema-pytorch, spec 6.6): hard copies up to `updateAfterStep`, then
+/// ema-pytorch): hard copies up to `updateAfterStep`, then
 /// ema ← lerp(ema, online, 1 − decay) with decay = clamp(1 − (1 + e/γ)^(−power), min, β),
 /// e = calls − updateAfterStep − 1.
 public final class EMA {

@@ -13,7 +13,7 @@ public enum ModelExport {
     public let step: Int
     public let tensors: Int
     public let bytes: Int
-    public let pipeline: PipelineDefaults
+    public let recipe: UpsamplingRecipe
   }
 
   public static func export(
@@ -25,27 +25,17 @@ public enum ModelExport {
       throw CheckpointError(file: path, "holds no training config; was it written by fmboost train?")
     }
     let config = try TrainingConfig(try ConfigTree(yaml: yaml, source: "\(path) (training_config)"))
-    let firstStage: String
-    switch config.firstStage {
-    case .none: firstStage = "identity"
-    case .pixelUnshuffle(let f): firstStage = "pixel-unshuffle-\(f)"
-    case .stableDiffusion: firstStage = "sd-vae"
-    case .tiny(let encoder, let decoder): firstStage = try AutoencoderLoader.load([encoder, decoder]).kind
-    }
-    let pipeline = PipelineDefaults(
-      firstStage: firstStage, scaleFactor: config.scaleFactor, upsamplingMode: config.upsamplingMode, noisingStep: config.noisingStep,
-      startFromNoise: config.startFromNoise, lowResDownsampling: config.downsampling.rawValue,
-      method: method ?? config.validationMethod, steps: steps ?? config.validationSteps)
+    let recipe = try config.recipe(method: method, steps: steps)
     let prefix = weights == .ema ? "ema_model.ema_model.net." : "model.net."
     let net = TrainingCheckpoint.section(contents.tensors, prefix)
     guard !net.isEmpty else { throw CheckpointError(file: path, "holds no \(prefix)* tensors") }
     let tensors = try net.sorted { $0.key < $1.key }.map { ($0.key, try $0.value.to(dtype).contiguous()) }
     try SafeTensors.write(
       tensors,
-      metadata: ["format": format, "config": netConfig, PipelineDefaults.metadataKey: try pipeline.json(),
+      metadata: ["format": format, "config": netConfig, UpsamplingRecipe.metadataKey: try recipe.json(),
                  "trained_steps": String(contents.step), "weights": weights.rawValue],
       to: output)
     return Summary(step: contents.step, tensors: tensors.count, bytes: tensors.reduce(0) { $0 + $1.1.elementCount * dtype.byteSize },
-                   pipeline: pipeline)
+                   recipe: recipe)
   }
 }

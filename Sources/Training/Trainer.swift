@@ -1,3 +1,4 @@
+import FileSupport
 import Checkpoint
 import Evaluation
 import FMBoost
@@ -6,7 +7,7 @@ import Imaging
 import NN
 import Torch
 
-/// The training loop of the original (spec 6.5–6.10) on one process: per micro-batch the batch
+/// The training loop of the original (its Lightning module and trainer) on one process: per micro-batch the batch
 /// contract (image → latent, low-res image → PSU/upsampled context), noise augmentation, the flow
 /// matching loss, the EMA update before backward; Adam with the warm-up schedule, gradient
 /// accumulation and clipping; validation, CSV and TensorBoard logs, checkpoints and exact resume.

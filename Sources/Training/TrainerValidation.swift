@@ -4,7 +4,7 @@ import Foundation
 import Imaging
 import Torch
 
-/// Validation (spec 6.8–6.9): the flow sampled from validation batches, PSNR/SSIM/MSE, patch FID
+/// Validation, as the original's `validation_step`: the flow sampled from validation batches, PSNR/SSIM/MSE, patch FID
 /// and KID when asked for, a grid of samples; logged to CSV and TensorBoard.
 extension Trainer {
   func validate(csv: CSVLog, board: TensorBoardWriter) throws {
@@ -17,7 +17,7 @@ extension Trainer {
         let images = batch.image
         let generator = try Generator(seed: config.seed &+ 0x2000_0000 &+ UInt64(i))
         let (_, x0, context) = try sourceAndTarget(batch, generator: generator)
-        let useContext = config.concatContext || config.startFromNoise
+        let useContext = config.takesContext
         let solution = try sampler.sample(from: x0, context: useContext ? context : nil,
                                           FlowSampling(method: config.validationMethod, steps: config.validationSteps))
         let prediction = try fromAutoencoderRange(pixelSpace.decode(solution.final))

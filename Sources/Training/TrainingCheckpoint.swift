@@ -34,7 +34,7 @@ public enum TrainingCheckpoint {
   public static func load(_ path: String) throws -> Contents {
     let file = try SafeTensorsFile(path: path)
     guard file.metadata["format"] == format, let step = file.metadata["step"].flatMap(Int.init) else {
-      throw CheckpointError(file: path, "not a training checkpoint written by fmboost train (use --load-weights for other files)")
+      throw CheckpointError(file: path, "not a training checkpoint written by fmboost train (other weight files can start a run as its initial weights, not resume one)")
     }
     return Contents(step: step, tensors: try file.tensors(), metadata: file.metadata)
   }

@@ -106,23 +106,7 @@ public struct TrainingConfig {
     for target in ["model.target", "model.params.fm_cfg.target", "model.params.fm_cfg.params.net_cfg.target", "data.name", "data.target"] {
       _ = try tree.string(target, default: nil)
     }
-    var c = EfficientUNetConfig()
-    c.inChannels = try tree.int(n + "in_channels", default: c.inChannels)
-    c.modelChannels = try tree.int(n + "model_channels", default: c.modelChannels)
-    c.outChannels = try tree.int(n + "out_channels", default: c.outChannels)
-    c.numResBlocks = try tree.int(n + "num_res_blocks", default: c.numResBlocks)
-    c.channelMult = try tree.ints(n + "channel_mult", default: c.channelMult)
-    c.attentionResolutions = try tree.ints(n + "attention_resolutions", default: c.attentionResolutions)
-    c.dropout = try tree.double(n + "dropout", default: c.dropout)
-    c.convResample = try tree.bool(n + "conv_resample", default: c.convResample)
-    c.dimHead = try tree.int(n + "dim_head", default: c.dimHead)
-    c.numHeads = try tree.int(n + "num_heads", default: c.numHeads)
-    c.useLinearAttn = try tree.bool(n + "use_linear_attn", default: c.useLinearAttn)
-    c.useScaleShiftNorm = try tree.bool(n + "use_scale_shift_norm", default: c.useScaleShiftNorm)
-    c.poolFactor = try tree.int(n + "pool_factor", default: c.poolFactor)
-    c.useGroupNorm = try tree.bool(n + "use_group_norm", default: c.useGroupNorm)
-    c.middleAttention = try tree.bool(n + "middle_attention", default: c.middleAttention)
-    net = c
+    net = try EfficientUNetConfig(reading: ConfigTreeArguments(tree: tree, prefix: n))
     path = try tree.choice(fm + "schedule", default: ProbabilityPath.linear)
     sigmaMin = try tree.double(fm + "sigma_min", default: 0)
 
@@ -267,5 +251,23 @@ public struct TrainingConfig {
     }
     nodes = try tree.int(t + "num_nodes", default: 1)
     guard nodes >= 1 else { throw ConfigError("\(tree.source): \(t)num_nodes must be at least 1, got \(nodes)") }
+  }
+}
+
+/// The network's constructor arguments under `prefix` of a config tree, read with the tree's
+/// type checks (an unknown key is still refused by `rejectUnknownKeys`).
+struct ConfigTreeArguments: ConfigArgumentReader {
+  let tree: ConfigTree
+  let prefix: String
+
+  func read<T: Decodable>(_ name: String, default value: T) throws -> T {
+    let path = prefix + name
+    switch value {
+    case let v as Int: return try tree.int(path, default: v) as! T
+    case let v as Double: return try tree.double(path, default: v) as! T
+    case let v as Bool: return try tree.bool(path, default: v) as! T
+    case let v as [Int]: return try tree.ints(path, default: v) as! T
+    default: throw ConfigError("\(tree.source): \(path) has a type configs cannot give")
+    }
   }
 }

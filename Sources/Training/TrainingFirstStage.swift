@@ -11,7 +11,33 @@ extension TrainingConfig {
   }
 }
 
+extension TrainingConfig {
+  /// Whether the network sees the upsampled latent beside x_t: the original's rule.
+  public var takesContext: Bool { concatContext || startFromNoise }
+
+  /// How the trained model upsamples: what `fmboost export` records, with the ODE method and steps
+  /// of validation unless given.
+  public func recipe(method: ODEMethod? = nil, steps: Int? = nil) throws -> UpsamplingRecipe {
+    var recipe = UpsamplingRecipe(
+      firstStage: try firstStage.recipeFirstStage(), latentScale: scaleFactor, mode: upsamplingMode, noisingStep: noisingStep,
+      startFromNoise: startFromNoise, lowResDownsampling: downsampling.rawValue,
+      method: method ?? validationMethod, steps: steps ?? validationSteps)
+    recipe.takesContext = takesContext
+    return recipe
+  }
+}
+
 extension TrainingConfig.FirstStage {
+  /// The recipe's name for it (a TAESD pair is read for its kind).
+  public func recipeFirstStage() throws -> UpsamplingRecipe.FirstStage {
+    switch self {
+    case .none: return .identity
+    case .pixelUnshuffle(let f): return .pixelUnshuffle(factor: f)
+    case .stableDiffusion: return .stableDiffusionVAE
+    case .tiny(let encoder, let decoder): return .tiny(kind: try AutoencoderLoader.load([encoder, decoder]).kind)
+    }
+  }
+
   /// Pixels per latent position, known before loading (SD's and the TAESD family's are 8).
   public var downsamplingFactor: Int? {
     switch self {

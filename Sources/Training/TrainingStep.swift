@@ -3,7 +3,7 @@ import Foundation
 import NN
 import Torch
 
-/// One optimiser step (spec 6.2–6.5): the draws of t and noise, the batch contract (target,
+/// One optimiser step of the original's `training_step`: the draws of t and noise, the batch contract (target,
 /// source, context), the loss, the EMA update before backward, accumulation, clipping, Adam.
 extension Trainer {
   /// Per-sample t = u^timestep_power, u ~ U(0, 1), and augmentation noise (one latent's shape) for
@@ -22,7 +22,7 @@ extension Trainer {
   }
 
   /// Target x1, source x0 and context for a batch (the original's `extract_from_batch` and
-  /// `get_source_and_context`, spec 6.2–6.4): precomputed latents are scaled and used as they are.
+  /// `get_source_and_context`): precomputed latents are scaled and used as they are.
   /// `noise` (one latent-shaped draw per sample) makes the noise augmentation reproducible.
   public func sourceAndTarget(_ batch: Batch, generator: Generator, noise: [Tensor] = []) throws -> (x1: Tensor, x0: Tensor, context: Tensor) {
     let images = try toAutoencoderRange(batch.image)
@@ -75,7 +75,7 @@ extension Trainer {
         let std = try x1.std().item() / config.scaleFactor
         options.log(String(format: "first batch: latent std %.4f (1/std = %.3f; scale_factor %.4g gives std %.3f)", std, 1 / std, config.scaleFactor, std * config.scaleFactor))
       }
-      let useContext = config.concatContext || config.startFromNoise
+      let useContext = config.takesContext
       let forward = { try self.flow.trainingLoss(x1: x1, x0: x0, context: useContext ? context : nil, t: draws.t, generator: generator, distance: self.config.velocityLoss) }
       let result = config.precision == .bf16Mixed ? try withAutocast(.bfloat16, forward) : try forward()
       let loss = try result.loss.item()

@@ -1,5 +1,7 @@
 // The Swift side of `make bench` (benchmarks/run.sh): one item, timed, printed as one JSON line
 // in the format of benchmarks/items.py (the PyTorch side).
+import StableDiffusion
+import FileSupport
 import Checkpoint
 import FMBoost
 import Foundation
@@ -88,9 +90,7 @@ func benchItem(_ item: String) throws -> (run: () throws -> Void, grad: Bool) {
     let vae = try AutoencoderKL(.stableDiffusion, generator: g)
     vae.eval()
     flow.net.eval()
-    var settings = UpsamplerSettings()
-    settings.steps = 10
-    let upsampler = try Upsampler(flow: flow, autoencoder: vae, settings: settings)
+    let upsampler = try Upsampler(flow: flow, autoencoder: vae, recipe: UpsamplingRecipe(steps: 10))
     let image = try Tensor.rand([1, 3, size, size], generator: g) * 2 - 1
     return ({ _ = try upsampler.upsample(image: image, factor: 2, generator: g) }, false)
   case ("default2x", 2):
@@ -100,11 +100,11 @@ func benchItem(_ item: String) throws -> (run: () throws -> Void, grad: Bool) {
       throw TorchError.invalidArgument("models/default-2x.safetensors not found above the executable")
     }
     let loaded = try FlowModelLoader.load(path)
-    guard let pipeline = loaded.pipeline, let firstStage = try pipeline.builtInFirstStage() else {
+    guard let firstStage = try loaded.recipe.firstStage?.builtIn() else {
       throw TorchError.invalidArgument("\(path) records no built-in first stage")
     }
     loaded.flow.net.eval()
-    let upsampler = try Upsampler(flow: loaded.flow, autoencoder: firstStage, settings: UpsamplerSettings(pipeline: pipeline))
+    let upsampler = try Upsampler(flow: loaded.flow, autoencoder: firstStage, recipe: loaded.recipe)
     let image = try Tensor.rand([1, 3, size, size], generator: g) * 2 - 1
     return ({ _ = try upsampler.upsample(image: image, factor: 2, generator: g) }, false)
   case ("sd", 3) where parts[1] == "unet":

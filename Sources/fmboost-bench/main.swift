@@ -6,6 +6,7 @@
 //        fmboost-bench item NAME [--iterations REPS] [--warmup N] [--threads N]   (JSON; see Items.swift)
 //        fmboost-bench random-sd15 PATH   (an SD1.5 single file of random weights, fp16, for timing `generate`;
 //                                          random-sd15-fp32: fp32, as v1-5-pruned-emaonly.safetensors)
+import StableDiffusion
 import Checkpoint
 import FMBoost
 import Foundation
@@ -137,11 +138,9 @@ func benchUpsampleMemory(size: Int, tile: Int?) throws {
   let shared = ProcessInfo.processInfo.environment["FMBOOST_SHARED"] ?? "../shared"
   let taef2 = try AutoencoderLoader.load([shared + "/weights/taef2_encoder.pth", shared + "/weights/taef2_decoder.pth"])
   let flow = try CouplingFlowMatching(net: EfficientUNet(smallUNet(latentChannels: 32), generator: Generator(seed: 0)))
-  var settings = UpsamplerSettings()
-  settings.latentScale = 1
-  settings.steps = 2
-  settings.tile = tile
-  let upsampler = try Upsampler(flow: flow, autoencoder: taef2, settings: settings)
+  var recipe = UpsamplingRecipe(latentScale: 1, steps: 2)
+  recipe.tile = tile
+  let upsampler = try Upsampler(flow: flow, autoencoder: taef2, recipe: recipe)
   let image = try Tensor.rand([1, 3, size, size], generator: Generator(seed: 1))
   let before = peakRSSMiB()
   let t = try seconds { _ = try upsampler.upsample(image: image, factor: 2, generator: Generator(seed: 2)) }

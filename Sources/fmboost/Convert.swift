@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoint
 import Foundation
+import Pipelines
 
 /// `fmboost convert IN OUT.safetensors`: a checkpoint's state_dict as safetensors, key names kept.
 struct Convert: ParsableCommand {
@@ -13,36 +14,18 @@ struct Convert: ParsableCommand {
       `first_stage_model.` for the autoencoder inside a full Stable Diffusion checkpoint).
       """))
 
-  @Argument(help: "The checkpoint to read.")
-  var input: String
-
-  @Argument(help: "The safetensors file to write.")
-  var output: String
-
-  @Option(help: "Select FMBoost's flow-network weights from a Lightning checkpoint: ema or online.")
-  var weights: StateDictSelection.Weights?
-
-  @Option(help: "Keep only keys starting with this prefix, and remove it.")
-  var stripPrefix: String?
-
-  @Flag(help: "Overwrite the output file if it exists.")
-  var force = false
+  @Argument(help: "The checkpoint to read.") var input: String
+  @Argument(help: "The safetensors file to write.") var output: String
+  @Option(help: "Select FMBoost's flow-network weights from a Lightning checkpoint: ema or online.") var weights: StateDictSelection.Weights?
+  @Option(help: "Keep only keys starting with this prefix, and remove it.") var stripPrefix: String?
+  @Flag(help: "Overwrite the output file if it exists.") var force = false
 
   func run() throws {
-    if FileManager.default.fileExists(atPath: output) && !force {
-      throw CommandError("\(output) exists; pass --force to overwrite it")
-    }
-    let file = try TensorFile(path: input)
-    var stateDict = try file.stateDict()
-    if let weights { stateDict = try StateDictSelection.strip(stateDict, prefix: weights.prefix, file: input) }
-    if let stripPrefix { stateDict = try StateDictSelection.strip(stateDict, prefix: stripPrefix, file: input) }
-    var metadata = file.metadata
-    metadata["converted_from"] = URL(fileURLWithPath: input).lastPathComponent
-    try SafeTensors.write(stateDict, metadata: metadata, to: URL(fileURLWithPath: output))
-    let elements = stateDict.reduce(0) { $0 + $1.1.elementCount }
-    print("wrote \(output): \(stateDict.count) tensors, \(elements.grouped) elements")
-    if !file.skippedClasses.isEmpty {
-      print("skipped (recorded by name, never constructed): \(file.skippedClasses.joined(separator: ", "))")
+    if FileManager.default.fileExists(atPath: output) && !force { throw PipelineError.outputExists(output) }
+    let summary = try StateDictConversion.convert(input, to: output, weights: weights, stripPrefix: stripPrefix)
+    print("wrote \(output): \(summary.tensors) tensors, \(summary.elements.grouped) elements")
+    if !summary.skippedClasses.isEmpty {
+      print("skipped (recorded by name, never constructed): \(summary.skippedClasses.joined(separator: ", "))")
     }
   }
 }

@@ -1,11 +1,11 @@
+import FileSupport
 import ArgumentParser
-import Checkpoint
 import Evaluation
 import FMBoost
 import Foundation
 import Imaging
 import Torch
-import Training
+import Pipelines
 
 /// `fmboost eval DIR`: the model against bilinear and bicubic on ×2 upsampling of real photos.
 struct Eval: ParsableCommand {
@@ -21,55 +21,24 @@ struct Eval: ParsableCommand {
       score as CSV (--csv).
       """))
 
-  @Argument(help: "Images (PNG, JPEG, WebP, TIFF) or folders of them.")
-  var inputs: [String]
-
+  @Argument(help: "Images (PNG, JPEG, WebP, TIFF) or folders of them.") var inputs: [String]
   @OptionGroup var modelFile: ModelOption
-
-  @Option(help: "The autoencoder, for models without a built-in first stage.")
-  var vae: String?
-
-  @Option(help: "Comma-separated ODE step counts to sweep (default: the model's).")
-  var steps: String?
-
-  @Option(help: "ODE method (default: the model's).")
-  var method: ODEMethod?
-
-  @Option(help: "First downscale (bicubic, antialiased) images whose short side is longer than this (0: never).")
-  var maxShortSide = 0
-
-  @Option(help: "Then centre-crop them to at most this many pixels a side (0: no limit).")
-  var maxSide = 0
-
-  @Option(help: "×2 stages of the model in a row: 1 measures ×2, 2 measures ×4 (against bicubic ×4).")
-  var cascade = 1
-
-  @Option(help: "Write every score to this CSV file.")
-  var csv: String?
-
+  @Option(help: "The autoencoder, for models without a built-in first stage.") var vae: String?
+  @Option(help: "Comma-separated ODE step counts to sweep (default: the model's).") var steps: String?
+  @Option(help: "ODE method (default: the model's).") var method: ODEMethod?
+  @Option(help: "First downscale (bicubic, antialiased) images whose short side is longer than this (0: never).") var maxShortSide = 0
+  @Option(help: "Then centre-crop them to at most this many pixels a side (0: no limit).") var maxSide = 0
+  @Option(help: "×2 stages of the model in a row: 1 measures ×2, 2 measures ×4 (against bicubic ×4).") var cascade = 1
+  @Option(help: "Write every score to this CSV file.") var csv: String?
   @OptionGroup var random: SeedOption
-
-  @Flag(help: "Also measure patch FID and KID (the original's protocol: --crops random crops of --crop-size per image, the same anchors for the original and every method).")
-  var fid = false
-
-  @Option(help: "FID: random crops per image.")
-  var crops = 32
-
-  @Option(help: "FID: crop side in pixels (at most the image's short side).")
-  var cropSize = 128
-
-  @Option(help: "FID: the Inception network (default: data/inception/fid_inception_v3.pt from scripts/fetch-inception.sh).")
-  var inception: String?
-
+  @Flag(help: "Also measure patch FID and KID (the original's protocol: --crops random crops of --crop-size per image, the same anchors for the original and every method).") var fid = false
+  @Option(help: "FID: random crops per image.") var crops = 32
+  @Option(help: "FID: crop side in pixels (at most the image's short side).") var cropSize = 128
+  @Option(help: "FID: the Inception network (default: data/inception/fid_inception_v3.pt from scripts/fetch-inception.sh).") var inception: String?
   @Option(help: "Write into this folder, per image, a strip of the same window: bicubic | the model at each --steps count | original (the window where the original has the most detail).")
   var panels: String?
-
-  @Option(help: "Panels: the window's side in pixels of the original.")
-  var panelSize = 160
-
-  @Option(help: "Run the model in tiles of this many pixels of the output (a multiple of the first stage's factor; blended overlaps), as `upsample --tile` does.")
-  var tile: Int?
-
+  @Option(help: "Panels: the window's side in pixels of the original.") var panelSize = 160
+  @Option(help: "Run the model in tiles of this many pixels of the output (a multiple of the first stage's factor; blended overlaps), as `upsample --tile` does.") var tile: Int?
   @OptionGroup var threading: ThreadsOption
 
   func parsedSteps() throws -> [Int]? {
@@ -85,56 +54,28 @@ struct Eval: ParsableCommand {
     guard (1...3).contains(cascade) else { throw ValidationError("--cascade must be 1, 2 or 3") }
     guard panelSize >= 16 else { throw ValidationError("--panel-size must be at least 16") }
     guard crops >= 1, cropSize >= 16 else { throw ValidationError("--crops must be at least 1 and --crop-size at least 16") }
-    if let tile, tile < 1 { throw ValidationError("--tile must be a positive number of pixels") }
   }
 
   func run() throws {
     threading.apply()
-    let model = try modelFile.path()
-    let seed = random.seed
-    let loaded = try FlowModelLoader.load(model)
-    let autoencoder = try CommandSupport.autoencoder(vae: vae, pipeline: loaded.pipeline, model: model)
-    var settings = UpsamplerSettings(pipeline: loaded.pipeline)
-    if let method { settings.method = method }
-    settings.tile = try CommandSupport.latentTile(pixels: tile, factor: autoencoder.downsamplingFactor)
-    let stepCounts = try parsedSteps() ?? [settings.steps]
-    let models = try stepCounts.map { n -> UpsamplingComparison.Model in
-      var s = settings
-      s.steps = n
-      return .init(label: "model \(s.method.rawValue) \(n) step\(n == 1 ? "" : "s")", upsampler: try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: s))
-    }
-    let files = CommandSupport.expand(inputs, extensions: ImageFile.extensions)
-    let patches = fid ? try PatchFID(network: FIDInception(path: inception ?? FIDInception.locate()), crops: crops, cropSize: cropSize) : nil
-    let comparison = UpsamplingComparison(models: models, stages: cascade, patches: patches, seed: seed)
+    var upsampling = UpsamplingPipeline.Configuration(model: modelFile.model, autoencoder: vae.map(vaePaths))
+    upsampling.overrides.tilePixels = tile
+    let pipeline = try UpsamplingPipeline(upsampling)
+    var configuration = EvaluationPipeline.Configuration()
+    (configuration.stepCounts, configuration.method, configuration.stages, configuration.seed) = (try parsedSteps() ?? [], method, cascade, random.seed)
+    (configuration.maxShortSide, configuration.maxSide, configuration.panels, configuration.panelSize) = (maxShortSide, maxSide, panels, panelSize)
+    if fid { configuration.inception = try inception ?? FIDInception.locate() }
+    (configuration.crops, configuration.cropSize) = (crops, cropSize)
+    let evaluation = try EvaluationPipeline(pipeline, configuration: configuration)
     let limits = (maxShortSide > 0 ? ", short side ≤ \(maxShortSide)" : "") + (maxSide > 0 ? ", at most \(maxSide) px a side" : "")
-    print("model \(model) (\(loaded.flow.net.parameterCount.grouped) parameters), first stage \(autoencoder.kind); \(files.count) images, ×\(comparison.scale) from bicubic-antialiased downscales\(limits)")
-    var scores: [UpsamplingEvaluation.Score] = []
-    if let panels { try CommandSupport.prepareDirectory(panels) }
-    var imageIndex = 0
-    try CommandSupport.forEach(files, verb: "evaluated") { input in
-      defer { imageIndex += 1 }
-      let name = input.relative
-      let original = try UpsamplingEvaluation.prepare(
-        try UpsamplingEvaluation.limitShortSide(try ImageFile.read(input.path, range: .symmetric), to: maxShortSide), scale: comparison.scale, maxSide: maxSide)
-      let (mine, shown) = try comparison.evaluate(original, name: name, anchorSeed: seed &+ UInt64(imageIndex))
-      scores += mine
-      if let panels {
-        let window = try ComparisonPanel.detailWindow(original, size: panelSize)
-        let path = (panels as NSString).appendingPathComponent((name as NSString).deletingPathExtension + ".png")
-        try CommandSupport.prepareDirectory((path as NSString).deletingLastPathComponent)
-        try ImageFile.write(try ComparisonPanel.strip(shown + [original], window: window, size: panelSize), to: path, range: .symmetric)
-      }
-      return mine.map { String(format: "%@ %.2f dB", $0.method, $0.psnr) }.joined(separator: ", ")
-    }
-    let means = UpsamplingEvaluation.means(scores)
-    let perceptual = try patches?.results(reference: "original") ?? [:]
-    if let patches, let first = perceptual.values.first {
+    print("model \(pipeline.modelPath) (\(pipeline.flow.net.parameterCount.grouped) parameters), first stage \(pipeline.autoencoder.kind); \(FileBatch.expand(inputs, extensions: ImageFile.extensions).count) images, ×\(evaluation.comparison.scale) from bicubic-antialiased downscales\(limits)")
+    let report = try evaluation.run(inputs, report: ProgressLine(label: "image").reporting(verb: "evaluated"))
+    if let patches = report.patches, let first = report.perceptual.values.first {
       print("patch FID and KID: \(first.samples) crops of at most \(patches.cropSize) px (\(patches.crops) per image) against the originals' crops; FID is biased at this count, KID is not")
     }
-    print(UpsamplingEvaluation.table(means, fid: perceptual))
+    print(report.table)
     if let csv {
-      try CommandSupport.prepareDirectory((csv as NSString).deletingLastPathComponent.isEmpty ? "." : (csv as NSString).deletingLastPathComponent)
-      try AtomicFile.write(Data(UpsamplingEvaluation.csv(scores + means, fid: perceptual).utf8), to: URL(fileURLWithPath: csv))
+      try report.writeCSV(to: csv)
       print("wrote \(csv)")
     }
   }

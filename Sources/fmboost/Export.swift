@@ -2,6 +2,7 @@ import ArgumentParser
 import Checkpoint
 import FMBoost
 import Foundation
+import Pipelines
 import Torch
 import Training
 
@@ -15,35 +16,22 @@ struct Export: ParsableCommand {
       and steps of its validation unless --method/--steps), so upsampling needs no other flag.
       """))
 
-  @Argument(help: "A training checkpoint (logs/<run>/checkpoints/*.safetensors).")
-  var checkpoint: String
-
-  @Option(name: .shortAndLong, help: "The model file to write (safetensors).")
-  var output: String
-
-  @Option(help: "ema or online weights.")
-  var weights: StateDictSelection.Weights = .ema
-
-  @Flag(help: "Store the weights as float16 (half the size; computation stays float32).")
-  var half = false
-
-  @Option(help: "Default ODE method recorded for upsampling.")
-  var method: ODEMethod?
-
-  @Option(help: "Default number of ODE steps recorded for upsampling.")
-  var steps: Int?
-
-  @Flag(help: "Overwrite the output file if it exists.")
-  var force = false
+  @Argument(help: "A training checkpoint (logs/<run>/checkpoints/*.safetensors).") var checkpoint: String
+  @Option(name: .shortAndLong, help: "The model file to write (safetensors).") var output: String
+  @Option(help: "ema or online weights.") var weights: StateDictSelection.Weights = .ema
+  @Flag(help: "Store the weights as float16 (half the size; computation stays float32).") var half = false
+  @Option(help: "Default ODE method recorded for upsampling.") var method: ODEMethod?
+  @Option(help: "Default number of ODE steps recorded for upsampling.") var steps: Int?
+  @Flag(help: "Overwrite the output file if it exists.") var force = false
 
   func validate() throws {
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
   }
 
   func run() throws {
-    if FileManager.default.fileExists(atPath: output) && !force { throw CommandError("\(output) exists; pass --force to overwrite it") }
+    if FileManager.default.fileExists(atPath: output) && !force { throw PipelineError.outputExists(output) }
     let summary = try ModelExport.export(
       checkpoint: checkpoint, to: URL(fileURLWithPath: output), weights: weights, dtype: half ? .float16 : .float32, method: method, steps: steps)
-    print("wrote \(output): \(summary.tensors) tensors, \(summary.bytes.grouped) bytes of weights from step \(summary.step); pipeline \(try summary.pipeline.json())")
+    print("wrote \(output): \(summary.tensors) tensors, \(summary.bytes.grouped) bytes of weights from step \(summary.step); recipe \(try summary.recipe.json())")
   }
 }

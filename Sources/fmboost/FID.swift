@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import Pipelines
 import Torch
 
 /// `fmboost fid DIR_A DIR_B`: FID and KID between two folders of images (the convention of
@@ -17,27 +18,14 @@ struct FID: ParsableCommand {
       time) under $XDG_CACHE_HOME/fmboost/fid or ~/.cache/fmboost/fid.
       """))
 
-  @Argument(help: "Folder of reference images.")
-  var first: String
-
-  @Argument(help: "Folder of images to compare.")
-  var second: String
-
-  @Option(help: "The FID Inception network (default: data/inception/fid_inception_v3.pt from scripts/fetch-inception.sh, or $FMBOOST_INCEPTION).")
-  var inception: String?
-
-  @Option(help: "KID: number of random subsets.")
-  var kidSubsets = 100
-
+  @Argument(help: "Folder of reference images.") var first: String
+  @Argument(help: "Folder of images to compare.") var second: String
+  @Option(help: "The FID Inception network (default: data/inception/fid_inception_v3.pt from scripts/fetch-inception.sh, or $FMBOOST_INCEPTION).") var inception: String?
+  @Option(help: "KID: number of random subsets.") var kidSubsets = 100
   @Option(help: "KID: at most this many samples per subset; the subsets have min(n₁, n₂, this) (clean-fid's rule: smaller folders give the KID of the whole folders).")
   var kidSubsetSize = 1000
-
-  @Option(help: "Images per network batch.")
-  var batchSize = 16
-
-  @Flag(help: "Neither read nor write the feature cache.")
-  var noCache = false
-
+  @Option(help: "Images per network batch.") var batchSize = 16
+  @Flag(help: "Neither read nor write the feature cache.") var noCache = false
   @OptionGroup var threading: ThreadsOption
 
   func validate() throws {
@@ -50,19 +38,20 @@ struct FID: ParsableCommand {
     threading.apply()
     let start = Date()
     let path = try inception ?? FIDInception.locate()
-    var extractor = FolderFeatures(network: try FIDInception(path: path), networkPath: path,
-                                   cacheDirectory: noCache ? nil : FolderFeatures.defaultCacheDirectory)
-    extractor.batchSize = batchSize
-    var sets: [Tensor] = []
-    for folder in [first, second] {
-      let progress = ProgressLine(total: 1, label: folder)
-      sets.append(try extractor.features(of: folder) { done, total in progress.update(step: done, of: total) })
-      progress.finishLine()
+    var features = FolderFeatures(network: try FIDInception(path: path), networkPath: path,
+                                  cacheDirectory: noCache ? nil : FolderFeatures.defaultCacheDirectory)
+    features.batchSize = batchSize
+    var comparison = FolderComparison(features: features)
+    (comparison.kidSubsets, comparison.kidSubsetSize) = (kidSubsets, kidSubsetSize)
+    let lines = [first, second].map { ProgressLine(label: $0) }
+    let result = try comparison.compare(first, second) { folder, done, total in
+      var state = PipelineProgress(phase: "features")
+      (state.step, state.steps) = (done, total)
+      _ = lines[folder == first ? 0 : 1].update(state)
     }
-    let fid = try frechetDistance(FeatureStatistics(sets[0]), FeatureStatistics(sets[1]))
-    let kid = try KernelInceptionDistance.estimate(sets[0], sets[1], subsets: kidSubsets, subsetSize: kidSubsetSize)
-    print(String(format: "FID %.4f", fid))
-    print(String(format: "KID %.6f ± %.6f", kid.mean, kid.std))
-    FileHandle.standardError.write(Data(String(format: "%d and %d images, %.1f s\n", sets[0].size(0), sets[1].size(0), Date().timeIntervalSince(start)).utf8))
+    lines.forEach { $0.finishLine() }
+    print(String(format: "FID %.4f", result.fid))
+    print(String(format: "KID %.6f ± %.6f", result.kid.mean, result.kid.std))
+    FileHandle.standardError.write(Data(String(format: "%d and %d images, %.1f s\n", result.images.0, result.images.1, Date().timeIntervalSince(start)).utf8))
   }
 }

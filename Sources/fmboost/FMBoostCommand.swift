@@ -1,4 +1,6 @@
 import ArgumentParser
+import FMBoost
+import Pipelines
 import Torch
 @preconcurrency import Glibc
 
@@ -13,7 +15,12 @@ struct FMBoostCommand: ParsableCommand {
   /// Line-buffered stdout, so progress reaches a log file (`> train.log`) as it happens.
   static func main() {
     setvbuf(stdout, nil, _IOLBF, 0)
-    main(nil)
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch {
+      exit(withError: error is RecipeError || error is PipelineError ? CommandError(CommandError.describe(error)) : error)
+    }
   }
 }
 
@@ -24,6 +31,25 @@ struct CommandError: Error, CustomStringConvertible {
 }
 
 extension CommandError {
+  /// The option of the command line that sets each recipe field.
+  static let recipeOptions: [RecipeError.Field: String] = [
+    .latentScale: "--scale-factor", .noisingStep: "--noising-step", .steps: "--steps", .atol: "--atol", .rtol: "--rtol",
+    .tile: "--tile", .memoryBudget: "--memory-budget",
+  ]
+
+  /// A library error in the command line's terms: the option it concerns, what to pass.
+  static func describe(_ error: any Error) -> String {
+    switch error {
+    case let error as RecipeError:
+      return recipeOptions[error.field].map { "\($0) \(error.problem)" } ?? error.description
+    case PipelineError.outputExists(let path): return "\(path) exists; pass --force to overwrite it"
+    case PipelineError.needsAutoencoder: return "\(error): pass --vae"
+    case PipelineError.defaultModelMissing: return "no --model given and \(error); pass --model or set \(DefaultModel.environmentVariable)"
+    case PipelineError.previewDecoderMismatch: return "--decoder \(error)"
+    default: return "\(error)"
+    }
+  }
+
   /// Runs `body`, a library call on one input, and names the input in what it throws.
   static func naming<T>(_ input: CustomStringConvertible, _ body: () throws -> T) throws -> T {
     do {

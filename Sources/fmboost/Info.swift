@@ -9,9 +9,7 @@ struct Info: ParsableCommand {
     abstract: "Print the libtorch version, thread count, CPU capability and BLAS/oneDNN use.")
 
   @OptionGroup var threading: ThreadsOption
-
-  @Flag(help: "Also print libtorch's full build configuration.")
-  var verbose = false
+  @Flag(help: "Also print libtorch's full build configuration.") var verbose = false
 
   /// What libgomp's threads do after a parallel region, as libgomp read it at start-up.
   static var spinDescription: String {

@@ -16,20 +16,11 @@ struct Precompute: ParsableCommand {
       with other settings are rebuilt, and training refuses them.
       """))
 
-  @Option(help: "The training config (its first stage, sizes and validation split are used).")
-  var config: String
-
-  @Option(help: "Folder of images.")
-  var data: String
-
-  @Option(name: .shortAndLong, help: "Output folder for the shards.")
-  var output: String
-
-  @Option(help: "Samples per shard.")
-  var shardSize = 256
-
-  @Argument(help: "Config overrides key.path=value.")
-  var overrides: [String] = []
+  @Option(help: "The training config (its first stage, sizes and validation split are used).") var config: String
+  @Option(help: "Folder of images.") var data: String
+  @Option(name: .shortAndLong, help: "Output folder for the shards.") var output: String
+  @Option(help: "Samples per shard.") var shardSize = 256
+  @Argument(help: "Config overrides key.path=value.") var overrides: [String] = []
 
   func validate() throws {
     guard shardSize >= 1 else { throw ValidationError("--shard-size must be at least 1") }

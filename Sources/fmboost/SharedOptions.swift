@@ -5,8 +5,7 @@ import Torch
 struct ThreadsOption: ParsableArguments {
   static let limit = 1024
 
-  @Option(help: "Intra-op threads (default: every core, or $FMBOOST_THREADS).")
-  var threads: Int?
+  @Option(help: "Intra-op threads (default: every core, or $FMBOOST_THREADS).") var threads: Int?
 
   func validate() throws {
     if let threads, !(1...Self.limit).contains(threads) {
@@ -22,38 +21,22 @@ struct ThreadsOption: ParsableArguments {
 
 /// `--force`, the same in every command that writes files.
 struct ForceOption: ParsableArguments {
-  @Flag(help: "Overwrite existing outputs.")
-  var force = false
+  @Flag(help: "Overwrite existing outputs.") var force = false
 }
 
 /// `--model M`, the CFM model of `upsample` and `eval`: by default the shipped one.
 struct ModelOption: ParsableArguments {
-  @Option(help: "CFM weights: a Lightning .ckpt of the original, or safetensors (with its config in the metadata). Default: the shipped models/default-2x.safetensors.")
-  var model: String?
-
-  /// The file given, else the shipped default model.
-  func path() throws -> String { try model ?? DefaultModel.path() }
+  @Option(help: "CFM weights: a Lightning .ckpt of the original, or safetensors (with its config in the metadata). Default: the shipped models/default-2x.safetensors.") var model: String?
 }
 
 /// `--seed S`: the noise-augmentation draws of x0 (the same for every image).
 struct SeedOption: ParsableArguments {
-  @Option(help: "Random seed for the noise augmentation, when the model uses it.")
-  var seed: UInt64 = 2024
+  @Option(help: "Random seed for the noise augmentation, when the model uses it.") var seed: UInt64 = 2024
 }
 
 /// `-o DIR`, in every command that writes one file per input.
 struct OutputFolderOption: ParsableArguments {
-  @Option(name: .shortAndLong, help: "Output folder.")
-  var output: String
-}
-
-/// `--scale-factor S`: the first stage's latent scale, positive and finite wherever it is taken.
-enum ScaleFactor {
-  static func validate(_ value: Double?) throws {
-    if let value, !(value.isFinite && value > 0) {
-      throw ValidationError("--scale-factor must be a positive number, got \(value)")
-    }
-  }
+  @Option(name: .shortAndLong, help: "Output folder.") var output: String
 }
 
 /// `--precision fp32|bf16|fp16`: the inference precision. bf16 and fp16 run the networks under CPU
@@ -65,18 +48,11 @@ struct PrecisionOption: ParsableArguments {
     var dtype: DType? { self == .fp32 ? nil : self == .bf16 ? .bfloat16 : .float16 }
   }
 
-  @Option(help: "Inference precision: fp32, or bf16/fp16 under autocast (faster only on CPUs with AMX; see docs/benchmarks.md).")
-  var precision: Precision = .fp32
+  @Option(help: "Inference precision: fp32, or bf16/fp16 under autocast (faster only on CPUs with AMX; see docs/benchmarks.md).") var precision: Precision = .fp32
 
   func validate() throws {
     if let dtype = precision.dtype, !autocastSupports(dtype) {
       throw ValidationError("--precision \(precision.rawValue): this libtorch's CPU autocast cannot compute in \(dtype) (libtorch 1.13 has bf16 only); use fp32 or bf16")
     }
-  }
-
-  /// Runs `body` in the chosen precision.
-  func run<R>(_ body: () throws -> R) rethrows -> R {
-    guard let dtype = precision.dtype else { return try body() }
-    return try withAutocast(dtype, body)
   }
 }

@@ -29,9 +29,9 @@ import Training
     #expect(export.status == 0, "\(export.error)")
     let file = try SafeTensorsFile(path: model)
     #expect(file.metadata["format"] == ModelExport.format)
-    let pipeline = try JSONDecoder().decode(PipelineDefaults.self, from: Data(try #require(file.metadata["pipeline"]).utf8))
-    #expect(pipeline == PipelineDefaults(firstStage: "pixel-unshuffle-2", scaleFactor: 1.5, upsamplingMode: .bilinear, noisingStep: -1,
-                                         startFromNoise: false, lowResDownsampling: "bicubic_antialias", method: .euler, steps: 3))
+    let recipe = try JSONDecoder().decode(UpsamplingRecipe.self, from: Data(try #require(file.metadata["pipeline"]).utf8))
+    #expect(recipe == UpsamplingRecipe(firstStage: .pixelUnshuffle(factor: 2), latentScale: 1.5, mode: .bilinear, noisingStep: -1,
+                                       startFromNoise: false, lowResDownsampling: "bicubic_antialias", method: .euler, steps: 3))
     #expect(try file.tensors().values.allSatisfy { $0.dtype == .float16 })
     // Exporting again without --force keeps the file and says so.
     let again = try CommandRunner.fmboost(["export", "\(logs)/\(run)/checkpoints/last.safetensors", "-o", model])

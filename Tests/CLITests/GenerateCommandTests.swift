@@ -1,3 +1,4 @@
+import StableDiffusion
 import Checkpoint
 import FMBoost
 import Foundation

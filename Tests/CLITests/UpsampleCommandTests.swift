@@ -68,13 +68,13 @@ import Torch
   }
 
   /// The library's result for the options the CLI was given, written and read back as the CLI does.
-  func libraryResult(_ input: String, in dir: URL, _ adjust: (inout UpsamplerSettings) -> Void) throws -> Tensor {
+  func libraryResult(_ input: String, in dir: URL, _ adjust: (inout UpsamplingRecipe) -> Void) throws -> Tensor {
     let loaded = try FlowModelLoader.load(Shared.golden("unet_a.weights.safetensors"))
     let autoencoder = try AutoencoderLoader.load([Shared.golden("vae_a.weights.safetensors")])
-    var settings = UpsamplerSettings(pipeline: loaded.pipeline)
-    settings.steps = 3
-    adjust(&settings)
-    let upsampler = try Upsampler(flow: loaded.flow, autoencoder: autoencoder, settings: settings)
+    var recipe = loaded.recipe
+    recipe.steps = 3
+    adjust(&recipe)
+    let upsampler = try Upsampler(flow: loaded.flow, autoencoder: autoencoder, recipe: recipe)
     let image = try ImageFile.read(input, range: autoencoder.pixelRange).unsqueeze(dim: 0)
     let result = try upsampler.upsampleAnySize(image: image, factor: 2, generator: Generator(seed: 2024)).image
     let path = dir.appendingPathComponent("library-\(UUID().uuidString).png").path
@@ -94,7 +94,7 @@ import Torch
     }
     let baseline = try cli("baseline", [])
     #expect(try baseline.equal(libraryResult(input, in: dir) { _ in }))
-    let variants: [(String, [String], (inout UpsamplerSettings) -> Void)] = [
+    let variants: [(String, [String], (inout UpsamplingRecipe) -> Void)] = [
       ("method", ["--method", "rk4"], { $0.method = .rk4 }),
       ("mode", ["--mode", "bilinear"], { $0.mode = .bilinear }),
       ("noising", ["--noising-step", "100"], { $0.noisingStep = 100 }),

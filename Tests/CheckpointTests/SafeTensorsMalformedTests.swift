@@ -1,3 +1,4 @@
+import FileSupport
 import Checkpoint
 import Foundation
 import TestSupport

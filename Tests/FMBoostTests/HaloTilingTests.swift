@@ -48,14 +48,14 @@ import Torch
     #expect(global.receptiveRadius == nil)
   }
 
-  static func upsampler(_ configure: (inout UpsamplerSettings) -> Void) throws -> Upsampler {
-    var settings = UpsamplerSettings()
-    settings.steps = 2
-    settings.noisingStep = 0
-    settings.latentScale = 1.8
-    configure(&settings)
+  static func upsampler(_ configure: (inout UpsamplingRecipe) -> Void) throws -> Upsampler {
+    var recipe = UpsamplingRecipe()
+    recipe.steps = 2
+    recipe.noisingStep = 0
+    recipe.latentScale = 1.8
+    configure(&recipe)
     let flow = try CouplingFlowMatching(net: LocalUNetTests.randomNetwork(localConfig()))
-    return try Upsampler(flow: flow, autoencoder: PixelUnshuffleAutoencoder(factor: 2), settings: settings)
+    return try Upsampler(flow: flow, autoencoder: PixelUnshuffleAutoencoder(factor: 2), recipe: recipe)
   }
 
   /// 16 tiles of 64-pixel cores with 2 Euler steps' halo (2 × 75 + 1 pixels) against the whole

@@ -1,3 +1,4 @@
+import Foundation
 import FMBoost
 import Testing
 import Torch
@@ -24,15 +25,15 @@ import Torch
     #expect(throws: TorchError.self) { try ae.decode(Tensor.zeros([1, 47, 2, 2])) }
   }
 
-  @Test func pipelineDefaultsNameTheBuiltInFirstStages() throws {
-    var defaults = PipelineDefaults(firstStage: "pixel-unshuffle-2", scaleFactor: 1.8, upsamplingMode: .psu, noisingStep: -1,
-                                    startFromNoise: false, lowResDownsampling: "bicubic_antialias", method: .euler, steps: 4)
-    #expect(try defaults.builtInFirstStage()?.kind == "pixel-unshuffle-2")
-    defaults.firstStage = "identity"
-    #expect(try defaults.builtInFirstStage()?.kind == "identity")
-    defaults.firstStage = "sd-vae"
-    #expect(try defaults.builtInFirstStage() == nil)
-    let settings = UpsamplerSettings(pipeline: defaults)
-    #expect(settings.latentScale == 1.8 && settings.steps == 4 && settings.noisingStep == -1)
+  @Test func recipesNameTheBuiltInFirstStages() throws {
+    var recipe = UpsamplingRecipe(firstStage: .init("pixel-unshuffle-2"), latentScale: 1.8, mode: .psu, noisingStep: -1,
+                                  startFromNoise: false, lowResDownsampling: "bicubic_antialias", method: .euler, steps: 4)
+    #expect(try recipe.firstStage?.builtIn()?.kind == "pixel-unshuffle-2")
+    recipe.firstStage = .init("identity")
+    #expect(try recipe.firstStage?.builtIn()?.kind == "identity")
+    recipe.firstStage = .init("sd-vae")
+    #expect(try recipe.firstStage?.builtIn() == nil)
+    let decoded = try JSONDecoder().decode(UpsamplingRecipe.self, from: Data(try recipe.json().utf8))
+    #expect(decoded.latentScale == 1.8 && decoded.steps == 4 && decoded.noisingStep == -1 && decoded.firstStage == .stableDiffusionVAE)
   }
 }

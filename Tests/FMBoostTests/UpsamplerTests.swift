@@ -7,12 +7,12 @@ import Testing
 import Torch
 
 @Suite struct UpsamplerTests {
-  static func upsampler(_ configure: (inout UpsamplerSettings) -> Void = { _ in }) throws -> Upsampler {
-    var settings = UpsamplerSettings()
-    settings.steps = 2
-    configure(&settings)
+  static func upsampler(_ configure: (inout UpsamplingRecipe) -> Void = { _ in }) throws -> Upsampler {
+    var recipe = UpsamplingRecipe()
+    recipe.steps = 2
+    configure(&recipe)
     let vae = try AutoencoderLoader.load([Shared.golden("vae_a.weights.safetensors")])
-    return try Upsampler(flow: CouplingFlowMatching(net: EfficientUNetTests.goldenUNet()), autoencoder: vae, settings: settings)
+    return try Upsampler(flow: CouplingFlowMatching(net: EfficientUNetTests.goldenUNet()), autoencoder: vae, recipe: recipe)
   }
 
   @Test func outputIsTwiceTheSizeAndSeeded() throws {
@@ -34,9 +34,9 @@ import Torch
     config.dropout = 0
     let fresh = try CouplingFlowMatching(net: EfficientUNet(config, generator: Generator(seed: 3)))
     let vae = try AutoencoderLoader.load([Shared.golden("vae_a.weights.safetensors")])
-    var settings = UpsamplerSettings()
-    settings.steps = 3
-    let up = try Upsampler(flow: fresh, autoencoder: vae, settings: settings)
+    var recipe = UpsamplingRecipe()
+    recipe.steps = 3
+    let up = try Upsampler(flow: fresh, autoencoder: vae, recipe: recipe)
     let image = try Tensor.rand([1, 3, 8, 8], generator: Generator(seed: 1)) * 2 - 1
     let out = try up.upsample(image: image, generator: Generator(seed: 9))
     let psu = try withNoGrad { try vae.encode(image.interpolate(size: (16, 16), mode: .bilinear)) * 0.18215 }

@@ -9,13 +9,13 @@ import Torch
 public enum AutoencoderLoader {
   public static func load(_ paths: [String], config: AutoencoderKLConfig? = nil) throws -> any LatentAutoencoder {
     guard !paths.isEmpty, paths.count <= 2 else {
-      throw TorchError.invalidArgument("--vae takes one file (SD autoencoder) or an encoder,decoder pair (TAESD family)")
+      throw TorchError.invalidArgument("an autoencoder is one file (SD's) or an encoder,decoder pair (TAESD family), got \(paths.count) files")
     }
     var tinyEncoder: TAESDEncoder?, tinyDecoder: TAESDDecoder?
     for path in paths {
       var stateDict = try WeightFile.stateDict(path)
       if stateDict["encoder.conv_in.weight"] != nil || stateDict["decoder.conv_in.weight"] != nil {
-        guard paths.count == 1 else { throw CheckpointError(file: path, "an SD autoencoder file goes alone in --vae") }
+        guard paths.count == 1 else { throw CheckpointError(file: path, "an SD autoencoder file is the whole autoencoder: it takes no second file") }
         var c = try config ?? WeightFile.config(AutoencoderKLConfig.self, in: path) ?? .stableDiffusion
         if DiffusersVAEKeys.isDiffusersLayout(stateDict.keys) {
           stateDict = try DiffusersVAEKeys.toLDM(stateDict, levels: c.chMult.count)

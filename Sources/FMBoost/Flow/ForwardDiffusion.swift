@@ -1,7 +1,7 @@
 import Foundation
 import Torch
 
-/// The noise augmentation of the original (`ForwardDiffusion`, spec 5): the shifted-cosine ᾱ table
+/// The noise augmentation of the original (`ForwardDiffusion`): the shifted-cosine ᾱ table
 /// over 1000 steps, computed in float64 and stored as float32, and q_sample at one fixed step.
 public struct ForwardDiffusion: Sendable {
   public static let defaultSteps = 1000

@@ -11,8 +11,9 @@ public enum FlowModelLoader {
     public let flow: CouplingFlowMatching
     /// Which weights were taken ("ema", "online" or "as stored").
     public let weights: String
-    /// The settings it was trained with, when the file records them (`fmboost export`).
-    public let pipeline: PipelineDefaults?
+    /// How it upsamples: what the file records (`fmboost export`), else the original's defaults
+    /// with no first stage named.
+    public let recipe: UpsamplingRecipe
   }
 
   public static func load(_ path: String, weights choice: StateDictSelection.Weights = .ema, config: EfficientUNetConfig? = nil) throws -> Loaded {
@@ -29,13 +30,13 @@ public enum FlowModelLoader {
       entries = try StateDictSelection.strip(entries, prefix: "net.", file: path)
     }
     guard let netConfig = try config ?? file.metadata["config"].map({ try WeightFile.decodeConfig(EfficientUNetConfig.self, json: Data($0.utf8), file: path) }) else {
-      throw CheckpointError(file: path, "holds no architecture config (safetensors metadata `config`); pass the network's config")
+      throw CheckpointError(file: path, "holds no architecture config (safetensors metadata `config`) and none was given")
     }
     // Built from the file's tensors in place: a safetensors file is read one tensor at a time.
     let net = try WeightFile.build(Dictionary(entries, uniquingKeysWith: { a, _ in a }), file: path) { try EfficientUNet(netConfig, $0) }
-    let pipeline = try file.metadata[PipelineDefaults.metadataKey].map {
-      try WeightFile.decodeConfig(PipelineDefaults.self, json: Data($0.utf8), file: path)
-    }
-    return Loaded(flow: try CouplingFlowMatching(net: net), weights: taken, pipeline: pipeline)
+    let recipe = try file.metadata[UpsamplingRecipe.metadataKey].map {
+      try WeightFile.decodeConfig(UpsamplingRecipe.self, json: Data($0.utf8), file: path)
+    } ?? UpsamplingRecipe()
+    return Loaded(flow: try CouplingFlowMatching(net: net), weights: taken, recipe: recipe)
   }
 }

@@ -28,10 +28,10 @@ extension Upsampler {
   /// it depends on more: a first stage other than pixel blocks, a network without a
   /// `receptiveRadius`, adaptive steps (dopri5's step sizes follow the whole image's error), noise.
   public func localHalo(factor: Int) -> Int? {
-    guard pixelSpace.autoencoder.codesPixelBlocks, settings.mode == .psu, settings.noisingStep <= 0, !settings.startFromNoise,
-          !settings.method.isAdaptive, let radius = flow.net.config.receptiveRadius else { return nil }
+    guard pixelSpace.autoencoder.codesPixelBlocks, recipe.mode == .psu, recipe.noisingStep <= 0, !recipe.startFromNoise,
+          !recipe.method.isAdaptive, let radius = flow.net.config.receptiveRadius else { return nil }
     // A latent position is f output pixels, f / factor input pixels; the bilinear upsampling reads one more.
-    let latentReach = radius * settings.steps * settings.method.evaluationsPerStep
+    let latentReach = radius * recipe.steps * recipe.method.evaluationsPerStep
     return (latentReach * pixelSpace.autoencoder.downsamplingFactor + factor - 1) / factor + 1
   }
 
@@ -63,8 +63,8 @@ extension Upsampler {
     // whole image's grid: multiples of 4 × the network's divisor in latent positions.
     let latentGrid = 4 * flow.net.config.requiredDivisor * f
     let alignment = lcm(inputMultiple(factor: factor), latentGrid % factor == 0 ? latentGrid / factor : latentGrid)
-    if let tile = settings.tile { return HaloTiling(halo: halo, alignment: alignment, core: tile * f / factor) }
-    guard let budget = settings.memoryBudget else { return nil }
+    if let tile = recipe.tile { return HaloTiling(halo: halo, alignment: alignment, core: tile * f / factor) }
+    guard let budget = recipe.memoryBudget else { return nil }
     let pixels = height * width
     let perPixel = flow.net.config.inferenceBytesPerPosition * factor * factor / (f * f)
     // The image in float32: the picture, its copy in the model's range and a padded copy; the output.

@@ -2,76 +2,30 @@ import Foundation
 import Imaging
 import Torch
 
-/// The settings of an upsampling run (the original's inference path, spec 1 and 6.3–6.4).
-public struct UpsamplerSettings: Sendable {
-  /// Latent scale of the first stage (SD: 0.18215; 1 for pixel space).
-  public var latentScale: Double = 0.18215
-  /// Forward-diffusion step of the noise augmentation of x0 (400 in the paper; ≤ 0 turns it off).
-  public var noisingStep: Int = 400
-  public var mode: UpsamplingMode = .psu
-  /// Start from N(0, I) instead of the upsampled latent (the "FM" variant).
-  public var startFromNoise = false
-  public var method: ODEMethod = .euler
-  /// Integration steps: the grid has steps + 1 points (torchdiffeq's num_steps = steps + 1).
-  public var steps: Int = 20
-  public var atol = 1e-6
-  public var rtol = 1e-3
-  /// Run the PSU encoder, the flow network and the decoder in tiles of this many latent positions
-  /// (nil: whole, or halo tiles chosen from `memoryBudget`). Where the result is local
-  /// (`localHalo`) these are the cores of halo tiles, exactly the whole image's result; otherwise
-  /// tiles blended over overlaps.
-  public var tile: Int?
-  /// The peak resident memory an image's upsampling should stay within, in bytes: where the
-  /// result is local, an image whose whole-image working set would exceed it runs in halo tiles
-  /// sized to fit (the same pixels). nil: always whole. Models that are not local run whole.
-  public var memoryBudget: Int? = 2_500_000_000
-
-  public init() {}
-
-  public var sampling: FlowSampling { FlowSampling(method: method, steps: steps, atol: atol, rtol: rtol) }
-
-  /// The settings a model was trained with (the defaults above where it records none).
-  public init(pipeline: PipelineDefaults?) {
-    guard let pipeline else { return }
-    latentScale = pipeline.scaleFactor
-    noisingStep = pipeline.noisingStep
-    mode = pipeline.upsamplingMode
-    startFromNoise = pipeline.startFromNoise
-    method = pipeline.method
-    steps = pipeline.steps
-  }
-}
-
 /// Low-resolution image (or latent) in, higher-resolution image out: PSU → noise augmentation →
 /// ODE with the CFM network → decode. Runs without autograd.
 public final class Upsampler {
   public let flow: CouplingFlowMatching
   public let pixelSpace: PixelSpace
-  public let settings: UpsamplerSettings
+  public let recipe: UpsamplingRecipe
   let diffusion = ForwardDiffusion()
 
   /// Reports progress: ODE steps done of the total for the current stage.
   public var onStep: ((_ done: Int, _ total: Int) throws -> Void)?
 
-  public init(flow: CouplingFlowMatching, autoencoder: any LatentAutoencoder, settings: UpsamplerSettings) throws {
+  public init(flow: CouplingFlowMatching, autoencoder: any LatentAutoencoder, recipe: UpsamplingRecipe) throws {
     guard flow.net.config.outChannels == autoencoder.latentChannels else {
       throw TorchError.invalidArgument(
         "the flow network outputs \(flow.net.config.outChannels) channels but the autoencoder's latents have \(autoencoder.latentChannels)")
     }
-    guard settings.steps > 0 else { throw TorchError.invalidArgument("steps must be positive") }
-    guard settings.latentScale.isFinite, settings.latentScale > 0 else {
-      throw TorchError.invalidArgument("the latent scale must be a positive number, got \(settings.latentScale)")
+    let netTakesContext = flow.net.config.takesContext
+    if let takesContext = recipe.takesContext, takesContext != netTakesContext {
+      throw RecipeError(.takesContext, "is \(takesContext ? "" : "not ")given to the network, whose \(flow.net.config.inChannels) input channels \(netTakesContext ? "include" : "exclude") it")
     }
-    guard ForwardDiffusion.isValidNoisingStep(settings.noisingStep) else {
-      throw TorchError.invalidArgument("the noising step must be 0 (off) or 2…\(ForwardDiffusion.defaultSteps - 1), got \(settings.noisingStep)")
-    }
-    if let tile = settings.tile, tile < Tiling.minimumTile {
-      throw TorchError.invalidArgument("tiles must be at least \(Tiling.minimumTile) latent positions, got \(tile)")
-    }
-    if settings.method.isAdaptive { try ODETolerance.validate(atol: settings.atol, rtol: settings.rtol) }
+    try recipe.validate()
     self.flow = flow
-    pixelSpace = PixelSpace(autoencoder: autoencoder, latentScale: settings.latentScale)
-    self.settings = settings
+    pixelSpace = PixelSpace(autoencoder: autoencoder, latentScale: recipe.latentScale)
+    self.recipe = recipe
   }
 
   /// Image sides must be multiples of this for an output `factor` times larger.
@@ -99,16 +53,16 @@ public final class Upsampler {
     }
     return try withNoGrad {
       let context: Tensor
-      if settings.mode == .psu {
+      if recipe.mode == .psu {
         let upsampled = try image.interpolate(size: (h, w), mode: .bilinear)
-        if let tile = settings.tile, !isLocal {
+        if let tile = recipe.tile, !isLocal {
           context = try Tiling(tile: tile, overlap: max(2, tile / 4)).applyDownscaling(upsampled, factor: f, pixelSpace.encode)
         } else {
           context = try pixelSpace.encode(upsampled)
         }
       } else {
         let lowLatent = try pixelSpace.encode(image)
-        context = try upsampleLatent(lowLatent, to: (h / f, w / f), mode: settings.mode, image: image, pixelSpace: pixelSpace, generator: generator)
+        context = try upsampleLatent(lowLatent, to: (h / f, w / f), mode: recipe.mode, image: image, pixelSpace: pixelSpace, generator: generator)
       }
       return try flowAndDecode(context: context, generator: generator)
     }
@@ -134,7 +88,7 @@ public final class Upsampler {
   /// Upsamples a scaled latent (for example an SD generation's) to `size` latent positions.
   public func upsample(latent: Tensor, to size: (Int, Int), generator: Generator? = nil) throws -> Output {
     try withNoGrad {
-      let context = try upsampleLatent(latent, to: size, mode: settings.mode, pixelSpace: pixelSpace, generator: generator)
+      let context = try upsampleLatent(latent, to: size, mode: recipe.mode, pixelSpace: pixelSpace, generator: generator)
       return try flowAndDecode(context: context, generator: generator)
     }
   }
@@ -165,12 +119,11 @@ public final class Upsampler {
 
   /// x0 from the context (noise-augmented), integrate the flow, decode.
   func flowAndDecode(context: Tensor, generator: Generator?) throws -> Output {
-    var x0 = settings.startFromNoise ? try context.randnLike(generator: generator) : context
-    if settings.noisingStep > 0 { x0 = try diffusion.qSample(x0, step: settings.noisingStep, generator: generator) }
-    let usesContext = flow.net.config.inChannels > flow.net.config.outChannels
+    var x0 = recipe.startFromNoise ? try context.randnLike(generator: generator) : context
+    if recipe.noisingStep > 0 { x0 = try diffusion.qSample(x0, step: recipe.noisingStep, generator: generator) }
     // Halo tiles (`haloTiling`) are cut before; blended tiles where the result is not local.
-    let tiling = try settings.tile.flatMap { isLocal ? nil : try Tiling(tile: $0, overlap: max(2, $0 / 4)) }
-    let solution = try flow.sample(from: x0, context: usesContext ? context : nil, settings.sampling, tiling: tiling, onStep: onStep)
+    let tiling = try recipe.tile.flatMap { isLocal ? nil : try Tiling(tile: $0, overlap: max(2, $0 / 4)) }
+    let solution = try flow.sample(from: x0, context: flow.net.config.takesContext ? context : nil, recipe.sampling, tiling: tiling, onStep: onStep)
     let latent = solution.final
     let image: Tensor
     if let tiling {

@@ -54,9 +54,9 @@ public enum ODEError: Error, CustomStringConvertible, Equatable {
     case .invalidGrid(let why): return "invalid ODE time grid: \(why)"
     case .invalidTolerance(let why): return why
     case .nonFinite(let what): return "dopri5: non-finite values in \(what) (the vector field diverged)"
-    case .stepSizeUnderflow(let dt, let t): return "dopri5: step size underflow (dt = \(dt) at t = \(t)); loosen --atol/--rtol"
+    case .stepSizeUnderflow(let dt, let t): return "dopri5: step size underflow (dt = \(dt) at t = \(t)); loosen the tolerances (atol, rtol)"
     case .tooManySteps(let n, let reached, let target):
-      return "dopri5: \(n) steps did not reach t = \(target) (stopped at t = \(reached)); loosen --atol/--rtol or raise the step limit"
+      return "dopri5: \(n) steps did not reach t = \(target) (stopped at t = \(reached)); loosen the tolerances (atol, rtol) or raise the step limit"
     }
   }
 }

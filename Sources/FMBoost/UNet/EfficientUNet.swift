@@ -52,7 +52,7 @@ public final class EfficientUNet: Module {
       })
     let ch = blocks.outChannels
 
-    // With pooling the output GroupNorm uses `ch` and the conv model_channels (spec 11.16).
+    // With pooling the output GroupNorm uses `ch` and the conv model_channels, as the original builds it.
     let outScope = p["out"]
     let outNorm: any Layer = c.useGroupNorm ? try GroupNorm(outScope[0], groups: 32, channels: ch, eps: 1e-5) : Identity()
     let outConv = try Conv2d(outScope[2], inputChannels, c.usesPooling ? c.modelChannels : c.outChannels, kernelSize: 3, padding: 1)

@@ -4,6 +4,8 @@ public struct EfficientUNetConfig: Codable, Equatable, Sendable {
   public var inChannels: Int = 8
   public var modelChannels: Int = 128
   public var outChannels: Int = 4
+  /// Whether x_t comes with the upsampled latent as context (in_channels − out_channels of them).
+  public var takesContext: Bool { inChannels > outChannels }
   public var numResBlocks: Int = 3
   public var channelMult: [Int] = [1, 2, 3, 4]
   /// Downsampling factors (1, 2, 4, ...) at which attention is used, not pixel sizes.
@@ -32,35 +34,6 @@ public struct EfficientUNetConfig: Codable, Equatable, Sendable {
     c.channelMult = [1, 2, 4, 8]
     c.useLinearAttn = false
     return c
-  }
-
-  enum CodingKeys: String, CodingKey {
-    case inChannels = "in_channels", modelChannels = "model_channels", outChannels = "out_channels"
-    case numResBlocks = "num_res_blocks", channelMult = "channel_mult"
-    case attentionResolutions = "attention_resolutions", dropout, convResample = "conv_resample"
-    case dimHead = "dim_head", numHeads = "num_heads", useLinearAttn = "use_linear_attn"
-    case useScaleShiftNorm = "use_scale_shift_norm", poolFactor = "pool_factor"
-    case useGroupNorm = "use_group_norm", middleAttention = "middle_attention"
-  }
-
-  public init(from decoder: Decoder) throws {
-    let c = try decoder.container(keyedBy: CodingKeys.self)
-    let d = EfficientUNetConfig()
-    inChannels = try c.decodeIfPresent(Int.self, forKey: .inChannels) ?? d.inChannels
-    modelChannels = try c.decodeIfPresent(Int.self, forKey: .modelChannels) ?? d.modelChannels
-    outChannels = try c.decodeIfPresent(Int.self, forKey: .outChannels) ?? d.outChannels
-    numResBlocks = try c.decodeIfPresent(Int.self, forKey: .numResBlocks) ?? d.numResBlocks
-    channelMult = try c.decodeIfPresent([Int].self, forKey: .channelMult) ?? d.channelMult
-    attentionResolutions = try c.decodeIfPresent([Int].self, forKey: .attentionResolutions) ?? d.attentionResolutions
-    dropout = try c.decodeIfPresent(Double.self, forKey: .dropout) ?? d.dropout
-    convResample = try c.decodeIfPresent(Bool.self, forKey: .convResample) ?? d.convResample
-    dimHead = try c.decodeIfPresent(Int.self, forKey: .dimHead) ?? d.dimHead
-    numHeads = try c.decodeIfPresent(Int.self, forKey: .numHeads) ?? d.numHeads
-    useLinearAttn = try c.decodeIfPresent(Bool.self, forKey: .useLinearAttn) ?? d.useLinearAttn
-    useScaleShiftNorm = try c.decodeIfPresent(Bool.self, forKey: .useScaleShiftNorm) ?? d.useScaleShiftNorm
-    poolFactor = try c.decodeIfPresent(Int.self, forKey: .poolFactor) ?? d.poolFactor
-    useGroupNorm = try c.decodeIfPresent(Bool.self, forKey: .useGroupNorm) ?? d.useGroupNorm
-    middleAttention = try c.decodeIfPresent(Bool.self, forKey: .middleAttention) ?? d.middleAttention
   }
 
   var usesPooling: Bool { poolFactor > 1 }

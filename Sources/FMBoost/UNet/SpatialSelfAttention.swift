@@ -4,7 +4,7 @@ import Torch
 /// The UNet's attention block (keys `norm`, `qkv`, `proj_out`), exactly as the original computes it:
 /// the (B, 3·heads·d, L) projection is reshaped *without a transpose* to (B, heads, L, 3·d) and split
 /// into q, k, v along the last axis, so a "token" is 3·d consecutive memory elements rather than a
-/// spatial position (spec 3.4). Checkpoints only give the reference's numbers this way.
+/// spatial position, as the original reshapes. Checkpoints only give the reference's numbers this way.
 public final class SpatialSelfAttention: Module, Layer {
   let norm: GroupNorm
   let qkv: Conv1d

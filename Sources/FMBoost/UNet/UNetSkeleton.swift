@@ -7,16 +7,16 @@ import Torch
 /// `output_blocks` (per level from the lowest, `num_res_blocks + 1` residual blocks over the
 /// concatenated skip, attention, and an upsampling after the last of every level but the top).
 /// Built in this order, so fresh weights are drawn as the original draws them.
-struct UNetSkeleton {
-  let inputBlocks: ModuleList<TimestepEmbedSequential>
-  let middleBlock: TimestepEmbedSequential
-  let outputBlocks: ModuleList<TimestepEmbedSequential>
+public struct UNetSkeleton {
+  public let inputBlocks: ModuleList<TimestepEmbedSequential>
+  public let middleBlock: TimestepEmbedSequential
+  public let outputBlocks: ModuleList<TimestepEmbedSequential>
   /// The width of the last output block.
-  let outChannels: Int
+  public let outChannels: Int
 
   /// `resBlock(scope, in, out)`; `attention(scope, channels, ds)` (nil where the level has none);
   /// `middle(scope, channels)` the middle block's layers.
-  init(_ p: ModuleScope, stem: (ModuleScope) throws -> Conv2d, modelChannels mc: Int, channelMult: [Int], numResBlocks: Int, convResample: Bool,
+  public init(_ p: ModuleScope, stem: (ModuleScope) throws -> Conv2d, modelChannels mc: Int, channelMult: [Int], numResBlocks: Int, convResample: Bool,
        resBlock: (ModuleScope, Int, Int) throws -> ResBlock, attention: (ModuleScope, Int, Int) throws -> Module?,
        middle: (ModuleScope, Int) throws -> [Module]) throws {
     let inputScope = p["input_blocks"]
@@ -65,7 +65,7 @@ struct UNetSkeleton {
 
   /// Runs the blocks: the input blocks' outputs are the output blocks' skips. `observe` sees each
   /// block's output under its module path (`input_blocks.3`, `middle_block`, `output_blocks.11`).
-  func callAsFunction(_ x: Tensor, _ embedding: Tensor, context: Tensor? = nil,
+  public func callAsFunction(_ x: Tensor, _ embedding: Tensor, context: Tensor? = nil,
                       observe: ((String, Tensor) throws -> Void)? = nil) throws -> Tensor {
     var h = x
     var skips: [Tensor] = []

@@ -1,0 +1,43 @@
+import Foundation
+import Imaging
+
+extension UpsamplingPipeline {
+  /// Where and how `upsampleFiles` writes.
+  public struct FileOutput: Sendable {
+    public var folder: String
+    public var format: ImageFormat = .png
+    /// JPEG and WebP quality, 1–100.
+    public var quality = 95
+    /// Also write `<name>_compare.png`: bicubic (left) next to the model's result (right).
+    public var compare = false
+    public var overwrite = false
+
+    public init(folder: String) { self.folder = folder }
+  }
+
+  /// Upsamples image files and folders of them into `output.folder`, mirroring the input tree,
+  /// named after the inputs. An input that fails is reported and the others still run; the call
+  /// then throws `PipelineError.inputsFailed`. Every image draws its noise from `seed`.
+  public func upsampleFiles(_ inputs: [String], stages: Int = 1, seed: UInt64 = 2024, output: FileOutput,
+                            progress: PipelineProgressHandler? = nil, report: (FileBatch.Outcome) -> Void) throws {
+    try FileBatch.prepareDirectory(output.folder)
+    let files = FileBatch.expand(inputs, extensions: ImageFile.extensions)
+    try FileBatch.run(files, report: report) { index, input in
+      let destination = try FileBatch.outputPath(for: input, in: output.folder, extension: output.format.fileExtension, overwrite: output.overwrite)
+      let comparison = output.compare
+        ? try FileBatch.outputPath(for: input, in: output.folder, suffix: "_compare", extension: "png", overwrite: output.overwrite) : nil
+      let picture = try ImageFile.load(input.path)
+      guard picture.width >= 2, picture.height >= 2 else {
+        throw PipelineError.imageTooSmall(file: input.path, width: picture.width, height: picture.height)
+      }
+      let result = try upsample(picture, stages: stages, seed: seed, progress: progress, item: (index, files.count))
+      try ImageFile.save(result.picture, to: destination, format: output.format, quality: output.quality)
+      if let comparison {
+        let sideBySide = try makeUpsampler().sideBySide(input: picture.color.unsqueeze(dim: 0), result: result.picture.color.unsqueeze(dim: 0), range: .unit)
+        try ImageFile.write(sideBySide, to: comparison)
+      }
+      let tiled = result.haloTiles > 0 ? ", \(result.haloTiles) halo tiles" : ""
+      return "\(destination) (\(picture.width)×\(picture.height) → \(result.picture.width)×\(result.picture.height), \(result.evaluations) network evaluations\(tiled))"
+    }
+  }
+}

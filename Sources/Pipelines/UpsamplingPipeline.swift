@@ -1,0 +1,115 @@
+import Checkpoint
+import FMBoost
+import Imaging
+import Torch
+
+/// The upsampler as a product: a CFM model file (the shipped default model unless another is
+/// named), its first stage (built in, or the autoencoder files given), its recipe with the
+/// caller's overrides, validated once. Each call makes its own `Upsampler`, so calls share no
+/// progress state; the networks are only read.
+public final class UpsamplingPipeline: @unchecked Sendable {
+  public struct Configuration: Sendable {
+    /// The CFM model: a Lightning .ckpt of the original or safetensors; nil: the default model.
+    public var model: String?
+    /// SD's autoencoder file, or a TAESD-family encoder and decoder; nil: the model's built-in one.
+    public var autoencoder: [String]?
+    /// Which weights of a Lightning checkpoint.
+    public var weights: StateDictSelection.Weights = .ema
+    /// The network's constructor arguments, for files that hold none.
+    public var networkConfig: EfficientUNetConfig?
+    public var overrides = UpsamplingRecipe.Overrides()
+    /// Run the networks under CPU autocast in this type (bf16; nil: float32).
+    public var precision: DType?
+
+    public init(model: String? = nil, autoencoder: [String]? = nil) {
+      self.model = model
+      self.autoencoder = autoencoder
+    }
+  }
+
+  public let modelPath: String
+  public let flow: CouplingFlowMatching
+  public let autoencoder: any LatentAutoencoder
+  public let recipe: UpsamplingRecipe
+  /// Which weights were taken ("ema", "online" or "as stored").
+  public let weights: String
+  public let precision: DType?
+
+  /// Loads the model; `fallbackAutoencoder` is the first stage when no file is named and the model
+  /// has no built-in one (text to image passes SD's, already loaded).
+  public init(_ configuration: Configuration = Configuration(), fallbackAutoencoder: (any LatentAutoencoder)? = nil) throws {
+    modelPath = try configuration.model ?? DefaultModel.path()
+    let loaded = try FlowModelLoader.load(modelPath, weights: configuration.weights, config: configuration.networkConfig)
+    if let files = configuration.autoencoder {
+      autoencoder = try AutoencoderLoader.load(files)
+    } else if let builtIn = try loaded.recipe.firstStage?.builtIn() ?? fallbackAutoencoder {
+      autoencoder = builtIn
+    } else {
+      throw PipelineError.needsAutoencoder(model: modelPath, firstStage: loaded.recipe.firstStage?.description)
+    }
+    recipe = try loaded.recipe.applying(configuration.overrides, factor: autoencoder.downsamplingFactor)
+    flow = loaded.flow
+    weights = loaded.weights
+    precision = configuration.precision
+    _ = try makeUpsampler()  // the network and the first stage fit each other and the recipe
+  }
+
+  /// An upsampler of this model for one call, with `recipe` (by default the pipeline's).
+  public func makeUpsampler(recipe: UpsamplingRecipe? = nil) throws -> Upsampler {
+    try Upsampler(flow: flow, autoencoder: autoencoder, recipe: recipe ?? self.recipe)
+  }
+
+  public struct Result {
+    public let picture: Picture
+    /// Network evaluations over every stage (of one tile where the image ran in halo tiles).
+    public let evaluations: Int
+    /// Halo tiles over every stage (0: whole).
+    public let haloTiles: Int
+  }
+
+  /// Upsamples a picture as displayed by `stages` ×2 stages (colour through the flow, alpha
+  /// bicubic, bit depth, grey-ness and metadata kept). The noise augmentation draws from `seed`.
+  public func upsample(_ picture: Picture, stages: Int = 1, seed: UInt64 = 2024, progress: PipelineProgressHandler? = nil,
+                       item: (index: Int, count: Int) = (0, 1)) throws -> Result {
+    guard picture.width >= 2, picture.height >= 2 else {
+      throw PipelineError.imageTooSmall(file: "the image", width: picture.width, height: picture.height)
+    }
+    let upsampler = try makeUpsampler()
+    var state = PipelineProgress(phase: "upsample", item: item.index, items: item.count)
+    state.stages = max(1, stages)
+    upsampler.onStep = { done, total in
+      (state.step, state.steps) = (done, total)
+      try state.report(to: progress)
+    }
+    let result = try inPrecision {
+      try upsampler.upsample(picture: picture, stages: stages, generator: Generator(seed: seed)) { state.stage = $0 }
+    }
+    return Result(picture: result.picture, evaluations: result.evaluations,
+                  haloTiles: upsampler.haloTileCount(height: picture.height, width: picture.width, stages: stages))
+  }
+
+  /// Upsamples a batch (B, 3, H, W) in [−1, 1] by `stages` ×2 stages, in [−1, 1] (the noise from `seed`).
+  public func upsample(symmetric image: Tensor, stages: Int = 1, seed: UInt64 = 2024, progress: PipelineProgressHandler? = nil,
+                       item: (index: Int, count: Int) = (0, 1)) throws -> Tensor {
+    let upsampler = try makeUpsampler()
+    var state = PipelineProgress(phase: "boost", item: item.index, items: item.count)
+    state.stages = max(1, stages)
+    upsampler.onStep = { done, total in
+      (state.step, state.steps) = (done, total)
+      try state.report(to: progress)
+    }
+    let unitRange = autoencoder.pixelRange == .unit
+    let clamped = try image.clamp(min: -1, max: 1)
+    let input = unitRange ? try (clamped + 1) / 2 : clamped
+    let result = try inPrecision {
+      try withNoGrad { try upsampler.cascade(image: input, stages: stages, generator: Generator(seed: seed)) { state.stage = $0 }.image }
+    }.to(.float32)
+    return unitRange ? try result * 2 - 1 : result
+  }
+
+  /// Runs `body` under this pipeline's precision.
+  func inPrecision<R>(_ body: () throws -> R) rethrows -> R {
+    guard let precision else { return try body() }
+    return try withAutocast(precision, body)
+  }
+}
