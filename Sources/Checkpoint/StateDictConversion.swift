@@ -1,4 +1,3 @@
-import FileSupport
 import Foundation
 
 /// A checkpoint's state_dict written as safetensors (atomically), key names kept: optionally one

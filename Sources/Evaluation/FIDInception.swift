@@ -1,5 +1,5 @@
-import FileSupport
 import Checkpoint
+import FileSupport
 import Foundation
 import Torch
 

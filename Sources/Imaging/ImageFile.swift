@@ -1,6 +1,6 @@
-import FileSupport
-import CImaging
 import Checkpoint
+import CImaging
+import FileSupport
 import Foundation
 import Torch
 

@@ -74,15 +74,9 @@ public final class UpsamplingPipeline: @unchecked Sendable {
     guard picture.width >= 2, picture.height >= 2 else {
       throw PipelineError.imageTooSmall(file: "the image", width: picture.width, height: picture.height)
     }
-    let upsampler = try makeUpsampler()
-    var state = PipelineProgress(phase: "upsample", item: item.index, items: item.count)
-    state.stages = max(1, stages)
-    upsampler.onStep = { done, total in
-      (state.step, state.steps) = (done, total)
-      try state.report(to: progress)
-    }
+    let (upsampler, onStage) = try reportingUpsampler(PipelineProgress(phase: "upsample", item: item.index, items: item.count), stages: stages, to: progress)
     let result = try inPrecision {
-      try upsampler.upsample(picture: picture, stages: stages, generator: Generator(seed: seed)) { state.stage = $0 }
+      try upsampler.upsample(picture: picture, stages: stages, generator: Generator(seed: seed), onStage: onStage)
     }
     return Result(picture: result.picture, evaluations: result.evaluations,
                   haloTiles: upsampler.haloTileCount(height: picture.height, width: picture.width, stages: stages))
@@ -91,20 +85,26 @@ public final class UpsamplingPipeline: @unchecked Sendable {
   /// Upsamples a batch (B, 3, H, W) in [−1, 1] by `stages` ×2 stages, in [−1, 1] (the noise from `seed`).
   public func upsample(symmetric image: Tensor, stages: Int = 1, seed: UInt64 = 2024, progress: PipelineProgressHandler? = nil,
                        item: (index: Int, count: Int) = (0, 1)) throws -> Tensor {
-    let upsampler = try makeUpsampler()
-    var state = PipelineProgress(phase: "boost", item: item.index, items: item.count)
-    state.stages = max(1, stages)
-    upsampler.onStep = { done, total in
-      (state.step, state.steps) = (done, total)
-      try state.report(to: progress)
-    }
+    let (upsampler, onStage) = try reportingUpsampler(PipelineProgress(phase: "boost", item: item.index, items: item.count), stages: stages, to: progress)
     let unitRange = autoencoder.pixelRange == .unit
     let clamped = try image.clamp(min: -1, max: 1)
     let input = unitRange ? try (clamped + 1) / 2 : clamped
     let result = try inPrecision {
-      try withNoGrad { try upsampler.cascade(image: input, stages: stages, generator: Generator(seed: seed)) { state.stage = $0 }.image }
+      try withNoGrad { try upsampler.cascade(image: input, stages: stages, generator: Generator(seed: seed), onStage: onStage).image }
     }.to(.float32)
     return unitRange ? try result * 2 - 1 : result
+  }
+
+  /// An upsampler for one call whose steps report `start` (at the stage `onStage` was last told) to `handler`.
+  func reportingUpsampler(_ start: PipelineProgress, stages: Int, to handler: PipelineProgressHandler?) throws -> (Upsampler, onStage: (Int) -> Void) {
+    let upsampler = try makeUpsampler()
+    var state = start
+    state.stages = max(1, stages)
+    upsampler.onStep = { done, total in
+      (state.step, state.steps) = (done, total)
+      try state.report(to: handler)
+    }
+    return (upsampler, { state.stage = $0 })
   }
 
   /// Runs `body` under this pipeline's precision.

@@ -1,5 +1,5 @@
-import FMBoost
 import Checkpoint
+import FMBoost
 
 /// Recognises the checkpoints that are not SD1.x ε-prediction models — SD 2.x, SDXL, inpainting,
 /// InstructPix2Pix, v-prediction — and refuses them with what was found, before any weight is read.

@@ -1,6 +1,6 @@
-import FileSupport
 import Checkpoint
 import Evaluation
+import FileSupport
 import FMBoost
 import Foundation
 import Imaging

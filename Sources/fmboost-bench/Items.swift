@@ -1,11 +1,11 @@
 // The Swift side of `make bench` (benchmarks/run.sh): one item, timed, printed as one JSON line
 // in the format of benchmarks/items.py (the PyTorch side).
-import StableDiffusion
-import FileSupport
 import Checkpoint
+import FileSupport
 import FMBoost
 import Foundation
 import NN
+import StableDiffusion
 import Torch
 
 /// An EfficientUNet configuration from the constructor arguments the configs name.

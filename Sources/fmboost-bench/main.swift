@@ -6,11 +6,11 @@
 //        fmboost-bench item NAME [--iterations REPS] [--warmup N] [--threads N]   (JSON; see Items.swift)
 //        fmboost-bench random-sd15 PATH   (an SD1.5 single file of random weights, fp16, for timing `generate`;
 //                                          random-sd15-fp32: fp32, as v1-5-pruned-emaonly.safetensors)
-import StableDiffusion
 import Checkpoint
 import FMBoost
 import Foundation
 import NN
+import StableDiffusion
 import Torch
 
 struct Options {

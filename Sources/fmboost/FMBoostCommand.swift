@@ -1,8 +1,8 @@
 import ArgumentParser
 import FMBoost
+@preconcurrency import Glibc
 import Pipelines
 import Torch
-@preconcurrency import Glibc
 
 @main
 struct FMBoostCommand: ParsableCommand {
@@ -47,15 +47,6 @@ extension CommandError {
     case PipelineError.defaultModelMissing: return "no --model given and \(error); pass --model or set \(DefaultModel.environmentVariable)"
     case PipelineError.previewDecoderMismatch: return "--decoder \(error)"
     default: return "\(error)"
-    }
-  }
-
-  /// Runs `body`, a library call on one input, and names the input in what it throws.
-  static func naming<T>(_ input: CustomStringConvertible, _ body: () throws -> T) throws -> T {
-    do {
-      return try body()
-    } catch let error as TorchError {
-      throw CommandError("\(input): \(error)")
     }
   }
 }

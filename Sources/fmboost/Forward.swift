@@ -1,9 +1,9 @@
-import StableDiffusion
 import ArgumentParser
 import Checkpoint
-import Pipelines
 import FMBoost
 import Foundation
+import Pipelines
+import StableDiffusion
 import Torch
 
 /// `fmboost forward NETWORK --weights W --inputs I --output O`: one network on tensors from a file,

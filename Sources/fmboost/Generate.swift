@@ -1,9 +1,9 @@
-import StableDiffusion
 import ArgumentParser
-import Pipelines
 import FMBoost
 import Foundation
 import Imaging
+import Pipelines
+import StableDiffusion
 import Torch
 
 /// `fmboost generate PROMPT --model SD -o DIR`: text → 512 px with SD1.5/LCM → boosted ×2 (or ×4).

@@ -1,8 +1,8 @@
-import StableDiffusion
 import ArgumentParser
 import FMBoost
 import Foundation
 import Pipelines
+import StableDiffusion
 
 /// `fmboost tokenize PROMPT...`: SD1.5's CLIP input ids, one JSON array of 77 per line (a parity tool).
 struct Tokenize: ParsableCommand {

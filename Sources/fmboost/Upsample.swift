@@ -1,9 +1,9 @@
 import ArgumentParser
 import Checkpoint
-import Pipelines
 import FMBoost
 import Foundation
 import Imaging
+import Pipelines
 import Torch
 
 /// `fmboost upsample INPUT... -o OUT`: the product.

@@ -1,11 +1,11 @@
-import StableDiffusion
 import Checkpoint
 import FMBoost
 import Foundation
 import Imaging
 import NN
-import TestSupport
+import StableDiffusion
 import Testing
+import TestSupport
 import Torch
 
 /// `fmboost generate` end to end on the tiny SD1.5-topology single file (random weights: the image

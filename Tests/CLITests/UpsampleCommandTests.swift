@@ -2,8 +2,8 @@ import Checkpoint
 import FMBoost
 import Foundation
 import Imaging
-import TestSupport
 import Testing
+import TestSupport
 import Torch
 
 /// `fmboost upsample` end to end with the golden random-weight UNet and autoencoder on a real

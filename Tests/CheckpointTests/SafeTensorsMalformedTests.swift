@@ -1,8 +1,8 @@
-import FileSupport
 import Checkpoint
+import FileSupport
 import Foundation
-import TestSupport
 import Testing
+import TestSupport
 import Torch
 
 /// Hostile files: each gives a CheckpointError naming the file and the problem, never a crash or

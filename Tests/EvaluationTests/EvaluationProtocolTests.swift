@@ -1,6 +1,6 @@
+import Evaluation
 import Testing
 import Torch
-import Evaluation
 
 /// `fmboost eval`'s preparation of the original: the SR literature's top-left crop to the scale.
 @Suite struct EvaluationProtocolTests {

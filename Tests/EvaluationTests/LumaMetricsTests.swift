@@ -1,7 +1,7 @@
+import Evaluation
 import Foundation
 import Testing
 import Torch
-import Evaluation
 
 /// The SR protocol's Y-channel PSNR against the formula evaluated element by element here.
 @Suite struct LumaMetricsTests {

@@ -1,9 +1,9 @@
 import Checkpoint
-import Foundation
-import TestSupport
-import Testing
-import Torch
 import Evaluation
+import Foundation
+import Testing
+import TestSupport
+import Torch
 
 /// ImageMetrics against scikit-image (`Tests/Fixtures/metrics.safetensors`, made by
 /// benchmarks/fixtures/make_metrics_fixture.py): `peak_signal_noise_ratio(data_range=1)` on the

@@ -1,8 +1,8 @@
 import FMBoost
 import Foundation
 import NN
-import TestSupport
 import Testing
+import TestSupport
 import Torch
 
 /// Halo tiles (HaloTiling): a local network's reach is bounded by `receptiveRadius`, and an image

@@ -1,5 +1,5 @@
-import Foundation
 import FMBoost
+import Foundation
 import Testing
 import Torch
 

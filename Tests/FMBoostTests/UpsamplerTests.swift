@@ -2,8 +2,8 @@ import Checkpoint
 import FMBoost
 import Foundation
 import NN
-import TestSupport
 import Testing
+import TestSupport
 import Torch
 
 @Suite struct UpsamplerTests {

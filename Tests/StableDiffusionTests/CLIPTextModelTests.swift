@@ -1,10 +1,10 @@
-import StableDiffusion
 import Checkpoint
 import FMBoost
 import Foundation
 import NN
-import TestSupport
+import StableDiffusion
 import Testing
+import TestSupport
 import Torch
 
 /// The CLIP text transformer against `golden-sd/clip_text_tiny.*` (transformers 5.24, float32 on

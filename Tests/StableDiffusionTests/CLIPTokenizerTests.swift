@@ -1,10 +1,10 @@
-import StableDiffusion
-import FileSupport
 import Checkpoint
+import FileSupport
 import FMBoost
 import Foundation
-import TestSupport
+import StableDiffusion
 import Testing
+import TestSupport
 
 /// The SD1.5 tokenizer against `golden-sd/clip_tokenizer.json` (the reference's cleaned text,
 /// BPE tokens, ids and 77-id inputs for 20 prompts), with openai/CLIP's vocabulary as

@@ -1,10 +1,10 @@
-import StableDiffusion
 import Checkpoint
 import FMBoost
 import Foundation
 import NN
-import TestSupport
+import StableDiffusion
 import Testing
+import TestSupport
 import Torch
 
 /// LoRA merging against `golden-sd/lora_tiny` (diffusers `load_lora_into_unet` + `fuse_lora` at

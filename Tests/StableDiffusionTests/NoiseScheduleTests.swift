@@ -1,8 +1,8 @@
-import StableDiffusion
 import FMBoost
 import Foundation
-import TestSupport
+import StableDiffusion
 import Testing
+import TestSupport
 
 /// SD1.5's ᾱ and every `set_timesteps` table of `golden-sd/schedules.json` (diffusers 0.42: DDIM,
 /// Euler and DPM-Solver++ for the three spacings, LCM; n ∈ {1, 2, 4, 8, 10, 20, 25, 50}).

@@ -1,10 +1,10 @@
-import StableDiffusion
 import Checkpoint
 import FMBoost
 import Foundation
 import NN
-import TestSupport
+import StableDiffusion
 import Testing
+import TestSupport
 import Torch
 
 /// The SD UNet's blocks against the activations of `golden-sd/sd_unet_tiny` (diffusers 0.42 on

@@ -1,10 +1,10 @@
-import StableDiffusion
 import Checkpoint
 import FMBoost
 import Foundation
 import NN
-import TestSupport
+import StableDiffusion
 import Testing
+import TestSupport
 import Torch
 
 /// Whole sampling loops of `golden-sd/sched_*.safetensors` (diffusers 0.42): the tiny text

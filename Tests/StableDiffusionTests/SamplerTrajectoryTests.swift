@@ -1,9 +1,9 @@
-import StableDiffusion
 import Checkpoint
 import FMBoost
 import Foundation
-import TestSupport
+import StableDiffusion
 import Testing
+import TestSupport
 import Torch
 
 /// The samplers golden-sd has no trajectory for (Euler ancestral, Karras σ, trailing

@@ -1,11 +1,11 @@
-import StableDiffusion
-import FileSupport
 import Checkpoint
+import FileSupport
 import FMBoost
 import Foundation
 import NN
-import TestSupport
+import StableDiffusion
 import Testing
+import TestSupport
 import Torch
 
 /// Prompt → latent end to end on the tiny SD1.5-topology models, loaded the way users hold them:

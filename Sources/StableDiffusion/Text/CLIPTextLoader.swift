@@ -1,5 +1,5 @@
-import FMBoost
 import Checkpoint
+import FMBoost
 import Foundation
 import NN
 import Torch

@@ -1,6 +1,6 @@
+import Checkpoint
 import FileSupport
 import FMBoost
-import Checkpoint
 import Foundation
 
 /// The CLIP BPE tokenizer as Stable Diffusion 1.5 uses it (openai/CLIP's `simple_tokenizer`, the
