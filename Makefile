@@ -6,11 +6,11 @@ SWIFT ?= swift
 # ProcessGroupGloo.hpp includes (data-parallel training). libdnnl-dev: the headers of the oneDNN that
 # libtorch already links, for its Winograd convolution (shim_conv_winograd.cpp). libvips-dev: image
 # files (PNG, JPEG, WebP, TIFF with orientation, alpha, 16 bits, ICC profiles, EXIF).
-SYSTEM_PACKAGES := libtorch-dev libdnnl-dev libgloo-dev libvips-dev libopenblas0-openmp
+SYSTEM_PACKAGES := libtorch-dev libdnnl-dev libgloo-dev libvips-dev libopenblas0-openmp chromium
 
-.PHONY: run test test-fast build deps photos sr-photos inception clip-vocab default-model eval bench bench-ddp bench-conv bench-large-photo fuzz clean
+.PHONY: run test test-fast build deps photos sr-photos inception clip-vocab default-model eval bench bench-ddp bench-conv bench-large-photo bench-server fuzz clean
 
-# Installs the Debian -dev libraries the package links against, when any is missing.
+# Installs the Debian -dev libraries the package links against, and Chromium for the page's browser test, when any is missing.
 deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ] && [ -z "$$LIBTORCH" -o "$$missing" != "libtorch-dev" ]; then \
@@ -72,7 +72,7 @@ test: deps photos inception clip-vocab
 # Everything but the slow tests: the end-to-end command-line suites (Tests/CLITests: they run the
 # built tool, train small models, run the FID network), the fuzzer's smoke run, and the two library
 # tests that run the FID network on many crops. Tests/README.md lists them.
-SLOW_TESTS := CLITests|FuzzSmokeTests|validationComputesPatchFIDWhenTheConfigAsksForIt|anchorsAreSharedAndCropsStayInside
+SLOW_TESTS := CLITests|ServerAPITests|ServerLoadTests|PageBrowserTests|FuzzSmokeTests|validationComputesPatchFIDWhenTheConfigAsksForIt|anchorsAreSharedAndCropsStayInside
 test-fast: deps photos inception clip-vocab
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --no-parallel --disable-xctest --skip '$(SLOW_TESTS)'
@@ -94,6 +94,10 @@ bench-conv: deps
 # The default model on a 3264 × 2448 photo in halo tiles against a 512 px photo (WHOLE=1: also whole).
 bench-large-photo: deps
 	./benchmarks/large-photo.sh
+
+# `fmboost serve`'s ×2 endpoint against `fmboost upsample` per 512 px image (docs/benchmarks.md).
+bench-server: deps
+	./benchmarks/server-throughput.sh
 
 clean:
 	rm -rf .build

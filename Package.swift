@@ -24,12 +24,15 @@ let package = Package(
     .executable(name: "fmboost", targets: ["fmboost"]),
     .library(
       name: "FMBoostKit",
-      targets: ["Torch", "NN", "FileSupport", "Checkpoint", "Imaging", "FMBoost", "StableDiffusion", "Evaluation", "Training", "Pipelines"]),
+      targets: ["Torch", "NN", "FileSupport", "Checkpoint", "Imaging", "FMBoost", "StableDiffusion", "Evaluation", "Training", "Pipelines", "Server"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    // The HTTP server (docs/server.md says why this one); its optional swift-configuration support is left out.
+    .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
   ],
   targets: [
     .target(
@@ -59,11 +62,19 @@ let package = Package(
     .target(name: "Training", dependencies: ["FMBoost", "Imaging", "Evaluation", "FileSupport", .product(name: "Yams", package: "Yams")]),
     // The products as library calls: upsampling, text to image, evaluation (docs/architecture.md).
     .target(name: "Pipelines", dependencies: ["Torch", "Checkpoint", "FileSupport", "Imaging", "FMBoost", "StableDiffusion", "Evaluation"]),
+    // `fmboost serve`: A1111's API, the job API and the page over the pipelines.
+    .target(
+      name: "Server",
+      dependencies: [
+        "Torch", "Imaging", "FMBoost", "StableDiffusion", "Pipelines",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ]),
     .executableTarget(
       name: "fmboost",
       dependencies: [
         "Torch", "NN", "FileSupport", "Checkpoint", "Imaging", "FMBoost", "StableDiffusion", "Evaluation", "Training", "Pipelines",
-        "COpenMPDefaults",
+        "Server", "COpenMPDefaults",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -82,6 +93,7 @@ let package = Package(
       exclude: ["make_sd_sampler_fixture.py", "make_peft_lora_fixture.py", "make_clip_folder_fixture.py"]),
     .testTarget(name: "CLITests", dependencies: ["fmboost", "FMBoost", "StableDiffusion", "NN", "Training", "TestSupport"]),
     .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "FMBoost", "Imaging", "Torch", "TestSupport"]),
+    .testTarget(name: "ServerTests", dependencies: ["Server", "Pipelines", "Imaging", "Torch", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoint", "Imaging", "TestSupport"]),
   ],

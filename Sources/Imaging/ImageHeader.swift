@@ -22,7 +22,11 @@ public struct ImageHeader: Equatable, Sendable {
   /// or ICC blocks before the frame header cost no more than a few small reads; the file is mapped,
   /// not read, for libvips' header reader.
   public static func read(_ path: String) throws -> ImageHeader {
-    let data = try ImageFile.contents(path)
+    try read(data: try ImageFile.contents(path), name: path)
+  }
+
+  /// The same for image bytes in memory; `name` is used in error messages.
+  public static func read(data: Data, name path: String) throws -> ImageHeader {
     guard let format = ImageFormat(sniffing: data) else {
       throw ImageError(file: path, reason: data.isEmpty ? "the file is empty" : "not a PNG, JPEG, WebP or TIFF file (unknown signature)")
     }

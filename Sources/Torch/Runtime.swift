@@ -157,4 +157,11 @@ public enum Runtime {
     return BuildInfo(
       version: text(version), configuration: text(config), parallelism: text(parallel), cpuCapability: text(capability))
   }
+
+  /// Whether large 3×3 convolutions take oneDNN's Winograd kernel here, in words (`fmboost info`).
+  public static var winogradDescription: String {
+    guard winogradAvailable else { return "no (needs oneDNN's AVX-512 kernel and libdnnl-dev at build time)" }
+    let pixels = winogradMinimumPixels
+    return pixels == 0 ? "off (\(winogradVariable)=0)" : "yes, from \(pixels) output pixels per image"
+  }
 }

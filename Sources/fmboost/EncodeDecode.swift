@@ -1,10 +1,5 @@
 import ArgumentParser
-import Checkpoint
-import FMBoost
-import Foundation
-import Imaging
 import Pipelines
-import Torch
 
 /// `fmboost encode IMAGE... -o DIR --vae FILE`: images to latents.
 struct Encode: ParsableCommand {

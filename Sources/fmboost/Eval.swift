@@ -1,11 +1,8 @@
 import ArgumentParser
 import Evaluation
-import FileSupport
 import FMBoost
-import Foundation
 import Imaging
 import Pipelines
-import Torch
 
 /// `fmboost eval DIR`: the model against bilinear and bicubic on ×2 upsampling of real photos.
 struct Eval: ParsableCommand {

@@ -2,7 +2,6 @@ import ArgumentParser
 import Evaluation
 import Foundation
 import Pipelines
-import Torch
 
 /// `fmboost fid DIR_A DIR_B`: FID and KID between two folders of images (the convention of
 /// `python -m pytorch_fid`).

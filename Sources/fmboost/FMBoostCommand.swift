@@ -2,22 +2,21 @@ import ArgumentParser
 import FMBoost
 @preconcurrency import Glibc
 import Pipelines
-import Torch
 
 @main
-struct FMBoostCommand: ParsableCommand {
+struct FMBoostCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "fmboost",
     abstract: "FMBoost: coupling flow matching latent upsampling, in Swift over libtorch.",
-    subcommands: [Upsample.self, Generate.self, Tokenize.self, Train.self, Precompute.self, Info.self, Inspect.self, Convert.self, Export.self, Eval.self, Encode.self, Decode.self, Forward.self, FID.self]
+    subcommands: [Upsample.self, Generate.self, Serve.self, Tokenize.self, Train.self, Precompute.self, Info.self, Inspect.self, Convert.self, Export.self, Eval.self, Encode.self, Decode.self, Forward.self, FID.self]
   )
 
   /// Line-buffered stdout, so progress reaches a log file (`> train.log`) as it happens.
-  static func main() {
+  static func main() async {
     setvbuf(stdout, nil, _IOLBF, 0)
     do {
       var command = try parseAsRoot()
-      try command.run()
+      if var command = command as? any AsyncParsableCommand { try await command.run() } else { try command.run() }
     } catch {
       exit(withError: error is RecipeError || error is PipelineError ? CommandError(CommandError.describe(error)) : error)
     }

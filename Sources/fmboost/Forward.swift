@@ -4,7 +4,6 @@ import FMBoost
 import Foundation
 import Pipelines
 import StableDiffusion
-import Torch
 
 /// `fmboost forward NETWORK --weights W --inputs I --output O`: one network on tensors from a file,
 /// for people porting checkpoints to compare against PyTorch.

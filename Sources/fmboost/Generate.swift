@@ -1,7 +1,4 @@
 import ArgumentParser
-import FMBoost
-import Foundation
-import Imaging
 import Pipelines
 import StableDiffusion
 import Torch

@@ -22,12 +22,6 @@ struct Info: ParsableCommand {
     return "libgomp's default"
   }
 
-  static var winogradDescription: String {
-    guard Runtime.winogradAvailable else { return "no (needs oneDNN's AVX-512 kernel and libdnnl-dev at build time)" }
-    let pixels = Runtime.winogradMinimumPixels
-    return pixels == 0 ? "off (\(Runtime.winogradVariable)=0)" : "yes, from \(pixels) output pixels per image"
-  }
-
   func run() throws {
     threading.apply()
     let info = try Runtime.buildInfo()
@@ -37,7 +31,7 @@ struct Info: ParsableCommand {
     print("BLAS            \(info.blas); \(BLASCore.description)")
     print("oneDNN          \(info.usesOneDNN ? "yes" : "no")")
     print("OpenMP spin     \(Self.spinDescription)")
-    print("Winograd 3x3    \(Self.winogradDescription)")
+    print("Winograd 3x3    \(Runtime.winogradDescription)")
     if verbose {
       print("\n\(info.configuration)\n\(info.parallelism)")
     }

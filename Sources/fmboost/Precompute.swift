@@ -1,5 +1,4 @@
 import ArgumentParser
-import FMBoost
 import Foundation
 import Training
 

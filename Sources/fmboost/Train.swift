@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Torch
 import Training
 
 /// `fmboost train --config C ...`: trains (or resumes) a CFM model.

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Checkpoint
 import FMBoost
-import Foundation
 import Imaging
 import Pipelines
 import Torch

@@ -1,0 +1,51 @@
+import FMBoost
+import Foundation
+import Pipelines
+
+/// The CFM models the server offers, by name: the default model, and every `.safetensors` in the
+/// model folder. Each is loaded on first use and kept.
+final class Upscalers: @unchecked Sendable {
+  static let defaultName = "FMBoost"
+
+  struct Entry: Codable, Sendable {
+    let name: String
+    let model_name: String
+    let model_path: String
+    let model_url: String?
+    let scale: Double
+  }
+
+  let entries: [Entry]
+  private var loaded: [String: UpsamplingPipeline] = [:]
+  private let lock = NSLock()
+
+  init(configuration: ServerConfiguration) throws {
+    var entries = [Entry(name: Self.defaultName, model_name: "default-2x", model_path: try configuration.defaultModel ?? DefaultModel.path(),
+                         model_url: nil, scale: 2)]
+    if let folder = configuration.modelFolder {
+      let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".safetensors") }.sorted()
+      entries += files.map { file in
+        let name = (file as NSString).deletingPathExtension
+        return Entry(name: name, model_name: name, model_path: (folder as NSString).appendingPathComponent(file), model_url: nil, scale: 2)
+      }
+    }
+    self.entries = entries
+  }
+
+  /// The pipeline of `name` (nil or empty: the default model).
+  func pipeline(_ name: String?) throws -> UpsamplingPipeline {
+    let name = name.flatMap { $0.isEmpty || $0 == "None" ? nil : $0 } ?? Self.defaultName
+    guard let entry = entries.first(where: { $0.name == name }) else {
+      throw APIError(.badRequest, "unknown upscaler '\(name)'; this server has \(entries.map(\.name).joined(separator: ", "))")
+    }
+    if let pipeline = lock.withLock({ loaded[name] }) { return pipeline }
+    let pipeline = try UpsamplingPipeline(UpsamplingPipeline.Configuration(model: entry.model_path))
+    lock.withLock { loaded[name] = pipeline }
+    return pipeline
+  }
+
+  func contains(_ name: String?) -> Bool {
+    guard let name, !name.isEmpty, name != "None" else { return true }
+    return entries.contains { $0.name == name }
+  }
+}
