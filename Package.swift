@@ -33,6 +33,8 @@ let package = Package(
     // The HTTP server (docs/server.md says why this one); its optional swift-configuration support is left out.
     .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+    .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
   ],
   targets: [
     .target(
@@ -69,6 +71,8 @@ let package = Package(
         "Torch", "Imaging", "FMBoost", "StableDiffusion", "Pipelines",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
       ]),
     .executableTarget(
       name: "fmboost",

@@ -11,7 +11,7 @@ out=$(mktemp -d)
 port=$((20000 + RANDOM % 20000))
 /usr/bin/time -f '%M' -o "$out/rss" .build/release/fmboost serve --port "$port" >"$out/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$out"' EXIT
+trap 'pkill -P $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$out"' EXIT
 for _ in $(seq 100); do curl -sf "localhost:$port/health" >/dev/null && break; sleep 0.1; done
 printf '{"image": "%s", "upscaling_resize": 2}' "$(base64 -w0 "$photo")" >"$out/request.json"
 request() { curl -sf -o "$out/reply.json" -w '%{time_total}' "localhost:$port/sdapi/v1/extra-single-image" -H 'Content-Type: application/json' --data-binary @"$out/request.json"; }
@@ -24,6 +24,7 @@ for round in 1 2 3 4 5; do
   printf '| %d | %.3f | %.3f |\n' "$round" "$s" "$c"
   echo "$s $c" >>"$out/times"
 done
-kill -TERM $server; wait $server 2>/dev/null || true
-awk -v rss="$(cat "$out/rss" 2>/dev/null || echo 0)" '{ s += $1; c += $2; n++ } END {
-  printf "\nmean: serve %.3f s, upsample %.3f s per image; serve / upsample = %.3f; server peak RSS %.2f GB\n", s / n, c / n, s / c, rss / 1048576 }' "$out/times"
+pkill -TERM -P $server  # the server under /usr/bin/time: a graceful stop
+status=0; wait $server || status=$?
+awk -v rss="$(tail -1 "$out/rss")" -v status=$status '{ s += $1; c += $2; n++ } END {
+  printf "\nmean: serve %.3f s, upsample %.3f s per image; serve / upsample = %.3f; server peak RSS %.2f GB; exit status after SIGTERM %d\n", s / n, c / n, s / c, rss / 1048576, status }' "$out/times"

@@ -32,6 +32,7 @@ public final class FMBoostServer: Sendable {
     addA1111Routes(to: router)
     let app = Application(
       router: router,
+      server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinue()])),
       configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fmboost"),
       services: [JobsShutdown(queue: queue)],
       onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) })

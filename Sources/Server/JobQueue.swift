@@ -1,14 +1,16 @@
 import Foundation
+import Torch
 
 /// The server's jobs: at most `capacity` waiting or running (one more is refused with the seconds
-/// to wait), `concurrency` computing at once on their own threads, finished ones kept for their
-/// results until `kept` newer ones have finished.
+/// to wait), computed by `concurrency` worker threads that live as long as the queue (libtorch's
+/// OpenMP team and caches belong to a thread: a thread per job would pay for them each time),
+/// finished ones kept for their results until `kept` newer ones have finished.
 final class JobQueue: @unchecked Sendable {
   let capacity: Int
   let concurrency: Int
   let kept: Int
   private let engine: Engine
-  private let lock = NSLock()
+  private let lock = NSCondition()
   private var jobs: [String: Job] = [:]
   private var waiting: [Job] = []
   private var running: [Job] = []
@@ -21,6 +23,19 @@ final class JobQueue: @unchecked Sendable {
 
   init(engine: Engine, capacity: Int, concurrency: Int, kept: Int) {
     (self.engine, self.capacity, self.concurrency, self.kept) = (engine, capacity, concurrency, kept)
+    let threads = Runtime.threads  // as the command set them, on this thread
+    for _ in 0..<concurrency {
+      let worker = Thread { [self] in
+        Runtime.threads = threads
+        while let job = next() {
+          let start = Date()
+          engine.run(job)
+          completed(job, seconds: Date().timeIntervalSince(start))
+        }
+      }
+      worker.stackSize = 16 << 20  // the pipelines run as deep as on the main thread
+      worker.start()
+    }
   }
 
   /// Queues `work`; a full queue or a stopping server is an `APIError` (429, 503).
@@ -47,7 +62,7 @@ final class JobQueue: @unchecked Sendable {
   /// Cancels a job: a waiting one ends at once, a running one at its next step.
   func cancel(_ job: Job) {
     job.cancel()
-    startWaiting()
+    lock.withLock { sweepWaiting() }
   }
 
   /// Cancels what runs (A1111's interrupt).
@@ -60,31 +75,37 @@ final class JobQueue: @unchecked Sendable {
       return waiting + running
     }
     all.forEach { $0.cancel() }
+    lock.withLock {
+      sweepWaiting()
+      lock.broadcast()
+    }
     for job in all { await job.finished() }
   }
 
-  private func startWaiting() {
-    let starting = lock.withLock { () -> [Job] in
-      finished += waiting.filter(\.isFinished)
-      waiting.removeAll { $0.isFinished }
-      trimFinished()
-      var starting: [Job] = []
-      while running.count < concurrency, !waiting.isEmpty {
-        let job = waiting.removeFirst()
-        running.append(job)
-        starting.append(job)
+  /// The next job to run, waiting for one; nil once the queue has stopped.
+  private func next() -> Job? {
+    lock.withLock {
+      while true {
+        sweepWaiting()
+        if !waiting.isEmpty {
+          let job = waiting.removeFirst()
+          running.append(job)
+          return job
+        }
+        if !accepting { return nil }
+        lock.wait()
       }
-      return starting
     }
-    for job in starting {
-      let thread = Thread { [self] in
-        let start = Date()
-        engine.run(job)
-        completed(job, seconds: Date().timeIntervalSince(start))
-      }
-      thread.stackSize = 16 << 20  // the pipelines run as deep as on the main thread
-      thread.start()
-    }
+  }
+
+  /// Wakes the workers (a job came, one was cancelled, or the queue stops).
+  private func startWaiting() { lock.withLock { lock.broadcast() } }
+
+  /// Moves cancelled waiting jobs to the finished ones. Called with the lock held.
+  private func sweepWaiting() {
+    finished += waiting.filter(\.isFinished)
+    waiting.removeAll { $0.isFinished }
+    trimFinished()
   }
 
   /// Called with the lock held.
@@ -104,6 +125,5 @@ final class JobQueue: @unchecked Sendable {
       finished.append(job)
       trimFinished()
     }
-    startWaiting()
   }
 }

@@ -133,3 +133,23 @@ import TestSupport
     await server.stop()
   }
 }
+
+extension ServerAPITests {
+  /// `Expect: 100-continue` (curl's, before bodies over 1 MB) is answered at once, not after the
+  /// client's one-second wait.
+  @Test func expectContinueIsAnsweredAtOnce() async throws {
+    let server = try await RunningServer.start()
+    let port = server.port
+    let head = try await offloaded { () -> String in
+      let fd = try LoopbackHTTP.connect(port: port, timeout: 2)
+      defer { close(fd) }
+      let request = "POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n"
+      try LoopbackHTTP.send(fd, Data(request.utf8))
+      var buffer = [UInt8](repeating: 0, count: 256)
+      let n = recv(fd, &buffer, buffer.count, 0)
+      return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self) : ""
+    }
+    await server.stop()
+    #expect(head.hasPrefix("HTTP/1.1 100 Continue"), "\(head)")
+  }
+}
