@@ -72,7 +72,7 @@ test: deps photos inception clip-vocab
 # Everything but the slow tests: the end-to-end command-line suites (Tests/CLITests: they run the
 # built tool, train small models, run the FID network), the fuzzer's smoke run, and the two library
 # tests that run the FID network on many crops. Tests/README.md lists them.
-SLOW_TESTS := CLITests|ServerAPITests|ServerLoadTests|PageBrowserTests|FuzzSmokeTests|validationComputesPatchFIDWhenTheConfigAsksForIt|anchorsAreSharedAndCropsStayInside
+SLOW_TESTS := CLITests|ServerAPITests|ServerLoadTests|ServerTextToImageTests|PageBrowserTests|FuzzSmokeTests|validationComputesPatchFIDWhenTheConfigAsksForIt|anchorsAreSharedAndCropsStayInside
 test-fast: deps photos inception clip-vocab
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --no-parallel --disable-xctest --skip '$(SLOW_TESTS)'

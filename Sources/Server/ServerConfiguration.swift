@@ -16,6 +16,8 @@ public struct ServerConfiguration: Sendable {
   public var defaultModel: String?
   /// Stable Diffusion 1.x weights for txt2img (nil: txt2img answers 404).
   public var stableDiffusion: String?
+  /// openai/CLIP's vocabulary for an SD single file (default: the one `make clip-vocab` fetches).
+  public var vocabulary: String?
   /// Jobs waiting or running at most; one more is answered 429.
   public var queueCapacity = 16
   /// Jobs computing at once (the machine's cores are one pool: 1 by default).
