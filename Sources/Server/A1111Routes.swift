@@ -86,7 +86,7 @@ extension FMBoostServer {
       }
     }
     api.post("/txt2img") { request, _ in
-      guard self.configuration.stableDiffusion != nil else { throw APIError(.notFound, "this server was started without SD weights (fmboost serve --sd-model)") }
+      guard self.configuration.stableDiffusion != nil else { throw APIError(.notFound, "this server was started without SD weights") }
       return try await request.body.consumeWithCancellationOnInboundClose { body in
         let r = try JSONDecoder().decode(TextToImageRequest.self, from: try await self.body(body))
         try r.validate()

@@ -27,7 +27,7 @@ struct RequestGuard<Context: RequestContext>: RouterMiddleware {
     if let origin = request.headers[.origin] {
       let own = request.head.authority.map { "http://\($0)" }
       guard origin == own || allowedOrigins.contains(origin) else {
-        throw APIError(.forbidden, "requests from the page of \(origin) are refused (this server's own pages and --allow-origin are accepted)")
+        throw APIError(.forbidden, "requests from the page of \(origin) are refused (this server's own pages and the origins it was told to allow are accepted)")
       }
     }
     guard let token, request.uri.path != "/", request.uri.path != "/health" else { return }
