@@ -104,7 +104,8 @@ public enum UpsamplingEvaluation {
     var lines = ["| method | PSNR (dB) | SSIM | Y-PSNR (dB) | Y-SSIM | sharpness | s / image |" + extra.0,
                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |" + extra.1]
     for s in means {
-      var line = String(format: "| %@ | %.2f | %.4f | %.2f | %.4f | %.3f | %.2f |", s.method, s.psnr, s.ssim, s.psnrY, s.ssimY, s.sharpness, s.seconds)
+      // Three significant digits: bilinear and bicubic take milliseconds, the model seconds.
+      var line = String(format: "| %@ | %.2f | %.4f | %.2f | %.4f | %.3f | %.3g |", s.method, s.psnr, s.ssim, s.psnrY, s.ssimY, s.sharpness, s.seconds)
       if let r = fid[s.method] { line += String(format: " %.2f | %.2f ± %.2f |", r.fid, r.kidMean * 1000, r.kidStd * 1000) }
       lines.append(line)
     }

@@ -129,7 +129,10 @@ public final class ImageFolderDataset {
   public var cachedBytes: Int { lock.withLock { cacheBytes } }
 
   /// Sample k of the training stream: a random crop (flip, rotation) of the image the epoch order picks.
-  public func sample(_ k: Int) throws -> Tensor {
+  public func sample(_ k: Int) throws -> Tensor { try sampleWithSource(k).crop }
+
+  /// Sample k and the index of the file it was cropped from.
+  public func sampleWithSource(_ k: Int) throws -> (crop: Tensor, source: Int) {
     let index = try lock.withLock { try order.index(ofSample: k, count: files.count, seed: seed) }
     let image = try self.image(index)
     let g = try Generator(seed: seed ^ (UInt64(k) &* 0xBF58_476D_1CE4_E5B9) ^ 0x5555)
@@ -148,7 +151,7 @@ public final class ImageFolderDataset {
       if try Tensor.rand([1], generator: g).item() < 0.5 { crop = try crop.flip([1]) }
       if transpose { crop = try crop.transpose(1, 2) }
     }
-    return try Self.toSymmetric(crop)
+    return (try Self.toSymmetric(crop), index)
   }
 
   /// Mean squared difference between neighbouring pixels (8-bit units).
@@ -164,13 +167,16 @@ public final class ImageFolderDataset {
     try Tensor.stack((0..<batchSize).map { try sample(index * batchSize + $0) })
   }
 
+  /// The centre crop of image `i`, in [−1, 1].
+  public func centreCrop(_ i: Int) throws -> Tensor {
+    let image = try self.image(i)
+    return try Self.toSymmetric(image.narrow(dim: 1, start: (image.size(1) - size) / 2, length: size)
+      .narrow(dim: 2, start: (image.size(2) - size) / 2, length: size))
+  }
+
   /// Deterministic validation batches: centre crops in file order.
   public func validationBatches(batchSize: Int, limit: Int) throws -> [Tensor] {
-    let crops = try files.indices.map { i -> Tensor in
-      let image = try self.image(i)
-      return try Self.toSymmetric(image.narrow(dim: 1, start: (image.size(1) - size) / 2, length: size)
-        .narrow(dim: 2, start: (image.size(2) - size) / 2, length: size))
-    }
+    let crops = try files.indices.map(centreCrop)
     return try stride(from: 0, to: crops.count, by: batchSize).prefix(limit).map {
       try Tensor.stack(Array(crops[$0..<min(crops.count, $0 + batchSize)]))
     }

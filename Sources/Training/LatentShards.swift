@@ -6,7 +6,8 @@ import Torch
 
 /// Precomputed training data: safetensors shards of `image` (uint8), `latent` and `latent_lowres`
 /// (the autoencoder's unscaled latents; `latent_lowres` is the PSU latent
-/// E(bilinear_up(bilinear_down(image)))), as the original's batch contract expects them.
+/// E(bilinear_up(bilinear_down(image)))), as the original's batch contract expects them, and
+/// `latent_small` = E(bilinear_down(image)) for the latent-space upsampling modes.
 public enum LatentShards {
   public static let format = "fmboost-shard-2"
 
@@ -41,51 +42,62 @@ public enum LatentShards {
     }
   }
 
-  /// Encodes every image of `folder` (short side resized to the config's `high_res_size`, centre
-  /// crop) into shards of `shardSize` samples under `output/train` and `output/validation` (the
-  /// trainer's split), with the low-resolution image made as training makes it
-  /// (`low_res_downsampling`). Complete shards of the same recipe are kept, so an interrupted run
-  /// resumes where it stopped; shards of another recipe are rebuilt.
+  /// Encodes the images of `folder` (short side resized to the config's `high_res_size`) into shards
+  /// of `shardSize` samples under `output/train` and `output/validation` (the trainer's split):
+  /// `cropsPerImage` random crops of each training image, drawn as training draws them (the
+  /// config's flips, rotations and crop candidates, from `train.seed`), and the centre crop of each
+  /// validation image; the low-resolution image made as training makes it (`low_res_downsampling`).
+  /// Complete shards of the same recipe and crop count are kept, so an interrupted run resumes
+  /// where it stopped; others are rebuilt.
   public static func precompute(
-    folder: String, output: URL, config: TrainingConfig, shardSize: Int, progress: (String) -> Void
+    folder: String, output: URL, config: TrainingConfig, shardSize: Int, cropsPerImage: Int = 8, progress: (String) -> Void
   ) throws {
     let autoencoder = try config.firstStage.load()
     let recipe = Recipe(config)
     let size = config.highResSize
+    // The low-resolution image's own latent, which the latent-space upsampling modes start from,
+    // where that image is a whole number of latent positions.
+    let storesSmall = config.lowResSize % autoencoder.downsamplingFactor == 0
     for (split, name) in [(ImageFolderDataset.Split.train, "train"), (.validation, "validation")] {
+      let train = split == .train
       let dataset = try ImageFolderDataset(
-        folder: folder, split: split, validationFraction: config.validationFraction, size: size, flip: false, seed: 0,
-        maxShortSide: config.maxShortSide)
+        folder: folder, split: split, validationFraction: config.validationFraction, size: size, flip: train && config.randomFlip,
+        rot90: train && config.randomRot90, seed: config.seed, maxShortSide: config.maxShortSide, cropCandidates: train ? config.cropCandidates : 1)
       let directory = output.appendingPathComponent(name)
       try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-      let crops = try dataset.validationBatches(batchSize: 1, limit: Int.max)
-      for (shard, start) in stride(from: 0, to: crops.count, by: shardSize).enumerated() {
+      let crops = train ? cropsPerImage : 1
+      let count = dataset.files.count * crops
+      for (shard, start) in stride(from: 0, to: count, by: shardSize).enumerated() {
         let url = directory.appendingPathComponent(String(format: "shard-%06d.safetensors", shard))
-        let range = start..<min(crops.count, start + shardSize)
+        let range = start..<min(count, start + shardSize)
         if let existing = try? SafeTensorsFile(path: url.path), existing.metadata["format"] == format,
           existing.metadata["count"] == String(range.count)
         {
           if let difference = recipe.difference(from: existing.metadata) {
             progress("\(name) shard \(shard): made with other settings (\(difference)), rebuilding")
+          } else if existing.metadata["crops_per_image"] != String(crops) || (storesSmall && existing.entries["latent_small"] == nil) {
+            progress("\(name) shard \(shard): made with \(existing.metadata["crops_per_image"] ?? "1") crops per image or without latent_small, rebuilding")
           } else {
             progress("\(name) shard \(shard): already written, skipped")
             continue
           }
         }
-        let images = try Tensor.cat(Array(crops[range]), dim: 0)
-        let (latent, lowLatent) = try withNoGrad { () -> (Tensor, Tensor) in
+        let picked = try range.map { k in train ? try dataset.sampleWithSource(k) : (crop: try dataset.centreCrop(k), source: k) }
+        let images = try Tensor.stack(picked.map(\.crop))
+        let latents = try withNoGrad { () -> [(String, Tensor)] in
           let input = autoencoder.pixelRange == .unit ? try (images + 1) / 2 : images
-          let low = try config.lowResImage(input).interpolate(size: (size, size), mode: .bilinear)
-          return (try autoencoder.encode(input), try autoencoder.encode(low))
+          let lowImage = try config.lowResImage(input)
+          let low = try lowImage.interpolate(size: (size, size), mode: .bilinear)
+          return [("latent", try autoencoder.encode(input)), ("latent_lowres", try autoencoder.encode(low))]
+            + (storesSmall ? [("latent_small", try autoencoder.encode(lowImage))] : [])
         }
         let bytes = try ((images + 1) * 127.5).round().clamp(min: 0, max: 255).to(.uint8)
-        let sources = dataset.files[range].map { ($0 as NSString).lastPathComponent }
+        let sources = picked.map { (dataset.files[$0.source] as NSString).lastPathComponent }
         let metadata = recipe.metadata.merging(
-          ["format": format, "autoencoder": autoencoder.kind, "count": String(range.count), "sources": sources.joined(separator: "\n")]
+          ["format": format, "autoencoder": autoencoder.kind, "count": String(range.count), "crops_per_image": String(crops),
+           "sources": sources.joined(separator: "\n")]
         ) { a, _ in a }
-        try SafeTensors.write(
-          [("image", bytes), ("latent", try latent.contiguous()), ("latent_lowres", try lowLatent.contiguous())],
-          metadata: metadata, to: url)
+        try SafeTensors.write([("image", bytes)] + (try latents.map { ($0.0, try $0.1.contiguous()) }), metadata: metadata, to: url)
         progress("\(name) shard \(shard): \(range.count) samples → \(url.path)")
       }
     }
@@ -110,11 +122,14 @@ final class ShardDataset {
     let image: Tensor
     let latent: Tensor
     let latentLowRes: Tensor
+    let latentSmall: Tensor?
   }
 
   let shards: [SafeTensorsFile]
   let offsets: [Int]
   let count: Int
+  /// Whether every shard has `latent_small` (the latent-space upsampling modes' input).
+  let hasSmallLatents: Bool
   let seed: UInt64
   let flip: Bool
   private var order = EpochOrder()
@@ -142,6 +157,7 @@ final class ShardDataset {
     }
     self.offsets = offsets
     count = total
+    hasSmallLatents = shards.allSatisfy { $0.entries["latent_small"] != nil }
     self.seed = seed
     self.flip = flip
   }
@@ -154,7 +170,8 @@ final class ShardDataset {
       return flipped ? try t.flip([2]) : t
     }
     let image = try take("image").to(.float32) / 127.5 - 1
-    return Sample(image: image, latent: try take("latent"), latentLowRes: try take("latent_lowres"))
+    return Sample(image: image, latent: try take("latent"), latentLowRes: try take("latent_lowres"),
+                  latentSmall: hasSmallLatents ? try take("latent_small") : nil)
   }
 
   /// Training batch `index` (samples index·B ..< (index+1)·B of the shuffled stream).
@@ -166,15 +183,18 @@ final class ShardDataset {
       let at = try lock.withLock { try order.index(ofSample: k, count: count, seed: seed) }
       samples.append(try sample(at: at, flipped: flip && (try Tensor.rand([1], generator: g).item()) < 0.5))
     }
-    return Sample(image: try Tensor.stack(samples.map(\.image)), latent: try Tensor.stack(samples.map(\.latent)),
-                  latentLowRes: try Tensor.stack(samples.map(\.latentLowRes)))
+    return try Self.stack(samples)
+  }
+
+  static func stack(_ samples: [Sample]) throws -> Sample {
+    Sample(image: try Tensor.stack(samples.map(\.image)), latent: try Tensor.stack(samples.map(\.latent)),
+           latentLowRes: try Tensor.stack(samples.map(\.latentLowRes)),
+           latentSmall: samples.allSatisfy { $0.latentSmall != nil } ? try Tensor.stack(samples.map { $0.latentSmall! }) : nil)
   }
 
   func validationBatches(batchSize: Int, limit: Int) throws -> [Sample] {
     try stride(from: 0, to: count, by: batchSize).prefix(limit).map { start in
-      let samples = try (start..<min(count, start + batchSize)).map { try sample(at: $0, flipped: false) }
-      return Sample(image: try Tensor.stack(samples.map(\.image)), latent: try Tensor.stack(samples.map(\.latent)),
-                    latentLowRes: try Tensor.stack(samples.map(\.latentLowRes)))
+      try Self.stack(try (start..<min(count, start + batchSize)).map { try sample(at: $0, flipped: false) })
     }
   }
 }

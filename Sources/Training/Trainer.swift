@@ -149,6 +149,7 @@ public final class Trainer {
     let csv = try CSVLog(url: options.runDirectory.appendingPathComponent("metrics.csv"),
                          columns: ["step", "loss", "lr", "grad_norm", "steps_per_s", "elapsed_s", "val_psnr", "val_ssim", "val_mse", "val_fid", "val_kid"])
     options.log("low res \(config.lowResSize), high res \(config.highResSize), upsampling \(config.upsamplingMode.rawValue), start from noise \(config.startFromNoise), noising step \(config.noisingStep), concat context \(config.concatContext); \(data.description); run folder \(options.runDirectory.path)")
+    if let warning = data.warning(for: config) { options.log("warning: \(warning)") }
     return (csv, try TensorBoardWriter(directory: options.runDirectory))
   }
 

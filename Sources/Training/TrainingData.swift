@@ -2,16 +2,19 @@ import Foundation
 import Torch
 
 /// One batch in the original's contract: `image` in [−1, 1], optional unscaled `latent` and
-/// `latent_lowres` (precomputed).
+/// `latent_lowres` (precomputed), and ours: `latent_small`, the low-resolution image's own latent
+/// that the latent-space upsampling modes start from.
 public struct Batch {
   public let image: Tensor
   public var latent: Tensor?
   public var latentLowRes: Tensor?
+  public var latentSmall: Tensor?
 
-  public init(image: Tensor, latent: Tensor? = nil, latentLowRes: Tensor? = nil) {
+  public init(image: Tensor, latent: Tensor? = nil, latentLowRes: Tensor? = nil, latentSmall: Tensor? = nil) {
     self.image = image
     self.latent = latent
     self.latentLowRes = latentLowRes
+    self.latentSmall = latentSmall
   }
 }
 
@@ -42,6 +45,13 @@ enum TrainingData {
     }
   }
 
+  /// What a run from these shards will do slower than it could: a latent-space upsampling mode
+  /// with shards made before `latent_small` was stored encodes every low-resolution image.
+  func warning(for config: TrainingConfig) -> String? {
+    guard case .shards(let t, _) = self, config.upsamplingMode != .psu, !t.hasSmallLatents else { return nil }
+    return "these shards hold no latent_small (an earlier fmboost precompute): upsampling_mode \(config.upsamplingMode.rawValue) encodes every low-resolution image as training goes (slower); run fmboost precompute again"
+  }
+
   var description: String {
     switch self {
     case .images(let t, let v): return "\(t.files.count) training and \(v.files.count) validation images"
@@ -54,7 +64,7 @@ enum TrainingData {
     case .images(let t, _): return Batch(image: try t.batch(index, batchSize: batchSize))
     case .shards(let t, _):
       let s = try t.batch(index, batchSize: batchSize)
-      return Batch(image: s.image, latent: s.latent, latentLowRes: s.latentLowRes)
+      return Batch(image: s.image, latent: s.latent, latentLowRes: s.latentLowRes, latentSmall: s.latentSmall)
     }
   }
 
@@ -62,7 +72,9 @@ enum TrainingData {
     switch self {
     case .images(_, let v): return try v.validationBatches(batchSize: batchSize, limit: limit).map { Batch(image: $0) }
     case .shards(_, let v):
-      return try v.validationBatches(batchSize: batchSize, limit: limit).map { Batch(image: $0.image, latent: $0.latent, latentLowRes: $0.latentLowRes) }
+      return try v.validationBatches(batchSize: batchSize, limit: limit).map {
+        Batch(image: $0.image, latent: $0.latent, latentLowRes: $0.latentLowRes, latentSmall: $0.latentSmall)
+      }
     }
   }
 }

@@ -36,7 +36,8 @@ extension Trainer {
         if let precomputed = batch.latentLowRes { return try precomputed * config.scaleFactor }
         return try pixelSpaceUpsample(lowRes, to: latentSize, pixelSpace: pixelSpace)
       }
-      return try upsampleLatent(pixelSpace.encode(lowRes), to: latentSize, mode: config.upsamplingMode, generator: generator)
+      let small = try batch.latentSmall.map { try $0 * config.scaleFactor } ?? pixelSpace.encode(lowRes)
+      return try upsampleLatent(small, to: latentSize, mode: config.upsamplingMode, generator: generator)
     }
     var x0 = config.startFromNoise ? try context.randnLike(generator: generator) : context
     if config.noisingStep > 0 {

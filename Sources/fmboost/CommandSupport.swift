@@ -2,9 +2,7 @@ import ArgumentParser
 import FMBoost
 
 /// `--vae a[,b]`: one autoencoder file, or a TAESD-family encoder,decoder pair.
-func vaePaths(_ value: String) -> [String] {
-  value.split(separator: ",").map(String.init)
-}
+func vaePaths(_ value: String) -> [String] { value.split(separator: ",").map(String.init) }
 
 /// `--tile PX` of a command that runs an autoencoder alone, as latent positions of its factor.
 func latentTile(pixels: Int?, factor: Int) throws -> Int? {

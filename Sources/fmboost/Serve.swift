@@ -6,9 +6,9 @@ struct Serve: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Serve upscaling (and text to image) over HTTP: A1111's API, a job API, and a page at /.",
     discussion: paragraphs("""
-      Binds 127.0.0.1 unless --host says otherwise (then pass --token). Requests from pages of other
-      sites are refused. One job computes at a time (--concurrency); a full queue answers 429 with
-      Retry-After. SIGTERM or SIGINT stops accepting, cancels the jobs and exits. The API: docs/server.md.
+      Binds 127.0.0.1 unless --host says otherwise (then pass --token); pages of other sites are refused.
+      One job computes at a time (--concurrency); a full queue answers 429. SIGTERM or SIGINT stops
+      accepting, cancels the jobs and exits. The API: docs/server.md.
       """))
 
   @Option(help: "Address to bind.") var host = "127.0.0.1"

@@ -8,15 +8,11 @@ struct ThreadsOption: ParsableArguments {
   @Option(help: "Intra-op threads (default: every core, or $FMBOOST_THREADS).") var threads: Int?
 
   func validate() throws {
-    if let threads, !(1...Self.limit).contains(threads) {
-      throw ValidationError("--threads must be between 1 and \(Self.limit), got \(threads)")
-    }
+    if let threads, !(1...Self.limit).contains(threads) { throw ValidationError("--threads must be between 1 and \(Self.limit), got \(threads)") }
   }
 
   /// Applies the setting to libtorch (nothing when not given).
-  func apply() {
-    if let threads { Runtime.threads = threads }
-  }
+  func apply() { if let threads { Runtime.threads = threads } }
 }
 
 /// `--force`, the same in every command that writes files.

@@ -42,13 +42,16 @@ struct Train: ParsableCommand {
 
   func run() throws {
     let tree = try ConfigTree(path: config)
-    try tree.apply(overrides: overrides + (seed.map { ["train.seed=\($0)"] } ?? []) + (data.map { ["data.params.folder=\($0)"] } ?? []))
+    // Options that change the run go into the config, so the run folder's config.yaml reproduces it.
+    let options = [seed.map { "train.seed=\($0)" }, data.map { "data.params.folder=\($0)" }, maxSteps.map { "train.max_steps=\($0)" },
+                   nproc.map { "train.devices=\($0)" }].compactMap { $0 }
+    try tree.apply(overrides: overrides + options)
     var launch = TrainingLaunch(config: try TrainingConfig(tree), yaml: try tree.yaml())
     guard launch.config.dataFolder != nil else { throw CommandError("no training images: pass --data DIR (or data.params.folder)") }
-    (launch.name, launch.logs, launch.resume, launch.loadWeights, launch.maxSteps) = (name, logs, resumeCheckpoint, loadWeights, maxSteps)
-    (launch.processes, launch.timeout, launch.threads) = (nproc, distTimeout, threading.threads)
+    (launch.name, launch.logs, launch.resume, launch.loadWeights) = (name, logs, resumeCheckpoint, loadWeights)
+    (launch.timeout, launch.threads) = (distTimeout, threading.threads)
     launch.rankArguments = { threads in Array(CommandLine.arguments.dropFirst()) + ["--threads", String(threads)] }
-    if ProcessInfo.processInfo.environment["RANK"] != nil || (nproc ?? launch.config.devices ?? 1) <= 1 { threading.apply() }
+    if ProcessInfo.processInfo.environment["RANK"] != nil || (launch.config.devices ?? 1) <= 1 { threading.apply() }
     if case .trained(let summary, let runDirectory) = try launch.run(log: { print($0) }) {
       print("finished at step \(summary.steps)\(summary.stoppedEarly ? " (stopped by a signal)" : ""); run folder \(runDirectory.path)")
     }

@@ -57,6 +57,30 @@ import Testing
     #expect(try TrainingCheckpoint.load(run.appendingPathComponent("checkpoints/last.safetensors").path).step == saved.step + 3)
   }
 
+  /// The run folder's config.yaml records every option and override a run was started with:
+  /// training again from it alone gives the same loss curve.
+  @Test func theSavedConfigReproducesARunStartedWithOverrides() throws {
+    let logs = try temporaryDirectory("train-reproduce")
+    defer { try? FileManager.default.removeItem(at: logs) }
+    let first = try CommandRunner.fmboost(["train", "--config", Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path, "--data", Shared.photo(""),
+                                           "--name", "first", "--logs", logs.path, "--max-steps", "4", "--seed", "11", "--threads", "1"]
+                                          + Self.tiny + ["model.params.lr=0.0003"])
+    #expect(first.status == 0, "\(first.error)")
+    let run = try #require(try FileManager.default.contentsOfDirectory(atPath: logs.path).first { $0.hasPrefix("first") })
+    let saved = logs.appendingPathComponent(run + "/config.yaml")
+    let recorded = try TrainingConfig(ConfigTree(path: saved.path))
+    #expect(recorded.maxSteps == 4 && recorded.seed == 11 && recorded.lr == 0.0003 && recorded.dataFolder == Shared.photo(""))
+    let second = try CommandRunner.fmboost(["train", "--config", saved.path, "--name", "second", "--logs", logs.path, "--threads", "1"])
+    #expect(second.status == 0, "\(second.error)")
+    let again = try #require(try FileManager.default.contentsOfDirectory(atPath: logs.path).first { $0.hasPrefix("second") })
+    func losses(_ run: String) throws -> [String] {
+      let lines = try String(contentsOf: logs.appendingPathComponent(run + "/metrics.csv"), encoding: .utf8).split(separator: "\n")
+      return lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }.filter { !$0[1].isEmpty }.map { "\($0[0]) \($0[1])" }
+    }
+    #expect(try losses(run).count == 4)
+    #expect(try losses(run) == losses(again))
+  }
+
   @Test func unknownOverrideIsRejectedWithTheValidKeys() throws {
     let result = try CommandRunner.fmboost(["train", "--config", Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path,
                                             "--data", Shared.photo(""), "train.max_stepz=3"])

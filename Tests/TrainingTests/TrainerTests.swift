@@ -142,6 +142,47 @@ enum TinyRun {
     #expect(summary.losses.count == 3 && summary.losses.allSatisfy { $0.isFinite && $0 > 0 })
   }
 
+  /// Precompute stores several random crops of each training image, drawn as training draws them,
+  /// and the low-resolution image's own latent, so a latent-space upsampling mode trains from shards
+  /// without encoding (and says so when shards lack it).
+  @Test func shardsHoldRandomCropsAndTheLatentOfTheLowResolutionImage() throws {
+    let dir = try temporaryDirectory("shard-crops")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let (config, yaml) = try TinyRun.config(["model.params.upsampling_mode=bilinear", "data.params.random_rot90=true"])
+    let shards = dir.appendingPathComponent("shards")
+    try LatentShards.precompute(folder: Shared.photo(""), output: shards, config: config, shardSize: 1000, cropsPerImage: 3) { _ in }
+    let train = try SafeTensorsFile(path: shards.appendingPathComponent("train/shard-000000.safetensors").path)
+    let sources = try #require(train.metadata["sources"]).split(separator: "\n")
+    let images = Set(sources)
+    #expect(sources.count == 3 * images.count && images.allSatisfy { name in sources.filter { $0 == name }.count == 3 })
+    #expect(train.metadata["crops_per_image"] == "3")
+    // The three crops of one photo differ (random positions and orientations, not one centre crop).
+    let crops = try train.tensor("image")
+    let same = try #require(sources.indices.filter { sources[$0] == sources[0] })
+    #expect(try crops.select(dim: 0, index: same[0]).to(.float32).equal(crops.select(dim: 0, index: same[1]).to(.float32)) == false)
+    // latent_small is the low-resolution image's latent (pixel space here: the image itself, 16 px).
+    let small = try train.tensor("latent_small")
+    #expect(small.shape == [sources.count, 3, 16, 16])
+    let image = try crops.select(dim: 0, index: 0).unsqueeze(dim: 0).to(.float32) / 127.5 - 1
+    let expected = try image.interpolate(size: (16, 16), mode: .bilinear)
+    #expect(try (small.select(dim: 0, index: 0).unsqueeze(dim: 0) - expected).abs().max().item() < 1.0 / 127.5 + 1e-6)
+    let validation = try SafeTensorsFile(path: shards.appendingPathComponent("validation/shard-000000.safetensors").path)
+    #expect(validation.metadata["crops_per_image"] == "1")
+    // Training in bilinear mode from these shards gives no warning; without latent_small it does.
+    var logged: [String] = []
+    var options = TinyRun.options(dir.appendingPathComponent("run"), maxSteps: 1)
+    options.dataFolder = shards.path
+    options.log = { logged.append($0) }
+    _ = try Trainer(config: config, yaml: yaml, options: options).run()
+    #expect(!logged.contains { $0.contains("warning") }, "\(logged)")
+    let stripped = try train.tensors().filter { $0.key != "latent_small" }.sorted { $0.key < $1.key }
+    try SafeTensors.write(stripped, metadata: train.metadata, to: URL(fileURLWithPath: train.path))
+    logged.removeAll()
+    options.runDirectory = dir.appendingPathComponent("run2")
+    _ = try Trainer(config: config, yaml: yaml, options: options).run()
+    #expect(logged.contains { $0.contains("warning: these shards hold no latent_small") }, "\(logged)")
+  }
+
   @Test func shardsFollowTheLowResDownsamplingAndRecordTheirRecipe() throws {
     let dir = try temporaryDirectory("shard-recipe")
     defer { try? FileManager.default.removeItem(at: dir) }

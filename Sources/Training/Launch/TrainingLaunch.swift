@@ -1,9 +1,10 @@
 import Foundation
 import Torch
 
-/// `fmboost train` as a library call: one process, N local ranks (`LocalLauncher`), or one rank of a
-/// group started as torchrun starts them (`Rendezvous`); the run folder chosen (a resumed run goes
-/// on in its own), signals turned into a stop after the current step, and rank 0 alone writing.
+/// `fmboost train` as a library call: one process, `train.devices` local ranks (`LocalLauncher`), or
+/// one rank of a group started as torchrun starts them (`Rendezvous`); the run folder chosen (a
+/// resumed run goes on in its own), signals turned into a stop after the current step, and rank 0
+/// alone writing. Everything that changes the run is in `config` (and `yaml`, saved with the run).
 public struct TrainingLaunch {
   public let config: TrainingConfig
   /// The merged config as YAML, saved with the run.
@@ -13,9 +14,6 @@ public struct TrainingLaunch {
   /// A training checkpoint to resume, or "last" for the newest of `name`.
   public var resume: String?
   public var loadWeights: String?
-  public var maxSteps: Int?
-  /// Local ranks to start (nil: `train.devices`).
-  public var processes: Int?
   /// Seconds a rank waits for the others.
   public var timeout: Double = 300
   /// The arguments a local rank is started with, given the threads it takes.
@@ -40,7 +38,7 @@ public struct TrainingLaunch {
     if !launched, config.nodes > 1 {
       throw LaunchError("train.num_nodes is \(config.nodes): start one process per rank on every node with RANK, WORLD_SIZE (= num_nodes × devices), MASTER_ADDR and MASTER_PORT set, as torchrun does")
     }
-    if !launched, let processes = processes ?? config.devices, processes > 1 {
+    if !launched, let processes = config.devices, processes > 1 {
       let perRank = threads ?? LocalLauncher.threadsPerRank(processes)
       log("\(processes) ranks, \(perRank) thread\(perRank == 1 ? "" : "s") each")
       let shared = resume == nil ? RunFolder.new(logs: logs, name: name) : nil
@@ -48,7 +46,7 @@ public struct TrainingLaunch {
       return .ranksFinished
     }
     let rendezvous = try Rendezvous.fromEnvironment()
-    if let rendezvous, let devices = config.devices, processes == nil, rendezvous.worldSize != devices * config.nodes {
+    if let rendezvous, let devices = config.devices, rendezvous.worldSize != devices * config.nodes {
       throw LaunchError("WORLD_SIZE is \(rendezvous.worldSize) but train.devices × train.num_nodes is \(devices) × \(config.nodes)")
     }
     let resume = try self.resume == "last" ? RunFolder.newestCheckpoint(logs: logs, name: name) : self.resume
@@ -72,7 +70,7 @@ public struct TrainingLaunch {
       options.processGroup = try rendezvous.connect(timeout: timeout)
       if rank != 0 { options.log = { _ in } }
     }
-    (options.resumeFrom, options.loadWeights, options.maxSteps) = (resume, loadWeights, maxSteps)
+    (options.resumeFrom, options.loadWeights) = (resume, loadWeights)
     options.shouldStop = { stop.requested }
     let trainer = try Trainer(config: config, yaml: yaml, options: options)
     do {
