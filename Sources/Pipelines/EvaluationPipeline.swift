@@ -80,7 +80,7 @@ public struct EvaluationPipeline {
         try FileBatch.prepareParent(of: path)
         try ImageFile.write(try ComparisonPanel.strip(shown + [original], window: window, size: c.panelSize), to: path, range: .symmetric)
       }
-      return mine.map { String(format: "%@ %.2f dB", $0.method, $0.psnr) }.joined(separator: ", ")
+      return FileBatch.Done(output: nil, summary: mine.map { String(format: "%@ %.2f dB", $0.method, $0.psnr) }.joined(separator: ", "))
     }
     let perceptual = try comparison.patches?.results(reference: "original") ?? [:]
     return Report(scores: scores, means: UpsamplingEvaluation.means(scores), perceptual: perceptual, patches: comparison.patches)

@@ -60,29 +60,54 @@ public enum FileBatch {
     return path
   }
 
-  /// What `run` reports for each input: what it wrote, or why it failed, and how long it took.
-  public struct Outcome {
-    public let index: Int, count: Int
-    public let input: InputFile
-    public let result: Result<String, any Error>
-    public let seconds: Double
-  }
-
-  /// Runs `body` for each input, reporting each outcome without stopping at a failure; throws at
-  /// the end when any input failed. Two inputs that would write the same output (two files of the
-  /// same name given one by one) are refused before anything runs; so is a cancellation.
-  public static func run(_ inputs: [InputFile], report: (Outcome) -> Void, _ body: (Int, InputFile) throws -> String) throws {
-    guard !inputs.isEmpty else { throw PipelineError.noInputs }
+  /// Refuses inputs that would write the same output (two files of the same name given one by one).
+  public static func refuseCollisions(_ inputs: [InputFile]) throws {
     var seen: [String: String] = [:]
     for input in inputs {
       let key = (input.relative as NSString).deletingPathExtension
       if let other = seen[key] { throw PipelineError.sameOutput(other, input.path, output: key) }
       seen[key] = input.path
     }
+  }
+
+  /// `input`'s output in `directory` when it is already there.
+  public static func existingOutput(for input: InputFile, in directory: String, suffix: String = "", extension ext: String) -> String? {
+    let path = (directory as NSString).appendingPathComponent((input.relative as NSString).deletingPathExtension + suffix + "." + ext)
+    return FileManager.default.fileExists(atPath: path) ? path : nil
+  }
+
+  /// What the work on one input did: the file it wrote (or found already written, when `skipped`)
+  /// and a line about it.
+  public struct Done: Sendable {
+    public let output: String?
+    public let summary: String
+    public let skipped: Bool
+
+    public init(output: String?, summary: String, skipped: Bool = false) {
+      (self.output, self.summary, self.skipped) = (output, summary, skipped)
+    }
+  }
+
+  /// What `run` reports for each input: what it did, or why it failed, and how long it took.
+  public struct Outcome {
+    public let index: Int, count: Int
+    public let input: InputFile
+    public let result: Result<Done, any Error>
+    public let seconds: Double
+  }
+
+  /// Runs `body` for each input, reporting each outcome (and recording it in `manifest`) without
+  /// stopping at a failure; throws at the end when any input failed. Two inputs that would write
+  /// the same output (two files of the same name given one by one) are refused before anything
+  /// runs; so is a cancellation.
+  public static func run(_ inputs: [InputFile], manifest: Manifest? = nil, seed: UInt64? = nil, report: (Outcome) -> Void,
+                         _ body: (Int, InputFile) throws -> Done) throws {
+    guard !inputs.isEmpty else { throw PipelineError.noInputs }
+    try refuseCollisions(inputs)
     var failures = 0
     for (i, input) in inputs.enumerated() {
       let start = DispatchTime.now().uptimeNanoseconds
-      let result: Result<String, any Error>
+      let result: Result<Done, any Error>
       do {
         result = .success(try body(i, input))
       } catch PipelineError.cancelled {
@@ -91,8 +116,10 @@ public enum FileBatch {
         failures += 1
         result = .failure(error)
       }
-      report(Outcome(index: i, count: inputs.count, input: input, result: result,
-                     seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9))
+      let outcome = Outcome(index: i, count: inputs.count, input: input, result: result,
+                            seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+      try manifest?.record(outcome, seed: seed)
+      report(outcome)
     }
     if failures > 0 { throw PipelineError.inputsFailed(failed: failures, of: inputs.count) }
   }

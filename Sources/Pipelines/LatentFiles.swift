@@ -31,7 +31,7 @@ public struct LatentFiles {
         metadata: ["image_height": String(latent.size(1) * f), "image_width": String(latent.size(2) * f), "autoencoder": autoencoder.kind,
                    "scale_factor": "1", "source": (input.path as NSString).lastPathComponent],
         to: URL(fileURLWithPath: destination))
-      return destination
+      return FileBatch.Done(output: destination, summary: destination)
     }
   }
 
@@ -49,7 +49,7 @@ public struct LatentFiles {
       }
       let image = try naming(input) { try autoencoder.decodeWhole(latent / scale, tile: tile) }
       try ImageFile.write(image, to: destination, range: autoencoder.pixelRange)
-      return destination
+      return FileBatch.Done(output: destination, summary: destination)
     }
   }
 

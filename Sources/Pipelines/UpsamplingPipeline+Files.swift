@@ -11,19 +11,32 @@ extension UpsamplingPipeline {
     /// Also write `<name>_compare.png`: bicubic (left) next to the model's result (right).
     public var compare = false
     public var overwrite = false
+    /// Only this shard's part of the inputs; its outputs already written are skipped (writes are
+    /// atomic: a file there is complete), and its manifest is kept in the folder (`Manifest`).
+    public var shard: Shard?
 
     public init(folder: String) { self.folder = folder }
   }
 
   /// Upsamples image files and folders of them into `output.folder`, mirroring the input tree,
-  /// named after the inputs. An input that fails is reported and the others still run; the call
-  /// then throws `PipelineError.inputsFailed`. Every image draws its noise from `seed`.
+  /// named after the inputs (with `output.shard`, only that shard's part, resumably). An input that
+  /// fails is reported and the others still run; the call then throws `PipelineError.inputsFailed`.
+  /// Every image draws its noise from `seed`.
   public func upsampleFiles(_ inputs: [String], stages: Int = 1, seed: UInt64 = 2024, output: FileOutput,
                             progress: PipelineProgressHandler? = nil, report: (FileBatch.Outcome) -> Void) throws {
     try FileBatch.prepareDirectory(output.folder)
-    let files = FileBatch.expand(inputs, extensions: ImageFile.extensions)
-    try FileBatch.run(files, report: report) { index, input in
-      let destination = try FileBatch.outputPath(for: input, in: output.folder, extension: output.format.fileExtension, overwrite: output.overwrite)
+    let all = FileBatch.expand(inputs, extensions: ImageFile.extensions)
+    try FileBatch.refuseCollisions(all)  // across shards too
+    let files = output.shard.map { $0.select(all) } ?? all
+    let manifest = try output.shard.map { try Manifest(folder: output.folder, shard: $0, inputs: files) }
+    try FileBatch.run(files, manifest: manifest, seed: seed, report: report) { index, input in
+      let ext = output.format.fileExtension
+      if output.shard != nil, !output.overwrite, let done = FileBatch.existingOutput(for: input, in: output.folder, extension: ext),
+        !output.compare || FileBatch.existingOutput(for: input, in: output.folder, suffix: "_compare", extension: "png") != nil
+      {
+        return FileBatch.Done(output: done, summary: "\(done) (already written)", skipped: true)
+      }
+      let destination = try FileBatch.outputPath(for: input, in: output.folder, extension: ext, overwrite: output.overwrite)
       let comparison = output.compare
         ? try FileBatch.outputPath(for: input, in: output.folder, suffix: "_compare", extension: "png", overwrite: output.overwrite) : nil
       let picture = try ImageFile.load(input.path)
@@ -37,7 +50,7 @@ extension UpsamplingPipeline {
         try ImageFile.write(sideBySide, to: comparison)
       }
       let tiled = result.haloTiles > 0 ? ", \(result.haloTiles) halo tiles" : ""
-      return "\(destination) (\(picture.width)×\(picture.height) → \(result.picture.width)×\(result.picture.height), \(result.evaluations) network evaluations\(tiled))"
+      return FileBatch.Done(output: destination, summary: "\(destination) (\(picture.width)×\(picture.height) → \(result.picture.width)×\(result.picture.height), \(result.evaluations) network evaluations\(tiled))")
     }
   }
 }

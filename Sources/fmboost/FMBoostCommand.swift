@@ -31,10 +31,8 @@ struct CommandError: Error, CustomStringConvertible {
 
 extension CommandError {
   /// The option of the command line that sets each recipe field.
-  static let recipeOptions: [RecipeError.Field: String] = [
-    .latentScale: "--scale-factor", .noisingStep: "--noising-step", .steps: "--steps", .atol: "--atol", .rtol: "--rtol",
-    .tile: "--tile", .memoryBudget: "--memory-budget",
-  ]
+  static let recipeOptions: [RecipeError.Field: String] = [.latentScale: "--scale-factor", .noisingStep: "--noising-step", .steps: "--steps",
+                                                             .atol: "--atol", .rtol: "--rtol", .tile: "--tile", .memoryBudget: "--memory-budget"]
 
   /// A library error in the command line's terms: the option it concerns, what to pass.
   static func describe(_ error: any Error) -> String {

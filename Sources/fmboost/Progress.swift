@@ -36,8 +36,8 @@ final class ProgressLine {
       self.finishLine()
       let position = "[\(outcome.index + 1)/\(outcome.count)]"
       switch outcome.result {
-      case .success(let written):
-        print("\(position) \(verb) \(outcome.input.path) -> \(written) (\(String(format: "%.2f", outcome.seconds)) s)")
+      case .success(let done):
+        print("\(position) \(done.skipped ? "skipped" : verb) \(outcome.input.path) -> \(done.summary) (\(String(format: "%.2f", outcome.seconds)) s)")
       case .failure(let error):
         FileHandle.standardError.write(Data("\(position) error: \(CommandError.describe(error))\n".utf8))
       }

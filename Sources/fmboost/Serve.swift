@@ -24,9 +24,7 @@ struct Serve: AsyncParsableCommand {
   @OptionGroup var threading: ThreadsOption
 
   func validate() throws {
-    guard (1...10_000).contains(queue), (1...64).contains(concurrency), maxBody >= 1, maxMegapixels > 0 else {
-      throw ValidationError("--queue must be 1…10000, --concurrency 1…64, --max-body and --max-megapixels positive")
-    }
+    guard (1...10_000).contains(queue), (1...64).contains(concurrency), maxBody >= 1, maxMegapixels > 0 else { throw ValidationError("--queue must be 1…10000, --concurrency 1…64, --max-body and --max-megapixels positive") }
     guard ["127.0.0.1", "::1", "localhost"].contains(host) || token != nil else {
       throw ValidationError("--host \(host) accepts other machines: pass --token as well")
     }
