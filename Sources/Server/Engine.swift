@@ -29,6 +29,10 @@ final class Engine: @unchecked Sendable {
       }
     } catch PipelineError.cancelled {
       job.finish(.cancelled, error: "cancelled")
+    } catch let error as ImageError {
+      job.finish(.failed, error: "\(error)", inputAtFault: true)
+    } catch let error as APIError where error.status.code < 500 {
+      job.finish(.failed, error: error.description, inputAtFault: true)
     } catch {
       job.finish(.failed, error: "\(error)")
     }

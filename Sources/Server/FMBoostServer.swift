@@ -69,7 +69,7 @@ public final class FMBoostServer: Sendable {
     switch job.state {
     case .succeeded: return
     case .cancelled: throw APIError(.serviceUnavailable, "the job was cancelled")
-    default: throw APIError(.internalServerError, job.error ?? "the job failed")
+    default: throw APIError(job.inputAtFault ? .badRequest : .internalServerError, job.error ?? "the job failed")
     }
   }
 

@@ -23,6 +23,7 @@ public final class Job: @unchecked Sendable {
   private var _result: [Data] = []
   private var _info = ""
   private var _error: String?
+  private var _inputAtFault = false
   private var _cancelRequested = false
   private var waiters: [CheckedContinuation<Void, Never>] = []
 
@@ -39,6 +40,8 @@ public final class Job: @unchecked Sendable {
   /// A1111's `parameters` text of a generation.
   public var info: String { lock.withLock { _info } }
   public var error: String? { lock.withLock { _error } }
+  /// Whether it failed because of what the request sent (an image that does not decode), not the server.
+  public var inputAtFault: Bool { lock.withLock { _inputAtFault } }
   public var isFinished: Bool { [.succeeded, .failed, .cancelled].contains(state) }
   var cancelRequested: Bool { lock.withLock { _cancelRequested } }
 
@@ -77,10 +80,10 @@ public final class Job: @unchecked Sendable {
     if finish { self.finish(.cancelled, error: "cancelled") }
   }
 
-  func finish(_ state: State, result: [Data] = [], info: String = "", error: String? = nil) {
+  func finish(_ state: State, result: [Data] = [], info: String = "", error: String? = nil, inputAtFault: Bool = false) {
     let resumed = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
       guard ![.succeeded, .failed, .cancelled].contains(_state) else { return [] }
-      (_state, _result, _info, _error, _finished) = (state, result, info, error, Date())
+      (_state, _result, _info, _error, _finished, _inputAtFault) = (state, result, info, error, Date(), inputAtFault)
       if state == .succeeded { _progress = 1 }
       defer { waiters = [] }
       return waiters

@@ -88,6 +88,7 @@ import TestSupport
       ("another site", try await server.request("GET", "/health", headers: ["Origin": "http://evil.example"]), 403, "evil.example"),
       ("unknown upscaler", try await server.json("POST", "/v1/jobs", ["image": png.base64EncodedString(), "upscaler": "ESRGAN"], headers: auth), 400, "unknown upscaler 'ESRGAN'"),
       ("bad scale", try await server.json("POST", "/v1/jobs", ["image": png.base64EncodedString(), "scale": 100], headers: auth), 400, "scale must be 1…16"),
+      ("truncated image", try await server.json("POST", "/sdapi/v1/extra-single-image", ["image": png.prefix(png.count / 2).base64EncodedString()], headers: auth), 400, "the image"),
     ]
     for (name, reply, status, words) in cases {
       #expect(reply.status == status, "\(name): \(reply.status) \(reply.text)")
