@@ -36,9 +36,11 @@ extension UpsamplingPipeline {
       {
         return FileBatch.Done(output: done, summary: "\(done) (already written)", skipped: true)
       }
-      let destination = try FileBatch.outputPath(for: input, in: output.folder, extension: ext, overwrite: output.overwrite)
+      // A shard rewrites what a killed run of it left half done (an image without its comparison).
+      let overwrite = output.overwrite || output.shard != nil
+      let destination = try FileBatch.outputPath(for: input, in: output.folder, extension: ext, overwrite: overwrite)
       let comparison = output.compare
-        ? try FileBatch.outputPath(for: input, in: output.folder, suffix: "_compare", extension: "png", overwrite: output.overwrite) : nil
+        ? try FileBatch.outputPath(for: input, in: output.folder, suffix: "_compare", extension: "png", overwrite: overwrite) : nil
       let picture = try ImageFile.load(input.path)
       guard picture.width >= 2, picture.height >= 2 else {
         throw PipelineError.imageTooSmall(file: input.path, width: picture.width, height: picture.height)
