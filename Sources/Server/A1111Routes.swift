@@ -53,6 +53,18 @@ extension FMBoostServer {
     let state: State
     let current_image: String?
     let textinfo: String?
+
+    enum CodingKeys: CodingKey { case progress, eta_relative, state, current_image, textinfo }
+
+    /// Absent values as null, as A1111 sends them.
+    func encode(to encoder: any Encoder) throws {
+      var c = encoder.container(keyedBy: CodingKeys.self)
+      try c.encode(progress, forKey: .progress)
+      try c.encode(eta_relative, forKey: .eta_relative)
+      try c.encode(state, forKey: .state)
+      try c.encode(current_image, forKey: .current_image)
+      try c.encode(textinfo, forKey: .textinfo)
+    }
   }
 
   func addA1111Routes(to router: Router<BasicRequestContext>) {
@@ -95,13 +107,19 @@ extension FMBoostServer {
         return try Self.json(TextToImageResult(images: job.result.map { $0.base64EncodedString() }, parameters: r, info: job.info))
       }
     }
-    api.get("/progress") { _, _ in
+    api.get("/progress") { request, _ in
       let load = self.queue.load
       let job = load.running.first
+      // The image being worked on: an upscale's input (the flow has no intermediate image to show).
+      let skip = request.uri.queryParameters.get("skip_current_image") == "true"
+      let current = job.flatMap { job -> String? in
+        guard !skip, case .upscale(let image, _, _, _) = job.work else { return nil }
+        return image.base64EncodedString()
+      }
       return try Self.json(Progress(
         progress: job?.progress ?? 0, eta_relative: job?.eta ?? 0,
         state: .init(job_count: load.running.count + load.waiting, interrupted: false, job: job?.id ?? ""),
-        current_image: nil, textinfo: job.map { "\($0.state.rawValue) \(Int($0.progress * 100)) %" }))
+        current_image: current, textinfo: job.map { "\($0.state.rawValue) \(Int($0.progress * 100)) %" }))
     }
     api.post("/interrupt") { _, _ in
       self.queue.cancelRunning()

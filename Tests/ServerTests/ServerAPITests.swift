@@ -106,6 +106,13 @@ import TestSupport
     let large = try photoPNG(width: 451, height: 300)
     let first = try await server.json("POST", "/v1/jobs", ["image": large.base64EncodedString(), "scale": 4])
     #expect(first.status == 202)
+    // A1111's progress shows the image being worked on, unless told to skip it.
+    var progress: [String: Any] = [:]
+    for _ in 0..<100 where progress["textinfo"] is NSNull || progress.isEmpty {
+      progress = try await server.request("GET", "/sdapi/v1/progress").json()
+    }
+    #expect(progress["current_image"] as? String == large.base64EncodedString() && (progress["state"] as? [String: Any])?["job_count"] as? Int == 1)
+    #expect(try await server.request("GET", "/sdapi/v1/progress?skip_current_image=true").json()["current_image"] is NSNull)
     let second = try await server.json("POST", "/v1/jobs", ["image": large.base64EncodedString()])
     #expect(second.status == 429 && Int(second.headers["retry-after"] ?? "") ?? 0 >= 1, "\(second.status) \(second.headers)")
     let url = try #require(try first.json()["url"] as? String)
