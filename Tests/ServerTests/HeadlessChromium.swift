@@ -27,7 +27,7 @@ final class HeadlessChromium {
     posix_spawn_file_actions_adddup2(&actions, replies[1], 4)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    let arguments = [Self.executable, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--remote-debugging-pipe",
+    let arguments = [Self.executable, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--remote-debugging-pipe",
                      "--window-size=1280,1000", "--user-data-dir=\(profile.path)", "about:blank"]
     var argv = arguments.map { strdup($0) } + [nil]
     defer { argv.forEach { free($0) } }
