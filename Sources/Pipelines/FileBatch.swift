@@ -53,8 +53,7 @@ public enum FileBatch {
   /// `DIR/<relative path without extension><suffix>.<ext>` (sub-folders created), refusing to
   /// overwrite unless `overwrite`.
   public static func outputPath(for input: InputFile, in directory: String, suffix: String = "", extension ext: String, overwrite: Bool) throws -> String {
-    let base = (input.relative as NSString).deletingPathExtension
-    let path = (directory as NSString).appendingPathComponent(base + suffix + "." + ext)
+    let path = location(for: input, in: directory, suffix: suffix, extension: ext)
     if FileManager.default.fileExists(atPath: path) && !overwrite { throw PipelineError.outputExists(path) }
     try prepareParent(of: path)
     return path
@@ -72,8 +71,13 @@ public enum FileBatch {
 
   /// `input`'s output in `directory` when it is already there.
   public static func existingOutput(for input: InputFile, in directory: String, suffix: String = "", extension ext: String) -> String? {
-    let path = (directory as NSString).appendingPathComponent((input.relative as NSString).deletingPathExtension + suffix + "." + ext)
+    let path = location(for: input, in: directory, suffix: suffix, extension: ext)
     return FileManager.default.fileExists(atPath: path) ? path : nil
+  }
+
+  /// `DIR/<relative path without extension><suffix>.<ext>`.
+  static func location(for input: InputFile, in directory: String, suffix: String, extension ext: String) -> String {
+    (directory as NSString).appendingPathComponent((input.relative as NSString).deletingPathExtension + suffix + "." + ext)
   }
 
   /// What the work on one input did: the file it wrote (or found already written, when `skipped`)

@@ -59,9 +59,7 @@ public final class TextToImagePipeline {
     previewDecoder = try configuration.previewDecoder.map(Self.previewDecoder)
     let loras = try configuration.loras.map(LoRA.init(argument:))
     self.loras = loras
-    let model = try times.stage("load \(configuration.model)\(loras.isEmpty ? "" : " + \(loras.count) LoRA")") {
-      try StableDiffusionLoader.load(configuration.model, vocabulary: CLIPVocabulary.path(configuration.vocabulary), loras: loras)
-    }
+    let model = try Self.load(configuration, loras: loras, times: times)
     // A TAESD-family decoder works in the UNet's (scaled) latent space; the SD autoencoder in its own.
     if let previewDecoder, previewDecoder.latentChannels != model.vae.latentChannels || previewDecoder.downsamplingFactor != model.vae.downsamplingFactor {
       throw PipelineError.previewDecoderMismatch(
@@ -72,6 +70,13 @@ public final class TextToImagePipeline {
     isLCMDistilled = model.isLCMDistilled
     unetParameters = model.unet.parameterCount
     defaults = model.defaults
+  }
+
+  /// The SD model of `configuration` with its LoRAs merged, timed.
+  static func load(_ configuration: Configuration, loras: [LoRA], times: StageTimes) throws -> StableDiffusionModel {
+    try times.stage("load \(configuration.model)\(loras.isEmpty ? "" : " + \(loras.count) LoRA")") {
+      try StableDiffusionLoader.load(configuration.model, vocabulary: CLIPVocabulary.path(configuration.vocabulary), loras: loras)
+    }
   }
 
   /// The preview decoder file: a TAESD-family decoder, checked before the SD weights are read.
@@ -88,28 +93,8 @@ public final class TextToImagePipeline {
   /// image is held. `progress` sees the sampling steps ("sample") and the boost's ("boost").
   public func generate(_ settings: TextToImageSettings, seeds: [UInt64], stages: Int = 1, progress: PipelineProgressHandler? = nil,
                        onImage: (GeneratedImage) throws -> Void) throws {
-    if model == nil {
-      model = try times.stage("load \(configuration.model)") {
-        try StableDiffusionLoader.load(configuration.model, vocabulary: CLIPVocabulary.path(configuration.vocabulary), loras: loras)
-      }
-    }
-    let sd = model!
-    let latents = try seeds.enumerated().map { k, seed in
-      var s = settings
-      s.seed = seed
-      var state = PipelineProgress(phase: "sample", item: k, items: seeds.count)
-      return try times.stage("sample \(k + 1) (\(s.steps) steps)") {
-        try inPrecision {
-          try sd.sampleLatent(s, progress: { i, n in
-            (state.step, state.steps) = (i, n)
-            try state.report(to: progress)
-          })
-        }.to(.float32)
-      }
-    }
-    let vae = sd.vae, latentScale = sd.latentScale
-    model = nil
-    Runtime.releaseFreedMemory()
+    let (latents, vae, latentScale) = try sampleLatents(settings, seeds: seeds, progress: progress)
+    Runtime.releaseFreedMemory()  // the SD networks went with the call
     let booster = try times.stage("load boost model") { try makeBooster(sdVAE: vae) }
     let baseDecoder: any LatentAutoencoder = previewDecoder ?? vae
     let decoderScale = previewDecoder == nil ? 1 : latentScale
@@ -128,6 +113,29 @@ public final class TextToImagePipeline {
       let boostName = booster.map { "\(($0.modelPath as NSString).lastPathComponent) ×\(1 << stages)" }
       try onImage(GeneratedImage(image: image, seed: seeds[k], parameters: parameters(s, boost: boostName)))
     }
+  }
+
+  /// Every base latent, then the SD networks released (the UNet and the text encoder are the only
+  /// references to them, and they end with this call): the autoencoder and its scale are kept.
+  func sampleLatents(_ settings: TextToImageSettings, seeds: [UInt64], progress: PipelineProgressHandler?)
+    throws -> (latents: [Tensor], vae: any LatentAutoencoder, latentScale: Double)
+  {
+    let sd = try model ?? Self.load(configuration, loras: loras, times: times)
+    model = nil
+    let latents = try seeds.enumerated().map { k, seed in
+      var s = settings
+      s.seed = seed
+      var state = PipelineProgress(phase: "sample", item: k, items: seeds.count)
+      return try times.stage("sample \(k + 1) (\(s.steps) steps)") {
+        try inPrecision {
+          try sd.sampleLatent(s, progress: { i, n in
+            (state.step, state.steps) = (i, n)
+            try state.report(to: progress)
+          })
+        }.to(.float32)
+      }
+    }
+    return (latents, sd.vae, sd.latentScale)
   }
 
   /// The boost model: its own first stage (the shipped pixel-unshuffle model), else SD's autoencoder.

@@ -112,10 +112,7 @@ extension FMBoostServer {
       let job = load.running.first
       // The image being worked on: an upscale's input (the flow has no intermediate image to show).
       let skip = request.uri.queryParameters.get("skip_current_image") == "true"
-      let current = job.flatMap { job -> String? in
-        guard !skip, case .upscale(let image, _, _, _) = job.work else { return nil }
-        return image.base64EncodedString()
-      }
+      let current = skip ? nil : job?.currentImage
       return try Self.json(Progress(
         progress: job?.progress ?? 0, eta_relative: job?.eta ?? 0,
         state: .init(job_count: load.running.count + load.waiting, interrupted: false, job: job?.id ?? ""),

@@ -57,10 +57,8 @@ public final class FMBoostServer: Sendable {
     if let size, !(1...(16 * max(header.width, header.height))).contains(max(size.width, size.height)) || min(size.width, size.height) < 1 {
       throw APIError(.badRequest, "the size \(size.width)×\(size.height) is out of range for a \(header.width)×\(header.height) image")
     }
-    guard engine.upscalers.contains(upscaler) else {
-      throw APIError(.badRequest, "unknown upscaler '\(upscaler ?? "")'; this server has \(engine.upscalers.entries.map(\.name).joined(separator: ", "))")
-    }
-    return .upscale(image: image, upscaler: upscaler ?? Upscalers.defaultName, scale: scale, size: size)
+    let entry = try engine.upscalers.entry(upscaler)
+    return .upscale(image: image, upscaler: entry.name, scale: scale, size: size)
   }
 
   /// Waits for `job`; cancelling the waiting task (the client went away) cancels the job.

@@ -3,7 +3,10 @@ import Foundation
 /// One unit of work of the server: upscaling an image or generating one, queued, run, and kept
 /// for its result. Thread-safe: the compute thread writes progress, request handlers read it.
 public final class Job: @unchecked Sendable {
-  public enum State: String, Sendable, Codable { case queued, running, succeeded, failed, cancelled }
+  public enum State: String, Sendable, Codable {
+    case queued, running, succeeded, failed, cancelled
+    var isFinal: Bool { self == .succeeded || self == .failed || self == .cancelled }
+  }
 
   public enum Work: Sendable {
     /// An encoded image, scaled by `scale` (×2 per stage, then resized to `size` when given).
@@ -26,6 +29,7 @@ public final class Job: @unchecked Sendable {
   private var _inputAtFault = false
   private var _cancelRequested = false
   private var waiters: [CheckedContinuation<Void, Never>] = []
+  private var preview: String?
 
   init(id: String, work: Work) {
     self.id = id
@@ -42,17 +46,27 @@ public final class Job: @unchecked Sendable {
   public var error: String? { lock.withLock { _error } }
   /// Whether it failed because of what the request sent (an image that does not decode), not the server.
   public var inputAtFault: Bool { lock.withLock { _inputAtFault } }
-  public var isFinished: Bool { [.succeeded, .failed, .cancelled].contains(state) }
+  public var isFinished: Bool { state.isFinal }
   var cancelRequested: Bool { lock.withLock { _cancelRequested } }
 
-  /// Seconds left, from the time per unit of progress so far (nil before any).
-  public var eta: Double? {
-    lock.withLock {
-      guard let started = _started, _progress > 0.01, _finished == nil else { return nil }
-      let elapsed = Date().timeIntervalSince(started)
-      return elapsed / _progress - elapsed
+  /// The image being worked on, base64 (an upscale's input; nil for a generation), encoded once
+  /// however often a client polls for it.
+  public var currentImage: String? {
+    guard case .upscale(let image, _, _, _) = work else { return nil }
+    return lock.withLock {
+      if preview == nil { preview = image.base64EncodedString() }
+      return preview
     }
   }
+
+  /// Seconds left, from the time per unit of progress so far (nil before any). Called with the lock held.
+  private var etaLocked: Double? {
+    guard let started = _started, _progress > 0.01, _finished == nil else { return nil }
+    let elapsed = Date().timeIntervalSince(started)
+    return elapsed / _progress - elapsed
+  }
+
+  public var eta: Double? { lock.withLock { etaLocked } }
 
   func start() -> Bool {
     lock.withLock {
@@ -82,7 +96,7 @@ public final class Job: @unchecked Sendable {
 
   func finish(_ state: State, result: [Data] = [], info: String = "", error: String? = nil, inputAtFault: Bool = false) {
     let resumed = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
-      guard ![.succeeded, .failed, .cancelled].contains(_state) else { return [] }
+      guard !_state.isFinal else { return [] }
       (_state, _result, _info, _error, _finished, _inputAtFault) = (state, result, info, error, Date(), inputAtFault)
       if state == .succeeded { _progress = 1 }
       defer { waiters = [] }
@@ -95,7 +109,7 @@ public final class Job: @unchecked Sendable {
   public func finished() async {
     await withCheckedContinuation { continuation in
       let done = lock.withLock { () -> Bool in
-        if [.succeeded, .failed, .cancelled].contains(_state) { return true }
+        if _state.isFinal { return true }
         waiters.append(continuation)
         return false
       }
@@ -106,7 +120,7 @@ public final class Job: @unchecked Sendable {
   /// The job as the API shows it.
   public var status: JobStatus {
     lock.withLock {
-      JobStatus(id: id, state: _state, progress: _progress, error: _error, images: _result.count)
+      JobStatus(id: id, state: _state, progress: _progress, eta: etaLocked, error: _error, images: _result.count)
     }
   }
 }
@@ -116,6 +130,8 @@ public struct JobStatus: Codable, Sendable {
   public let id: String
   public let state: Job.State
   public let progress: Double
+  /// Seconds left (nil before any progress and once finished).
+  public let eta: Double?
   public let error: String?
   public let images: Int
 }

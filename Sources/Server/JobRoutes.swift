@@ -64,10 +64,10 @@ extension FMBoostServer {
         var last: Double = -1
         while true {
           let status = job.status
-          let finished = job.isFinished
+          let finished = status.state.isFinal
           if status.progress != last || finished {
             last = status.progress
-            let data = try JSONEncoder().encode(EventStatus(status, eta: job.eta))
+            let data = try JSONEncoder().encode(status)
             try await writer.write(ByteBuffer(string: "data: " + String(decoding: data, as: UTF8.self) + "\n\n"))
           }
           if finished { break }
@@ -96,11 +96,6 @@ extension FMBoostServer {
     let finished: [String: Int]
     let txt2img: Bool
     let upscalers: [String]
-  }
-
-  struct EventStatus: Encodable {
-    let id: String, state: Job.State, progress: Double, error: String?, eta: Double?
-    init(_ s: JobStatus, eta: Double?) { (id, state, progress, error, self.eta) = (s.id, s.state, s.progress, s.error, eta) }
   }
 }
 

@@ -32,20 +32,22 @@ final class Upscalers: @unchecked Sendable {
     self.entries = entries
   }
 
-  /// The pipeline of `name` (nil or empty: the default model).
-  func pipeline(_ name: String?) throws -> UpsamplingPipeline {
+  /// The entry of `name` (nil, empty or A1111's "None": the default model); a name this server does
+  /// not have is a 400 listing those it has.
+  func entry(_ name: String?) throws -> Entry {
     let name = name.flatMap { $0.isEmpty || $0 == "None" ? nil : $0 } ?? Self.defaultName
     guard let entry = entries.first(where: { $0.name == name }) else {
       throw APIError(.badRequest, "unknown upscaler '\(name)'; this server has \(entries.map(\.name).joined(separator: ", "))")
     }
-    if let pipeline = lock.withLock({ loaded[name] }) { return pipeline }
-    let pipeline = try UpsamplingPipeline(UpsamplingPipeline.Configuration(model: entry.model_path))
-    lock.withLock { loaded[name] = pipeline }
-    return pipeline
+    return entry
   }
 
-  func contains(_ name: String?) -> Bool {
-    guard let name, !name.isEmpty, name != "None" else { return true }
-    return entries.contains { $0.name == name }
+  /// The pipeline of `name`, loaded on first use.
+  func pipeline(_ name: String?) throws -> UpsamplingPipeline {
+    let entry = try entry(name)
+    if let pipeline = lock.withLock({ loaded[entry.name] }) { return pipeline }
+    let pipeline = try UpsamplingPipeline(UpsamplingPipeline.Configuration(model: entry.model_path))
+    lock.withLock { loaded[entry.name] = pipeline }
+    return pipeline
   }
 }
