@@ -96,7 +96,7 @@ let package = Package(
       // The scripts that made three of Tests/Fixtures, beside the tests that read them.
       exclude: ["make_sd_sampler_fixture.py", "make_peft_lora_fixture.py", "make_clip_folder_fixture.py"]),
     .testTarget(name: "CLITests", dependencies: ["fmboost", "FMBoost", "StableDiffusion", "NN", "Training", "TestSupport"]),
-    .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "FMBoost", "Imaging", "Torch", "TestSupport"]),
+    .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "FMBoost", "StableDiffusion", "Evaluation", "Imaging", "Torch", "TestSupport"]),
     .testTarget(name: "ServerTests", dependencies: ["Server", "Pipelines", "Imaging", "Torch", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoint", "Imaging", "TestSupport"]),

@@ -16,6 +16,7 @@ extern "C" {
 int ct_attention_blocked(ct_tensor q, ct_tensor k, ct_tensor v, double scale, ct_tensor *out) {
   GUARD({
     TORCH_CHECK(q->t.dim() == 3 && k->t.dim() == 3 && v->t.dim() == 3, "attention: q, k, v must be (B, L, d)");
+    require_same_device(q->t, {&k->t, &v->t});
     TORCH_CHECK(k->t.size(0) == q->t.size(0) && v->t.size(0) == q->t.size(0) && v->t.size(1) == k->t.size(1) &&
                     k->t.size(2) == q->t.size(2),
                 "attention: shapes do not match: q ", q->t.sizes(), ", k ", k->t.sizes(), ", v ", v->t.sizes());

@@ -123,6 +123,7 @@ int ct_group_norm_silu_conv2d(ct_tensor x, int64_t groups, ct_tensor gamma, ct_t
                               ct_tensor bias, int64_t padding, ct_tensor sum, int overwrite_sum, ct_tensor *out) {
   GUARD({
     const at::Tensor &in = x->t, &g = gamma->t, &b = beta->t, &weight = w->t;
+    ctorch::require_same_device(in, {&g, &b, &weight, ctorch::maybe(bias), ctorch::maybe(sum)});
     // Bands are normalised with float32 affine parameters over whole groups only.
     const bool can_band = in.dim() == 4 && groups > 0 && in.size(1) % groups == 0 && g.scalar_type() == at::kFloat &&
                           b.scalar_type() == at::kFloat;
@@ -147,6 +148,7 @@ int ct_group_norm_silu_conv2d(ct_tensor x, int64_t groups, ct_tensor gamma, ct_t
 int ct_conv1x1_over_input(ct_tensor x, int overwrite, ct_tensor w, ct_tensor bias, ct_tensor *out) {
   GUARD({
     const at::Tensor &in = x->t, &weight = w->t;
+    ctorch::require_same_device(in, {&weight, ctorch::maybe(bias)});
     const bool over = overwrite && in.dim() == 4 && weight.dim() == 4 && weight.size(2) == 1 && weight.size(3) == 1 &&
                       weight.size(1) == in.size(1) && weight.size(0) <= in.size(1) && in.device().is_cpu() &&
                       weight.scalar_type() == in.scalar_type() && sole_holder(in) &&
@@ -160,6 +162,7 @@ int ct_conv1x1_over_input(ct_tensor x, int overwrite, ct_tensor w, ct_tensor bia
 int ct_nearest_twice_conv2d(ct_tensor x, ct_tensor w, ct_tensor bias, int64_t padding, ct_tensor *out) {
   GUARD({
     const at::Tensor &in = x->t;
+    ctorch::require_same_device(in, {&w->t, ctorch::maybe(bias)});
     *out = ctorch::wrap(conv2d_after(
         in, true, 2, w->t, ctorch::optional_tensor(bias), padding,
         [&] { return nearest_twice(in); },

@@ -53,8 +53,10 @@ int ct_dtype(ct_tensor t) { return static_cast<int>(t->t.scalar_type()); }
 int ct_device_type(ct_tensor t) {
   if (t->t.is_cuda()) return 1;
   if (t->t.is_meta()) return 2;
+  if (t->t.is_mps()) return 3;
   return 0;
 }
+int ct_device_index(ct_tensor t) { return t->t.device().has_index() ? t->t.device().index() : -1; }
 
 bool ct_is_contiguous(ct_tensor t) { return t->t.is_contiguous(); }
 

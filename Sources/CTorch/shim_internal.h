@@ -78,6 +78,7 @@ inline at::Device device_of(int device, int index = -1) {
     case 0: return at::Device(at::kCPU);
     case 1: return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
     case 2: return at::Device(at::kMeta);
+    case 3: return at::Device(at::kMPS);
     default: throw std::invalid_argument("unknown device code " + std::to_string(device));
   }
 }
@@ -85,6 +86,16 @@ inline at::Device device_of(int device, int index = -1) {
 inline at::TensorOptions options(int dtype, int device) {
   return at::TensorOptions().dtype(scalar_type(dtype)).device(device_of(device));
 }
+
+// The operands of a matrix product, a convolution, a linear layer or a norm must share a device:
+// libtorch checks that on CUDA, but its meta kernels do not, and the device tests run on meta.
+inline void require_same_device(const at::Tensor &a, std::initializer_list<const at::Tensor *> others) {
+  for (const at::Tensor *b : others)
+    TORCH_CHECK(b == nullptr || !b->defined() || a.device() == b->device(),
+                "Expected all tensors to be on the same device, but found at least two devices, ", a.device(), " and ",
+                b->device(), "!");
+}
+inline const at::Tensor *maybe(ct_tensor t) { return t ? &t->t : nullptr; }
 
 inline c10::optional<at::Tensor> optional_tensor(ct_tensor t) {
   if (t == nullptr) return c10::nullopt;

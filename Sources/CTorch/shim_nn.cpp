@@ -11,6 +11,7 @@ extern "C" {
 int ct_conv(ct_tensor x, ct_tensor w, ct_tensor bias, int nspatial, const int64_t *stride,
             const int64_t *padding, const int64_t *dilation, int64_t groups, ct_tensor *out) {
   GUARD({
+    require_same_device(x->t, {&w->t, maybe(bias)});
     auto b = optional_tensor(bias);
     if (nspatial == 1)
       *out = wrap(at::conv1d(x->t, w->t, b, dims(stride, 1), dims(padding, 1), dims(dilation, 1), groups));
@@ -24,23 +25,23 @@ int ct_conv(ct_tensor x, ct_tensor w, ct_tensor bias, int nspatial, const int64_
 int ct_conv_transpose2d(ct_tensor x, ct_tensor w, ct_tensor bias, const int64_t *stride,
                         const int64_t *padding, const int64_t *output_padding, int64_t groups,
                         const int64_t *dilation, ct_tensor *out) {
-  GUARD(*out = wrap(at::conv_transpose2d(x->t, w->t, optional_tensor(bias), dims(stride, 2),
+  GUARD(require_same_device(x->t, {&w->t, maybe(bias)}); *out = wrap(at::conv_transpose2d(x->t, w->t, optional_tensor(bias), dims(stride, 2),
                                          dims(padding, 2), dims(output_padding, 2), groups,
                                          dims(dilation, 2))))
 }
 
 int ct_linear(ct_tensor x, ct_tensor w, ct_tensor bias, ct_tensor *out) {
-  GUARD(*out = wrap(at::linear(x->t, w->t, optional_tensor(bias))))
+  GUARD(require_same_device(x->t, {&w->t, maybe(bias)}); *out = wrap(at::linear(x->t, w->t, optional_tensor(bias))))
 }
 
 int ct_group_norm(ct_tensor x, int64_t groups, ct_tensor w, ct_tensor b, double eps,
                   ct_tensor *out) {
-  GUARD(*out = wrap(at::group_norm(x->t, groups, optional_tensor(w), optional_tensor(b), eps)))
+  GUARD(require_same_device(x->t, {maybe(w), maybe(b)}); *out = wrap(at::group_norm(x->t, groups, optional_tensor(w), optional_tensor(b), eps)))
 }
 
 int ct_layer_norm(ct_tensor x, const int64_t *normalized_shape, int n, ct_tensor w, ct_tensor b,
                   double eps, ct_tensor *out) {
-  GUARD(*out = wrap(at::layer_norm(x->t, dims(normalized_shape, n), optional_tensor(w),
+  GUARD(require_same_device(x->t, {maybe(w), maybe(b)}); *out = wrap(at::layer_norm(x->t, dims(normalized_shape, n), optional_tensor(w),
                                    optional_tensor(b), eps)))
 }
 
@@ -121,21 +122,44 @@ int ct_detach(ct_tensor t, ct_tensor *out) { GUARD(*out = wrap(t->t.detach())) }
 bool ct_grad_enabled(void) { return c10::GradMode::is_enabled(); }
 void ct_set_grad_enabled(bool on) { c10::GradMode::set_enabled(on); }
 
-bool ct_autocast_cpu_enabled(void) { return at::autocast::is_cpu_enabled(); }
-bool ct_autocast_cpu_supports(int dtype) {
-  const at::ScalarType previous = at::autocast::get_autocast_cpu_dtype();
+// Autocast per device type (CPU or CUDA); libtorch 2.4 made the device a parameter.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+static bool autocast_enabled(at::DeviceType d) { return at::autocast::is_autocast_enabled(d); }
+static at::ScalarType autocast_dtype(at::DeviceType d) { return at::autocast::get_autocast_dtype(d); }
+static void set_autocast_dtype(at::DeviceType d, at::ScalarType t) { at::autocast::set_autocast_dtype(d, t); }
+static void set_autocast_enabled(at::DeviceType d, bool on) { at::autocast::set_autocast_enabled(d, on); }
+#else
+static bool autocast_enabled(at::DeviceType d) { return d == at::kCPU ? at::autocast::is_cpu_enabled() : at::autocast::is_enabled(); }
+static at::ScalarType autocast_dtype(at::DeviceType d) {
+  return d == at::kCPU ? at::autocast::get_autocast_cpu_dtype() : at::autocast::get_autocast_gpu_dtype();
+}
+static void set_autocast_dtype(at::DeviceType d, at::ScalarType t) {
+  if (d == at::kCPU) at::autocast::set_autocast_cpu_dtype(t);
+  else at::autocast::set_autocast_gpu_dtype(t);
+}
+static void set_autocast_enabled(at::DeviceType d, bool on) {
+  if (d == at::kCPU) at::autocast::set_cpu_enabled(on);
+  else at::autocast::set_enabled(on);
+}
+#endif
+
+bool ct_autocast_enabled(int device) { return autocast_enabled(device_of(device).type()); }
+bool ct_autocast_supports(int device, int dtype) {
+  const at::DeviceType d = device_of(device).type();
+  const at::ScalarType previous = autocast_dtype(d);
   try {
-    at::autocast::set_autocast_cpu_dtype(scalar_type(dtype));
+    set_autocast_dtype(d, scalar_type(dtype));
   } catch (const std::exception &) {
     return false;
   }
-  at::autocast::set_autocast_cpu_dtype(previous);
+  set_autocast_dtype(d, previous);
   return true;
 }
 
-void ct_set_autocast_cpu(bool on, int dtype) {
-  if (on) at::autocast::set_autocast_cpu_dtype(scalar_type(dtype));
-  at::autocast::set_cpu_enabled(on);
+void ct_set_autocast(int device, bool on, int dtype) {
+  const at::DeviceType d = device_of(device).type();
+  if (on) set_autocast_dtype(d, scalar_type(dtype));
+  set_autocast_enabled(d, on);
   if (!on) at::autocast::clear_cache();
 }
 

@@ -55,8 +55,8 @@ static at::Tensor binary(int op, const at::Tensor &x, const at::Tensor &y) {
     case CT_LE: return x.le(y);
     case CT_GT: return x.gt(y);
     case CT_GE: return x.ge(y);
-    case CT_MATMUL: return at::matmul(x, y);
-    case CT_BMM: return at::bmm(x, y);
+    case CT_MATMUL: return require_same_device(x, {&y}), at::matmul(x, y);
+    case CT_BMM: return require_same_device(x, {&y}), at::bmm(x, y);
     case CT_LOGICAL_AND: return x.logical_and(y);
     case CT_LOGICAL_OR: return x.logical_or(y);
     case CT_REMAINDER: return x.remainder(y);

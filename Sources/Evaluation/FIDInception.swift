@@ -25,6 +25,8 @@ public final class FIDInception {
   }
 
   private var convs: [String: ConvBN] = [:]
+  /// Where the network runs; `features` takes inputs from anywhere and returns them on the CPU.
+  public let device: Device
 
   public static let environmentVariable = "FMBOOST_INCEPTION"
   public static let fetchedPath = "data/inception/fid_inception_v3.pt"
@@ -41,7 +43,8 @@ public final class FIDInception {
   }
 
   /// `path`: the fetched TorchScript file (or any torch.save / safetensors file with the same keys).
-  public init(path: String) throws {
+  public init(path: String, device: Device = .cpu) throws {
+    self.device = device
     var tensors: [String: Tensor] = [:]
     for (name, tensor) in try TensorFile(path: path).allTensors() {
       tensors[name.replacingOccurrences(of: "/", with: ".")] = tensor
@@ -60,7 +63,7 @@ public final class FIDInception {
       }
       let scale = try (variance + 1e-3).rsqrt()
       convs[spec.path] = ConvBN(
-        weight: try (weight * scale.reshape([-1, 1, 1, 1])).channelsLast(), bias: try beta - mean * scale,
+        weight: try (weight * scale.reshape([-1, 1, 1, 1])).placed(on: device).channelsLast(), bias: try (beta - mean * scale).placed(on: device),
         stride: spec.stride, padding: spec.padding)
     }
     let unexpected = tensors.keys.filter { !used.contains($0) }.sorted()
@@ -78,7 +81,7 @@ public final class FIDInception {
     }
     return try withNoGrad {
       // Channels-last (NHWC) end to end: oneDNN's convolutions run faster on it here.
-      var h = try conv("conv_2", conv("conv_1", conv("conv", x.channelsLast())))
+      var h = try conv("conv_2", conv("conv_1", conv("conv", x.placed(on: device).channelsLast())))
       h = try h.maxPool2d(kernel: (3, 3), stride: (2, 2))
       h = try conv("conv_4", conv("conv_3", h)).maxPool2d(kernel: (3, 3), stride: (2, 2))
       for block in ["mixed", "mixed_1", "mixed_2"] { h = try inceptionA(block, h) }
@@ -87,7 +90,7 @@ public final class FIDInception {
       h = try inceptionD("mixed_8", h)
       h = try inceptionE("mixed_9", h, maxPool: false)
       h = try inceptionE("mixed_10", h, maxPool: true)
-      return try h.avgPool2d(kernel: (8, 8), stride: (8, 8)).reshape([-1, Self.featureDimension])
+      return try h.avgPool2d(kernel: (8, 8), stride: (8, 8)).reshape([-1, Self.featureDimension]).toHost()
     }
   }
 

@@ -77,12 +77,12 @@ public struct Tiling: Sendable, Equatable {
         for x in starts(width) {
           let result = try piece(y, x, th, tw)
           if output == nil {
-            output = try Tensor.zeros([result.size(0), result.size(1), height * scale, width * scale], dtype: result.dtype)
-            weights = try Tensor.zeros([1, 1, height * scale, width * scale], dtype: result.dtype)
+            output = try Tensor.zeros([result.size(0), result.size(1), height * scale, width * scale], dtype: result.dtype, device: result.device)
+            weights = try Tensor.zeros([1, 1, height * scale, width * scale], dtype: result.dtype, device: result.device)
           }
           let wy = try Tensor(ramp(length: th * scale, overlap: rise, before: y > 0, after: y + th < height)).reshape([1, 1, th * scale, 1])
           let wx = try Tensor(ramp(length: tw * scale, overlap: rise, before: x > 0, after: x + tw < width)).reshape([1, 1, 1, tw * scale])
-          let w = try (wy * wx).to(result.dtype)
+          let w = try (wy * wx).to(result.dtype).placed(on: result.device)
           try output!.narrow(dim: 2, start: y * scale, length: th * scale).narrow(dim: 3, start: x * scale, length: tw * scale)
             .add_(result * w)
           try weights!.narrow(dim: 2, start: y * scale, length: th * scale).narrow(dim: 3, start: x * scale, length: tw * scale)

@@ -54,9 +54,11 @@ extension Module {
 extension WeightFile {
   /// Builds a network from the tensors of `file` by key (`make` builds it in the scope it is
   /// given), strictly: a missing, unexpected or mismatched key fails, naming the file and listing
-  /// every problem. The network is returned in evaluation mode.
-  public static func build<M: Module>(_ tensors: [String: () throws -> Tensor], file: String, _ make: (ModuleScope) throws -> M) throws -> M {
-    let source = ParameterSource.weights(tensors)
+  /// every problem. The network is returned in evaluation mode, its tensors on `device` (each
+  /// placed there as it is read).
+  public static func build<M: Module>(_ tensors: [String: () throws -> Tensor], file: String, device: Device = .cpu,
+                                      _ make: (ModuleScope) throws -> M) throws -> M {
+    let source = ParameterSource.weights(tensors, device: device)
     let module = try make(source.root)
     do {
       try source.finish(module, strict: true)
@@ -68,7 +70,8 @@ extension WeightFile {
   }
 
   /// The same from a state_dict in memory.
-  public static func build<M: Module>(_ stateDict: [String: Tensor], file: String, _ make: (ModuleScope) throws -> M) throws -> M {
-    try build(stateDict.mapValues { tensor in { tensor } }, file: file, make)
+  public static func build<M: Module>(_ stateDict: [String: Tensor], file: String, device: Device = .cpu,
+                                      _ make: (ModuleScope) throws -> M) throws -> M {
+    try build(stateDict.mapValues { tensor in { tensor } }, file: file, device: device, make)
   }
 }

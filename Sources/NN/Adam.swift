@@ -118,7 +118,7 @@ public final class Adam {
         throw TorchError.invalidArgument("optimizer state for \(name) is incomplete or has the wrong shape")
       }
       restored[ObjectIdentifier(slot)] = Moments(
-        expAvg: try avg.to(slot.value.dtype), expAvgSq: try sq.to(slot.value.dtype), step: try step.itemInt())
+        expAvg: try avg.to(slot.value.dtype).placed(on: slot.value.device), expAvgSq: try sq.to(slot.value.dtype).placed(on: slot.value.device), step: try step.itemInt())
     }
     let names = Set(parameters.map(\.name))
     for key in stateDict.keys {

@@ -68,6 +68,9 @@ open class Module {
   /// The total number of trainable parameter elements.
   public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.1.value.elementCount } }
 
+  /// Where the parameters live (the CPU for a module without any).
+  public var device: Device { namedSlots().first?.1.value.device ?? .cpu }
+
   /// Every module of the tree with its path ("" for self).
   public func namedModules(prefix: String = "") -> [(String, Module)] {
     var result: [(String, Module)] = [(prefix, self)]
@@ -84,6 +87,15 @@ open class Module {
   }
 
   public func eval() { train(false) }
+
+  /// Moves every parameter and buffer to `device` (a network built on the CPU, or one to hand over).
+  public func move(to device: Device) throws {
+    for (_, slot) in namedSlots() where slot.value.device != device {
+      let moved = try slot.value.detach().to(device)  // a leaf there, not a copy that differentiates back
+      if slot.value.requiresGrad { _ = try moved.requiresGrad(true) }
+      slot.value = moved
+    }
+  }
 
   /// Drops every gradient (as `zero_grad(set_to_none=True)`).
   public func zeroGrad() throws {

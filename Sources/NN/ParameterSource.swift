@@ -21,15 +21,16 @@ public final class ParameterSource {
   }
 
   /// The tensors of a weight file, by key, read when their module is built (and then released
-  /// here, so a reader that loads lazily keeps one tensor at a time beyond the network's own).
-  public static func weights(_ tensors: [String: () throws -> Tensor]) -> ParameterSource {
-    ParameterSource(stored: tensors, device: .cpu, generator: nil)
+  /// here, so a reader that loads lazily keeps one tensor at a time beyond the network's own),
+  /// each placed on `device` as it is taken.
+  public static func weights(_ tensors: [String: () throws -> Tensor], device: Device = .cpu) -> ParameterSource {
+    ParameterSource(stored: tensors, device: device, generator: nil)
   }
 
-  /// A state_dict already in memory; the network takes its tensors themselves, without a copy
-  /// (`load(stateDict:)` copies, for a network that must not share them).
-  public static func weights(_ stateDict: [String: Tensor]) -> ParameterSource {
-    weights(stateDict.mapValues { tensor in { tensor } })
+  /// A state_dict already in memory; on the CPU the network takes its tensors themselves, without
+  /// a copy (`load(stateDict:)` copies, for a network that must not share them).
+  public static func weights(_ stateDict: [String: Tensor], device: Device = .cpu) -> ParameterSource {
+    weights(stateDict.mapValues { tensor in { tensor } }, device: device)
   }
 
   private init(stored: [String: () throws -> Tensor]?, device: Device, generator: Generator?) {
@@ -71,7 +72,8 @@ public final class ParameterSource {
       report.missing.append(key)
       return try Tensor.empty(shape, device: .meta)
     }
-    let tensor = try load()
+    let loaded = try load()
+    let tensor = loaded.device == device ? loaded : try loaded.to(device)
     guard tensor.shape == shape else {
       report.mismatched.append(.init(key: key, expected: shape, found: tensor.shape))
       return try Tensor.empty(shape, device: .meta)

@@ -76,8 +76,8 @@ extension Module {
     try withNoGrad {
       for (slot, tensor) in assignments {
         // A copy, as PyTorch's param.copy_(): two modules loaded from one dict never share storage.
-        let wanted = slot.value.dtype
-        let value = tensor.dtype == wanted ? try tensor.clone() : try tensor.to(wanted)
+        let (wanted, device) = (slot.value.dtype, slot.value.device)
+        let value = tensor.device != device ? try tensor.to(wanted).to(device) : tensor.dtype == wanted ? try tensor.clone() : try tensor.to(wanted)
         if slot.value.requiresGrad { try value.requiresGrad(true) }
         slot.value = value
       }

@@ -58,7 +58,7 @@ public struct EvaluationPipeline {
       return UpsamplingComparison.Model(label: "model \(recipe.method.rawValue) \(n) step\(n == 1 ? "" : "s")", upsampler: try upsampling.makeUpsampler(recipe: recipe))
     }
     let patches = try configuration.inception.map {
-      try PatchFID(network: FIDInception(path: $0), crops: configuration.crops, cropSize: configuration.cropSize)
+      try PatchFID(network: FIDInception(path: $0, device: upsampling.device), crops: configuration.crops, cropSize: configuration.cropSize)
     }
     comparison = UpsamplingComparison(models: models, stages: configuration.stages, patches: patches, seed: configuration.seed)
     self.configuration = configuration

@@ -1,3 +1,5 @@
+import Torch
+
 /// What a pipeline could not do, in the library's terms: the CLI and the server say which of
 /// their options or fields it concerns.
 public enum PipelineError: Error, CustomStringConvertible, Equatable {
@@ -23,6 +25,8 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
   case input(String, String)
   /// The caller cancelled the work.
   case cancelled
+  /// Autocast cannot compute in this type on this device.
+  case precisionUnsupported(DType, device: Device)
 
   public var description: String {
     switch self {
@@ -41,6 +45,8 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case .inputsFailed(let failed, let total): return "\(failed) of \(total) inputs failed"
     case .input(let path, let reason): return "\(path): \(reason)"
     case .cancelled: return "cancelled"
+    case .precisionUnsupported(let dtype, let device):
+      return "this libtorch's autocast on \(device) cannot compute in \(dtype)" + (device == .cpu ? " (libtorch 1.13's CPU autocast has bfloat16 only)" : "")
     }
   }
 }

@@ -30,13 +30,15 @@ public final class TextToImagePipeline {
     public var boost = Boost.defaultModel
     /// Boost in tiles of this many output pixels.
     public var boostTilePixels: Int?
-    /// Run the networks under CPU autocast in this type (nil: float32).
+    /// Run the networks under autocast in this type (nil: float32).
     public var precision: DType?
+    /// Where the networks run; the images come back on the CPU.
+    public var device: Device = .cpu
 
     public init(model: String) { self.model = model }
   }
 
-  /// One image made: (1, 3, H, W) in [−1, 1], the seed it came from, and A1111's `parameters` text.
+  /// One image made: (1, 3, H, W) in [−1, 1] on the CPU, the seed it came from, and A1111's `parameters` text.
   public struct GeneratedImage {
     public let image: Tensor
     public let seed: UInt64
@@ -56,7 +58,11 @@ public final class TextToImagePipeline {
 
   public init(_ configuration: Configuration) throws {
     self.configuration = configuration
-    previewDecoder = try configuration.previewDecoder.map(Self.previewDecoder)
+    try Devices.check(configuration.device)
+    if let precision = configuration.precision, !autocastSupports(precision, on: configuration.device) {
+      throw PipelineError.precisionUnsupported(precision, device: configuration.device)
+    }
+    previewDecoder = try configuration.previewDecoder.map { try Self.previewDecoder($0, device: configuration.device) }
     let loras = try configuration.loras.map(LoRA.init(argument:))
     self.loras = loras
     let model = try Self.load(configuration, loras: loras, times: times)
@@ -75,13 +81,13 @@ public final class TextToImagePipeline {
   /// The SD model of `configuration` with its LoRAs merged, timed.
   static func load(_ configuration: Configuration, loras: [LoRA], times: StageTimes) throws -> StableDiffusionModel {
     try times.stage("load \(configuration.model)\(loras.isEmpty ? "" : " + \(loras.count) LoRA")") {
-      try StableDiffusionLoader.load(configuration.model, vocabulary: CLIPVocabulary.path(configuration.vocabulary), loras: loras)
+      try StableDiffusionLoader.load(configuration.model, vocabulary: CLIPVocabulary.path(configuration.vocabulary), loras: loras, device: configuration.device)
     }
   }
 
   /// The preview decoder file: a TAESD-family decoder, checked before the SD weights are read.
-  static func previewDecoder(_ path: String) throws -> TinyAutoencoder {
-    guard let tiny = try AutoencoderLoader.load([path]) as? TinyAutoencoder, tiny.decoder != nil else {
+  static func previewDecoder(_ path: String, device: Device) throws -> TinyAutoencoder {
+    guard let tiny = try AutoencoderLoader.load([path], device: device) as? TinyAutoencoder, tiny.decoder != nil else {
       throw PipelineError.previewDecoderMismatch(
         file: path, reason: "not a TAESD-family decoder (an SD autoencoder decodes by default; a TAESD encoder does not decode)")
     }
@@ -111,7 +117,7 @@ public final class TextToImagePipeline {
         }
       } ?? symmetric
       let boostName = booster.map { "\(($0.modelPath as NSString).lastPathComponent) ×\(1 << stages)" }
-      try onImage(GeneratedImage(image: image, seed: seeds[k], parameters: parameters(s, boost: boostName)))
+      try onImage(GeneratedImage(image: image.toHost(), seed: seeds[k], parameters: parameters(s, boost: boostName)))
     }
   }
 
@@ -149,6 +155,7 @@ public final class TextToImagePipeline {
     var boost = UpsamplingPipeline.Configuration(model: path)
     boost.overrides.tilePixels = configuration.boostTilePixels
     boost.precision = configuration.precision
+    boost.device = configuration.device
     return try UpsamplingPipeline(boost, fallbackAutoencoder: sdVAE)
   }
 
@@ -163,6 +170,6 @@ public final class TextToImagePipeline {
 
   func inPrecision<R>(_ body: () throws -> R) rethrows -> R {
     guard let precision = configuration.precision else { return try body() }
-    return try withAutocast(precision, body)
+    return try withAutocast(precision, on: configuration.device, body)
   }
 }

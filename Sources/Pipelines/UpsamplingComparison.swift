@@ -55,7 +55,7 @@ public struct UpsamplingComparison {
     for model in models {
       let start = Date()
       let unit = model.upsampler.pixelSpace.autoencoder.pixelRange == .unit
-      var result = try model.upsampler.cascade(image: unit ? (low + 1) / 2 : low, stages: stages, generator: Generator(seed: seed)).image
+      var result = try model.upsampler.cascade(image: unit ? (low + 1) / 2 : low, stages: stages, generator: Generator(seed: seed)).image.toHost()
       if unit { result = try result * 2 - 1 }
       shown.append(result)
       scores.append(try record(result, model.label, since: start))

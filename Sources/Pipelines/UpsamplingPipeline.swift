@@ -18,8 +18,11 @@ public final class UpsamplingPipeline: @unchecked Sendable {
     /// The network's constructor arguments, for files that hold none.
     public var networkConfig: EfficientUNetConfig?
     public var overrides = UpsamplingRecipe.Overrides()
-    /// Run the networks under CPU autocast in this type (bf16; nil: float32).
+    /// Run the networks under autocast in this type (bf16, fp16 on CUDA; nil: float32).
     public var precision: DType?
+    /// Where the networks are loaded and every tensor is made; images cross to the CPU only to be
+    /// read and written.
+    public var device: Device = .cpu
 
     public init(model: String? = nil, autoencoder: [String]? = nil) {
       self.model = model
@@ -34,23 +37,35 @@ public final class UpsamplingPipeline: @unchecked Sendable {
   /// Which weights were taken ("ema", "online" or "as stored").
   public let weights: String
   public let precision: DType?
+  public let device: Device
 
   /// Loads the model; `fallbackAutoencoder` is the first stage when no file is named and the model
   /// has no built-in one (text to image passes SD's, already loaded).
-  public init(_ configuration: Configuration = Configuration(), fallbackAutoencoder: (any LatentAutoencoder)? = nil) throws {
-    modelPath = try configuration.model ?? DefaultModel.path()
-    let loaded = try FlowModelLoader.load(modelPath, weights: configuration.weights, config: configuration.networkConfig)
+  public convenience init(_ configuration: Configuration = Configuration(), fallbackAutoencoder: (any LatentAutoencoder)? = nil) throws {
+    try Devices.check(configuration.device)
+    let modelPath = try configuration.model ?? DefaultModel.path()
+    let device = configuration.device
+    let loaded = try FlowModelLoader.load(modelPath, weights: configuration.weights, config: configuration.networkConfig, device: device)
+    let autoencoder: any LatentAutoencoder
     if let files = configuration.autoencoder {
-      autoencoder = try AutoencoderLoader.load(files)
+      autoencoder = try AutoencoderLoader.load(files, device: device)
     } else if let builtIn = try loaded.recipe.firstStage?.builtIn() ?? fallbackAutoencoder {
       autoencoder = builtIn
     } else {
       throw PipelineError.needsAutoencoder(model: modelPath, firstStage: loaded.recipe.firstStage?.description)
     }
-    recipe = try loaded.recipe.applying(configuration.overrides, factor: autoencoder.downsamplingFactor)
-    flow = loaded.flow
-    weights = loaded.weights
-    precision = configuration.precision
+    try self.init(flow: loaded.flow, autoencoder: autoencoder,
+                  recipe: try loaded.recipe.applying(configuration.overrides, factor: autoencoder.downsamplingFactor),
+                  precision: configuration.precision, modelPath: modelPath, weights: loaded.weights)
+  }
+
+  /// A pipeline over networks already built, on the device of `flow`'s weights (the autoencoder's
+  /// must be there too), with `recipe` as it is.
+  public init(flow: CouplingFlowMatching, autoencoder: any LatentAutoencoder, recipe: UpsamplingRecipe, precision: DType? = nil,
+              modelPath: String = "(in memory)", weights: String = "as built") throws {
+    device = flow.net.device
+    if let precision, !autocastSupports(precision, on: device) { throw PipelineError.precisionUnsupported(precision, device: device) }
+    (self.flow, self.autoencoder, self.recipe, self.precision, self.modelPath, self.weights) = (flow, autoencoder, recipe, precision, modelPath, weights)
     _ = try makeUpsampler()  // the network and the first stage fit each other and the recipe
   }
 
@@ -82,12 +97,13 @@ public final class UpsamplingPipeline: @unchecked Sendable {
                   haloTiles: upsampler.haloTileCount(height: picture.height, width: picture.width, stages: stages))
   }
 
-  /// Upsamples a batch (B, 3, H, W) in [−1, 1] by `stages` ×2 stages, in [−1, 1] (the noise from `seed`).
+  /// Upsamples a batch (B, 3, H, W) in [−1, 1] by `stages` ×2 stages, in [−1, 1] (the noise from
+  /// `seed`), on the pipeline's device.
   public func upsample(symmetric image: Tensor, stages: Int = 1, seed: UInt64 = 2024, progress: PipelineProgressHandler? = nil,
                        item: (index: Int, count: Int) = (0, 1)) throws -> Tensor {
     let (upsampler, onStage) = try reportingUpsampler(PipelineProgress(phase: "boost", item: item.index, items: item.count), stages: stages, to: progress)
     let unitRange = autoencoder.pixelRange == .unit
-    let clamped = try image.clamp(min: -1, max: 1)
+    let clamped = try image.placed(on: device).clamp(min: -1, max: 1)
     let input = unitRange ? try (clamped + 1) / 2 : clamped
     let result = try inPrecision {
       try withNoGrad { try upsampler.cascade(image: input, stages: stages, generator: Generator(seed: seed), onStage: onStage).image }
@@ -110,6 +126,6 @@ public final class UpsamplingPipeline: @unchecked Sendable {
   /// Runs `body` under this pipeline's precision.
   func inPrecision<R>(_ body: () throws -> R) rethrows -> R {
     guard let precision else { return try body() }
-    return try withAutocast(precision, body)
+    return try withAutocast(precision, on: device, body)
   }
 }

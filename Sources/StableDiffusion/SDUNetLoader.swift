@@ -29,14 +29,14 @@ public enum SDUNetLoader {
 
   /// The UNet from its tensors (LDM or diffusers names, no prefix), the LoRAs merged as they load.
   static func build(_ tensors: [String: () throws -> Tensor], shapes tensorShapes: [String: [Int]], config: SDUNetConfig, loras: [LoRA],
-                    file: String) throws -> SDUNet {
+                    file: String, device: Device = .cpu) throws -> SDUNet {
     var (entries, shapes) = (tensors, tensorShapes)
     if DiffusersUNetKeys.isDiffusersLayout(shapes.keys) {
       entries = try DiffusersUNetKeys.toLDM(entries, layersPerBlock: config.numResBlocks)
       shapes = try DiffusersUNetKeys.toLDM(shapes, layersPerBlock: config.numResBlocks)
     }
     for lora in loras { try lora.mergeUNet(into: &entries, shapes: shapes, layersPerBlock: config.numResBlocks) }
-    return try WeightFile.build(entries, file: file) { try SDUNet(config, $0) }
+    return try WeightFile.build(entries, file: file, device: device) { try SDUNet(config, $0) }
   }
 
   /// The shapes of the keys under `prefix`, the prefix removed.

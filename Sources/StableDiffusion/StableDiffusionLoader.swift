@@ -14,13 +14,13 @@ public enum StableDiffusionLoader {
   /// `vocabulary`: the CLIP BPE file for single files (they hold no tokenizer); `heads`: the UNet's
   /// number of heads where a file does not say (SD1.x: 8); `textHeads` the text encoder's (a single
   /// file's default: width/64, ViT-L/14's 12).
-  public static func load(_ path: String, vocabulary: String?, loras: [LoRA] = [], heads: Int = 8, textHeads: Int? = nil) throws -> StableDiffusionModel {
+  public static func load(_ path: String, vocabulary: String?, loras: [LoRA] = [], heads: Int = 8, textHeads: Int? = nil, device: Device = .cpu) throws -> StableDiffusionModel {
     var isFolder: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw CheckpointError(file: path, "does not exist") }
-    return isFolder.boolValue ? try loadFolder(path, loras: loras) : try loadSingleFile(path, vocabulary: vocabulary, loras: loras, heads: heads, textHeads: textHeads)
+    return isFolder.boolValue ? try loadFolder(path, loras: loras, device: device) : try loadSingleFile(path, vocabulary: vocabulary, loras: loras, heads: heads, textHeads: textHeads, device: device)
   }
 
-  static func loadSingleFile(_ path: String, vocabulary: String?, loras: [LoRA], heads: Int, textHeads: Int?) throws -> StableDiffusionModel {
+  static func loadSingleFile(_ path: String, vocabulary: String?, loras: [LoRA], heads: Int, textHeads: Int?, device: Device) throws -> StableDiffusionModel {
     guard let vocabulary else {
       throw CheckpointError(file: path, "a single file holds no tokenizer: run `make clip-vocab` or give the path of openai/CLIP's bpe_simple_vocab_16e6.txt.gz")
     }
@@ -35,13 +35,13 @@ public enum StableDiffusionLoader {
     }
     let (unetEntries, unetShapes) = try part("model.diffusion_model.")
     let unetConfig = try SDUNetConfig(ldmShapes: unetShapes, heads: heads, file: path)
-    let unet = try SDUNetLoader.build(unetEntries, shapes: unetShapes, config: unetConfig, loras: loras, file: path)
+    let unet = try SDUNetLoader.build(unetEntries, shapes: unetShapes, config: unetConfig, loras: loras, file: path, device: device)
     var textEntries = all.filter { $0.0.hasPrefix("cond_stage_model.transformer.") }
     try mergeText(loras, into: &textEntries, shapes: shapes)
-    let text = try CLIPTextLoader.build(textEntries, shapes: shapes, heads: textHeads, file: path)
+    let text = try CLIPTextLoader.build(textEntries, shapes: shapes, heads: textHeads, file: path, device: device)
     let (vaeEntries, vaeShapes) = try part("first_stage_model.")
     let vaeConfig = try AutoencoderKLConfig(ldmShapes: vaeShapes, file: path)
-    let vae = try WeightFile.build(vaeEntries, file: path) { try AutoencoderKL(vaeConfig, $0) }
+    let vae = try WeightFile.build(vaeEntries, file: path, device: device) { try AutoencoderKL(vaeConfig, $0) }
     return try StableDiffusionModel(tokenizer: tokenizer, textEncoder: text, unet: unet, vae: vae, source: path)
   }
 
@@ -51,7 +51,7 @@ public enum StableDiffusionLoader {
     for lora in loras { try lora.mergeText(into: &entries, prefix: prefix, shapes: shapes) }
   }
 
-  static func loadFolder(_ folder: String, loras: [LoRA]) throws -> StableDiffusionModel {
+  static func loadFolder(_ folder: String, loras: [LoRA], device: Device) throws -> StableDiffusionModel {
     let index = try json(folder + "/model_index.json")
     try StableDiffusionFamily.checkFolder(index: index, folder: folder)
     let schedulerConfig = try? json(folder + "/scheduler/scheduler_config.json")
@@ -72,14 +72,14 @@ public enum StableDiffusionLoader {
     let unetConfig = try SDUNetConfig(diffusers: unetJSON, source: folder + "/unet/config.json")
     let unetFile = try TensorFile(path: try weightFile(folder + "/unet", names: ["diffusion_pytorch_model"]))
     let unet = try SDUNetLoader.build(Dictionary(unetFile.lazyStateDict(), uniquingKeysWith: { a, _ in a }), shapes: unetFile.shapes(),
-                                      config: unetConfig, loras: loras, file: unetFile.path)
+                                      config: unetConfig, loras: loras, file: unetFile.path, device: device)
 
     let textConfig = try json(folder + "/text_encoder/config.json")
     let textFile = try TensorFile(path: try weightFile(folder + "/text_encoder", names: ["model", "pytorch_model"]))
     var textEntries = try textFile.lazyStateDict()
     let textShapes = try textFile.shapes()
     try mergeText(loras, into: &textEntries, shapes: textShapes)
-    let text = try CLIPTextLoader.build(textEntries, shapes: textShapes, heads: textConfig["num_attention_heads"] as? Int, file: textFile.path)
+    let text = try CLIPTextLoader.build(textEntries, shapes: textShapes, heads: textConfig["num_attention_heads"] as? Int, file: textFile.path, device: device)
 
     let vaePath = try weightFile(folder + "/vae", names: ["diffusion_pytorch_model"])
     var vaeState = try WeightFile.stateDict(vaePath)
@@ -91,7 +91,7 @@ public enum StableDiffusionLoader {
       vaeState = try DiffusersVAEKeys.toLDM(vaeState, levels: levels)
     }
     let vaeConfig = try AutoencoderKLConfig(ldmShapes: vaeState.mapValues(\.shape), file: vaePath)
-    let vae = try WeightFile.build(vaeState, file: vaePath) { try AutoencoderKL(vaeConfig, $0) }
+    let vae = try WeightFile.build(vaeState, file: vaePath, device: device) { try AutoencoderKL(vaeConfig, $0) }
     let scale = (try? json(folder + "/vae/config.json"))?["scaling_factor"] as? Double ?? 0.18215
     return try StableDiffusionModel(tokenizer: try CLIPTokenizer(folder: folder + "/tokenizer"), textEncoder: text, unet: unet, vae: vae,
                                     latentScale: scale, folderScheduler: folderScheduler, source: folder)

@@ -27,7 +27,7 @@ public struct TextToImageSettings: Sendable {
 extension StableDiffusionModel {
   /// The text embeddings (1, 77, width) of a prompt.
   public func encode(prompt: String, clipSkip: Int = 1) throws -> Tensor {
-    try textEncoder(Tensor(tokenizer.inputIDs(prompt).map(Int64.init)).reshape([1, -1]), clipSkip: clipSkip)
+    try textEncoder(Tensor(tokenizer.inputIDs(prompt).map(Int64.init)).reshape([1, -1]).placed(on: unet.device), clipSkip: clipSkip)
   }
 
   /// The autoencoder latent (unscaled) of one sample, as diffusers' pipelines make it: x_T =
@@ -48,9 +48,10 @@ extension StableDiffusionModel {
       var sampler = try s.sampler.make(steps: s.steps, spacing: s.spacing, karras: s.karras)
       let generator = try Generator(seed: s.seed)
       let shape = [1, unet.config.inChannels, s.height / f, s.width / f]
-      let xT = try Tensor.randn(shape, generator: generator) * sampler.initNoiseSigma
+      let device = unet.device
+      let xT = try Tensor.randn(shape, generator: generator, device: device) * sampler.initNoiseSigma
       let x = try unet.sample(from: xT, sampler: &sampler, cond: cond, uncond: uncond, guidance: s.guidance,
-                              noise: { try noise?($0) ?? Tensor.randn(shape, generator: generator) }, progress: progress)
+                              noise: { try noise?($0).placed(on: device) ?? Tensor.randn(shape, generator: generator, device: device) }, progress: progress)
       return try x / latentScale
     }
   }
@@ -62,12 +63,12 @@ extension SDUNet {
   /// guidance as its w-embedding instead. `noise(i)` supplies step i's draw for stochastic samplers.
   public func sample(from xT: Tensor, sampler: inout any DiffusionSampler, cond: Tensor, uncond: Tensor?, guidance: Double,
                      noise: (Int) throws -> Tensor, progress: (Int, Int) throws -> Void = { _, _ in }) throws -> Tensor {
-    let w = try config.timeCondProjDim.map { try guidanceEmbedding(guidance - 1, dim: $0) }
+    let w = try config.timeCondProjDim.map { try guidanceEmbedding(guidance - 1, dim: $0).placed(on: xT.device) }
     let guided = w == nil && guidance > 1 ? uncond : nil
     var x = xT
     for (i, t) in sampler.timesteps.enumerated() {
       let input = try sampler.modelInput(x, step: i)
-      let time = try Tensor([Float(t)])
+      let time = try Tensor([Float(t)]).placed(on: x.device)
       let eps: Tensor
       if let uncond = guided {
         let both = try self(Tensor.cat([input, input], dim: 0), t: time, context: Tensor.cat([uncond, cond], dim: 0)).split(size: 1, dim: 0)

@@ -17,19 +17,26 @@ public func withGrad<R>(_ body: () throws -> R) rethrows -> R {
   return try body()
 }
 
-/// Runs `body` under CPU autocast: convolutions, linear layers and matrix products compute in
-/// `dtype` (bfloat16), reductions and losses in float32, as `torch.autocast("cpu")` does.
-/// `dtype` must be one `autocastSupports` accepts.
-public func withAutocast<R>(_ dtype: DType = .bfloat16, _ body: () throws -> R) rethrows -> R {
-  precondition(autocastSupports(dtype), "this libtorch's CPU autocast does not compute in \(dtype)")
-  let previous = ct_autocast_cpu_enabled()
-  ct_set_autocast_cpu(true, dtype.rawValue)
-  defer { ct_set_autocast_cpu(previous, dtype.rawValue) }
+/// Runs `body` under autocast on `device`'s type (CPU or CUDA): convolutions, linear layers and
+/// matrix products compute in `dtype`, reductions and losses in float32, as `torch.autocast` does.
+/// `dtype` must be one `autocastSupports` accepts there.
+public func withAutocast<R>(_ dtype: DType = .bfloat16, on device: Device = .cpu, _ body: () throws -> R) rethrows -> R {
+  precondition(autocastSupports(dtype, on: device), "this libtorch's \(device) autocast does not compute in \(dtype)")
+  let previous = ct_autocast_enabled(device.code)
+  ct_set_autocast(device.code, true, dtype.rawValue)
+  defer { ct_set_autocast(device.code, previous, dtype.rawValue) }
   return try body()
 }
 
-/// Whether `withAutocast` can compute in `dtype` on this libtorch's CPU (1.13: bfloat16 only).
-public func autocastSupports(_ dtype: DType) -> Bool { ct_autocast_cpu_supports(dtype.rawValue) }
+/// Whether `withAutocast` can compute in `dtype` on `device` (1.13's CPU autocast: bfloat16 only;
+/// no autocast on meta or MPS here).
+public func autocastSupports(_ dtype: DType, on device: Device = .cpu) -> Bool {
+  switch device {
+  case .cpu: return ct_autocast_supports(device.code, dtype.rawValue)
+  case .cuda: return ct_cuda_built() && ct_autocast_supports(device.code, dtype.rawValue)
+  case .meta, .mps: return false
+  }
+}
 
 /// Whether operations on this thread record gradients.
 public var isGradEnabled: Bool { ct_grad_enabled() }

@@ -65,17 +65,20 @@ public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
   }
 }
 
-/// Where a tensor lives. `meta` tensors have shapes but no storage (module trees without weights).
-public enum Device: Equatable, Sendable, CustomStringConvertible {
+/// Where a tensor lives. `meta` tensors have shapes but no storage (module trees without weights,
+/// and the device tests: every operation runs for its shapes only).
+public enum Device: Hashable, Sendable, CustomStringConvertible {
   case cpu
   case cuda(Int)
   case meta
+  case mps
 
   var code: Int32 {
     switch self {
     case .cpu: return 0
     case .cuda: return 1
     case .meta: return 2
+    case .mps: return 3
     }
   }
 
@@ -89,8 +92,12 @@ public enum Device: Equatable, Sendable, CustomStringConvertible {
     case .cpu: return "cpu"
     case .cuda(let i): return "cuda:\(i)"
     case .meta: return "meta"
+    case .mps: return "mps"
     }
   }
+
+  /// Whether the project's own CPU kernels and allocator serve this device's tensors.
+  public var isCPU: Bool { self == .cpu }
 }
 
 /// Swift scalar types that map one-to-one onto a tensor dtype.

@@ -29,6 +29,7 @@ public enum Runtime {
       ct_use_caching_allocator()
     }
     BLASCore.matchCPU()
+    _ = ct_register_meta_kernels()
     if let mebibytes = getenv(convolutionBandVariable).flatMap({ Int(String(cString: $0)) }) {
       ct_set_conv_band_threshold(Int64(max(0, mebibytes)) << 20)
     }

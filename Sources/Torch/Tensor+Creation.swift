@@ -30,9 +30,9 @@ extension Tensor {
   }
 
   /// Values start, start+step, ... below end (as `torch.arange`).
-  public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType = .float32) throws -> Tensor {
+  public static func arange(_ start: Double = 0, _ end: Double, step: Double = 1, dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {
     Runtime.ensureConfigured()
-    return try produce { ct_arange(start, end, step, dtype.rawValue, $0) }
+    return try produce { ct_arange(start, end, step, dtype.rawValue, $0) }.placed(on: device)
   }
 
   public static func linspace(_ start: Double, _ end: Double, steps: Int, dtype: DType = .float32) throws -> Tensor {
@@ -40,15 +40,23 @@ extension Tensor {
     return try produce { ct_linspace(start, end, Int64(steps), dtype.rawValue, $0) }
   }
 
-  /// Uniform samples in [0, 1).
-  public static func rand(_ shape: [Int], dtype: DType = .float32, generator: Generator? = nil) throws -> Tensor {
-    try random(kind: 0, shape, dtype: dtype, generator: generator)
+  /// Uniform samples in [0, 1), drawn on the CPU (the generators are CPU ones, so a seed gives the
+  /// same numbers on every device) and placed on `device`.
+  public static func rand(_ shape: [Int], dtype: DType = .float32, generator: Generator? = nil, device: Device = .cpu) throws -> Tensor {
+    try random(kind: 0, shape, dtype: dtype, generator: generator).placed(on: device)
   }
 
-  /// Standard normal samples.
-  public static func randn(_ shape: [Int], dtype: DType = .float32, generator: Generator? = nil) throws -> Tensor {
-    try random(kind: 1, shape, dtype: dtype, generator: generator)
+  /// Standard normal samples, drawn on the CPU and placed on `device` (as `rand`).
+  public static func randn(_ shape: [Int], dtype: DType = .float32, generator: Generator? = nil, device: Device = .cpu) throws -> Tensor {
+    try random(kind: 1, shape, dtype: dtype, generator: generator).placed(on: device)
   }
+
+  /// This tensor on the CPU, where it can be read and written to files; a meta tensor stays where
+  /// it is (it has a shape and nothing to copy).
+  public func toHost() throws -> Tensor { device == .meta ? self : try placed(on: .cpu) }
+
+  /// This tensor on `device` (itself when it is there already).
+  public func placed(on device: Device) throws -> Tensor { device == self.device ? self : try to(device) }
 
   private static func random(kind: Int32, _ shape: [Int], dtype: DType, generator: Generator?) throws -> Tensor {
     Runtime.ensureConfigured()
@@ -75,7 +83,7 @@ extension Tensor {
 
   /// A tensor with the same shape and dtype filled with standard normal samples (`randn_like`).
   public func randnLike(generator: Generator? = nil) throws -> Tensor {
-    try Tensor.randn(shape, dtype: dtype, generator: generator)
+    try Tensor.randn(shape, dtype: dtype, generator: generator, device: device)
   }
 
   public func zerosLike() throws -> Tensor { try Tensor.zeros(shape, dtype: dtype, device: device) }

@@ -116,9 +116,9 @@ extension Tensor {
   public func dropout(p: Double, training: Bool, generator: Generator? = nil) throws -> Tensor {
     guard training, p > 0 else { return self }
     guard p < 1 else { return try zerosLike() }
-    let keep = try Tensor.empty(shape, dtype: dtype)
+    let keep = try Tensor.empty(shape, dtype: dtype)  // drawn on the CPU, where the generators are
     try keep.bernoulli_(1 - p, generator: generator)
-    return try self * keep / (1 - p)
+    return try self * keep.placed(on: device) / (1 - p)
   }
 
   /// Resizes the spatial dimensions of (N, C, H, W) to `size` = (H', W').

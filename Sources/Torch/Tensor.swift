@@ -47,8 +47,9 @@ public final class Tensor {
 
   public var device: Device {
     switch ct_device_type(handle) {
-    case 1: return .cuda(0)
+    case 1: return .cuda(Int(Swift.max(0, ct_device_index(handle))))
     case 2: return .meta
+    case 3: return .mps
     default: return .cpu
     }
   }

@@ -22,6 +22,8 @@ public final class Trainer {
     public var shouldStop: () -> Bool = { false }
     /// Data-parallel training: this process is one rank of the group (nil: the only process).
     public var processGroup: ProcessGroup?
+    /// Where the networks train; the data are read on the CPU and moved there batch by batch.
+    public var device: Device = .cpu
     public var log: (String) -> Void = { print($0) }
 
     public init(runDirectory: URL, dataFolder: String) {
@@ -42,7 +44,7 @@ public final class Trainer {
   /// The online network and its EMA shadow.
   public let flow: CouplingFlowMatching
   public let emaFlow: CouplingFlowMatching
-  let ema: EMA
+  public let ema: EMA
   let optimizer: Adam
   let pixelSpace: PixelSpace
   let data: TrainingData
@@ -51,6 +53,7 @@ public final class Trainer {
   /// The FID network, when `metric_tracker_cfg` asks for patch FID in validation.
   let inception: FIDInception?
   var step = 0
+  var device: Device { options.device }
   /// Averages gradients over the ranks (nil on a single process).
   var reducer: GradientReducer?
   var rank: Int { options.processGroup?.rank ?? 0 }
@@ -62,18 +65,22 @@ public final class Trainer {
     self.config = config
     self.yaml = yaml
     self.options = options
+    try Devices.check(options.device)
     let seedGenerator = try Generator(seed: config.seed)
+    // Drawn on the CPU (the same initial weights on every device), then moved.
     flow = try CouplingFlowMatching(net: EfficientUNet(config.net, generator: seedGenerator), path: config.path, sigmaMin: config.sigmaMin)
     emaFlow = try CouplingFlowMatching(net: EfficientUNet(config.net), path: config.path, sigmaMin: config.sigmaMin)
+    try flow.move(to: options.device)
+    try emaFlow.move(to: options.device)
     ema = try EMA(online: flow, shadow: emaFlow, beta: config.emaRate, updateAfterStep: config.emaUpdateAfterStep, updateEvery: config.emaUpdateEvery)
     optimizer = Adam(flow.namedParameters(), .init(lr: config.lr, weightDecay: config.weightDecay))
-    let autoencoder = try config.firstStage.load()
+    let autoencoder = try config.firstStage.load(device: options.device)
     guard autoencoder.latentChannels == config.net.outChannels else {
       throw ConfigError("the network outputs \(config.net.outChannels) channels but the first stage's latents have \(autoencoder.latentChannels)")
     }
     pixelSpace = PixelSpace(autoencoder: autoencoder, latentScale: config.scaleFactor)
     data = try TrainingData(folder: options.dataFolder, config: config)
-    inception = config.patchFID ? try FIDInception(path: config.inceptionPath ?? FIDInception.locate()) : nil
+    inception = config.patchFID ? try FIDInception(path: config.inceptionPath ?? FIDInception.locate(), device: options.device) : nil
     prefetcher = BatchPrefetcher(data: data, batchSize: config.batchSize, stride: options.processGroup?.worldSize ?? 1, workers: config.workers)
     if let resume = options.resumeFrom { try restore(resume) }
     if let weights = options.loadWeights { try loadWeights(weights) }

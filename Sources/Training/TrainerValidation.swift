@@ -14,7 +14,7 @@ extension Trainer {
     let patches = try inception.map { try PatchFID(network: $0, crops: config.metricCrops, cropSize: config.metricCropSize) }
     try withNoGrad {
       for (i, batch) in try data.validationBatches(batchSize: config.validationBatchSize, limit: config.validationBatches).enumerated() {
-        let images = batch.image
+        let images = try batch.image.placed(on: device)
         let generator = try Generator(seed: config.seed &+ 0x2000_0000 &+ UInt64(i))
         let (_, x0, context) = try sourceAndTarget(batch, generator: generator)
         let useContext = config.takesContext
@@ -58,7 +58,7 @@ extension Trainer {
     try board.scalar("val/ssim", s, step: step)
     try board.scalar("val/mse", m, step: step)
     guard !rows.isEmpty else { return }
-    let grid = try Tensor.cat(rows, dim: 1)
+    let grid = try Tensor.cat(rows, dim: 1).toHost()
     let path = options.runDirectory.appendingPathComponent(String(format: "samples/step%06d.png", step)).path
     try ImageFile.write(grid, to: path, range: .symmetric)
     let png = try ImageFile.encode(grid, name: path, range: .symmetric, jpeg: false)

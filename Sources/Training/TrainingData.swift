@@ -16,6 +16,12 @@ public struct Batch {
     self.latentLowRes = latentLowRes
     self.latentSmall = latentSmall
   }
+
+  /// The batch with every tensor on `device`.
+  public func placed(on device: Device) throws -> Batch {
+    Batch(image: try image.placed(on: device), latent: try latent?.placed(on: device),
+          latentLowRes: try latentLowRes?.placed(on: device), latentSmall: try latentSmall?.placed(on: device))
+  }
 }
 
 /// Images read directly, or precomputed shards (`fmboost precompute`).

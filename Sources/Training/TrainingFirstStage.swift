@@ -58,11 +58,11 @@ extension TrainingConfig.FirstStage {
   }
 
   /// The autoencoder this first stage names (identity for pixel space).
-  public func load() throws -> any LatentAutoencoder {
+  public func load(device: Device = .cpu) throws -> any LatentAutoencoder {
     switch self {
     case .none: return IdentityAutoencoder()
-    case .stableDiffusion(let path): return try AutoencoderLoader.load([path])
-    case .tiny(let encoder, let decoder): return try AutoencoderLoader.load([encoder, decoder])
+    case .stableDiffusion(let path): return try AutoencoderLoader.load([path], device: device)
+    case .tiny(let encoder, let decoder): return try AutoencoderLoader.load([encoder, decoder], device: device)
     case .pixelUnshuffle(let factor): return try PixelUnshuffleAutoencoder(factor: factor)
     }
   }

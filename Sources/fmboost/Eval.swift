@@ -37,6 +37,7 @@ struct Eval: ParsableCommand {
   @Option(help: "Panels: the window's side in pixels of the original.") var panelSize = 160
   @Option(help: "Run the model in tiles of this many pixels of the output (a multiple of the first stage's factor; blended overlaps), as `upsample --tile` does.") var tile: Int?
   @OptionGroup var threading: ThreadsOption
+  @OptionGroup var placement: DeviceOption
 
   func parsedSteps() throws -> [Int]? {
     guard let steps else { return nil }
@@ -56,7 +57,7 @@ struct Eval: ParsableCommand {
   func run() throws {
     threading.apply()
     var upsampling = UpsamplingPipeline.Configuration(model: modelFile.model, autoencoder: vae.map(vaePaths))
-    upsampling.overrides.tilePixels = tile
+    (upsampling.overrides.tilePixels, upsampling.device) = (tile, try placement.resolve())
     let pipeline = try UpsamplingPipeline(upsampling)
     var configuration = EvaluationPipeline.Configuration()
     (configuration.stepCounts, configuration.method, configuration.stages, configuration.seed) = (try parsedSteps() ?? [], method, cascade, random.seed)

@@ -26,6 +26,7 @@ struct FID: ParsableCommand {
   @Option(help: "Images per network batch.") var batchSize = 16
   @Flag(help: "Neither read nor write the feature cache.") var noCache = false
   @OptionGroup var threading: ThreadsOption
+  @OptionGroup var placement: DeviceOption
 
   func validate() throws {
     guard kidSubsets >= 1, kidSubsetSize >= 2, batchSize >= 1 else {
@@ -37,7 +38,7 @@ struct FID: ParsableCommand {
     threading.apply()
     let start = Date()
     let path = try inception ?? FIDInception.locate()
-    var features = FolderFeatures(network: try FIDInception(path: path), networkPath: path,
+    var features = FolderFeatures(network: try FIDInception(path: path, device: placement.resolve()), networkPath: path,
                                   cacheDirectory: noCache ? nil : FolderFeatures.defaultCacheDirectory)
     features.batchSize = batchSize
     var comparison = FolderComparison(features: features)

@@ -2,6 +2,7 @@ import ArgumentParser
 import FMBoost
 @preconcurrency import Glibc
 import Pipelines
+import Torch
 
 @main
 struct FMBoostCommand: AsyncParsableCommand {
@@ -18,7 +19,7 @@ struct FMBoostCommand: AsyncParsableCommand {
       var command = try parseAsRoot()
       if var command = command as? any AsyncParsableCommand { try await command.run() } else { try command.run() }
     } catch {
-      exit(withError: error is RecipeError || error is PipelineError ? CommandError(CommandError.describe(error)) : error)
+      exit(withError: error is RecipeError || error is PipelineError || error is DeviceError ? CommandError(CommandError.describe(error)) : error)
     }
   }
 }
@@ -43,6 +44,8 @@ extension CommandError {
     case PipelineError.needsAutoencoder: return "\(error): pass --vae"
     case PipelineError.defaultModelMissing: return "no --model given and \(error); pass --model or set \(DefaultModel.environmentVariable)"
     case PipelineError.previewDecoderMismatch: return "--decoder \(error)"
+    case PipelineError.precisionUnsupported: return "--precision: \(error)"
+    case is DeviceError: return "--device: \(error)"
     default: return "\(error)"
     }
   }

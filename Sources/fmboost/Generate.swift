@@ -46,6 +46,7 @@ struct Generate: ParsableCommand {
   @OptionGroup var overwrite: ForceOption
   @OptionGroup var threading: ThreadsOption
   @OptionGroup var inference: PrecisionOption
+  @OptionGroup var placement: DeviceOption
 
   func validate() throws {
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
@@ -61,7 +62,7 @@ struct Generate: ParsableCommand {
     var configuration = TextToImagePipeline.Configuration(model: model)
     (configuration.loras, configuration.vocabulary, configuration.previewDecoder) = (lora, vocabulary, decoder)
     configuration.boost = boost == "none" ? .none : boost == "default" ? .defaultModel : .model(boost)
-    (configuration.boostTilePixels, configuration.precision) = (tile, inference.precision.dtype)
+    (configuration.boostTilePixels, configuration.precision, configuration.device) = (tile, inference.precision.dtype, try placement.resolve())
     let pipeline = try TextToImagePipeline(configuration)
     let defaults = pipeline.defaults
     var settings = TextToImageSettings(prompt: prompt, sampler: scheduler ?? defaults.sampler, steps: steps ?? defaults.steps,
@@ -69,7 +70,7 @@ struct Generate: ParsableCommand {
     settings.negativePrompt = negativePrompt
     (settings.width, settings.height, settings.clipSkip, settings.spacing, settings.karras) = (width, height, clipSkip, spacing, karras)
     print("\(pipeline.isLCMDistilled ? "LCM-distilled SD" : "SD") UNet \(pipeline.unetParameters.grouped) parameters; \(settings.sampler.rawValue) \(settings.steps) steps, guidance \(settings.guidance), \(width)×\(height), "
-          + (boost == "none" ? "no boost" : "boost \(boost) ×\(1 << cascade)") + ", \(inference.precision.rawValue), \(Runtime.threads) threads")
+          + (boost == "none" ? "no boost" : "boost \(boost) ×\(1 << cascade)") + ", \(inference.precision.rawValue) on \(configuration.device), \(Runtime.threads) threads")
     let progress = ProgressLine(label: "image")
     try pipeline.generateFiles(settings, seeds: (0..<count).map { seed &+ UInt64($0) }, stages: cascade, folder: outputFolder.output,
                                overwrite: overwrite.force, progress: progress.update) { path, made in

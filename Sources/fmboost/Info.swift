@@ -6,7 +6,7 @@ import Torch
 /// `fmboost info`: what libtorch this binary runs on.
 struct Info: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Print the libtorch version, thread count, CPU capability and BLAS/oneDNN use.")
+    abstract: "Print the libtorch version, thread count, CPU capability, BLAS/oneDNN use and the devices.")
 
   @OptionGroup var threading: ThreadsOption
   @Flag(help: "Also print libtorch's full build configuration.") var verbose = false
@@ -32,6 +32,7 @@ struct Info: ParsableCommand {
     print("oneDNN          \(info.usesOneDNN ? "yes" : "no")")
     print("OpenMP spin     \(Self.spinDescription)")
     print("Winograd 3x3    \(Runtime.winogradDescription)")
+    print("devices         \(Devices.available.map(\.description).joined(separator: ", ")) (CUDA: \(Devices.cudaBuilt ? "in this build, \(Devices.cudaCount) device(s)" : "not in this build"); MPS: \(Devices.mpsAvailable ? "yes" : "no"))")
     if verbose {
       print("\n\(info.configuration)\n\(info.parallelism)")
     }

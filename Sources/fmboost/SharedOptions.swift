@@ -15,6 +15,13 @@ struct ThreadsOption: ParsableArguments {
   func apply() { if let threads { Runtime.threads = threads } }
 }
 
+/// `--device D`, where the networks run (checked when the command runs: one line if it is not there).
+struct DeviceOption: ParsableArguments {
+  @Option(help: "Where the networks run: cpu, cuda, cuda:N, mps, or auto (the first GPU, else the CPU).") var device = "cpu"
+
+  func resolve() throws -> Device { try Devices.resolve(device) }
+}
+
 /// `--force`, the same in every command that writes files.
 struct ForceOption: ParsableArguments {
   @Flag(help: "Overwrite existing outputs.") var force = false
@@ -47,7 +54,7 @@ struct PrecisionOption: ParsableArguments {
   @Option(help: "Inference precision: fp32, or bf16/fp16 under autocast (faster only on CPUs with AMX; see docs/benchmarks.md).") var precision: Precision = .fp32
 
   func validate() throws {
-    if let dtype = precision.dtype, !autocastSupports(dtype) {
+    if let dtype = precision.dtype, !autocastSupports(dtype), !autocastSupports(dtype, on: .cuda(0)) {
       throw ValidationError("--precision \(precision.rawValue): this libtorch's CPU autocast cannot compute in \(dtype) (libtorch 1.13 has bf16 only); use fp32 or bf16")
     }
   }

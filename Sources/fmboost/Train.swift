@@ -27,7 +27,7 @@ struct Train: ParsableCommand {
   @Option(help: "Stop after this many optimiser steps in all (overrides train.max_steps).") var maxSteps: Int?
   @Option(help: "Folder for run folders.") var logs = "logs"
   @OptionGroup var threading: ThreadsOption
-  var threads: Int? { threading.threads }
+  @OptionGroup var placement: DeviceOption
   @Option(help: "Start this many local processes for data-parallel training (each with batch_size samples per step).") var nproc: Int?
   @Option(help: "Seconds a rank waits for the others (rendezvous, collectives) before failing.") var distTimeout: Double = 300
   @Argument(help: "Config overrides key.path=value.") var overrides: [String] = []
@@ -49,7 +49,7 @@ struct Train: ParsableCommand {
     var launch = TrainingLaunch(config: try TrainingConfig(tree), yaml: try tree.yaml())
     guard launch.config.dataFolder != nil else { throw CommandError("no training images: pass --data DIR (or data.params.folder)") }
     (launch.name, launch.logs, launch.resume, launch.loadWeights) = (name, logs, resumeCheckpoint, loadWeights)
-    (launch.timeout, launch.threads) = (distTimeout, threading.threads)
+    (launch.timeout, launch.threads, launch.device) = (distTimeout, threading.threads, try placement.resolve())
     launch.rankArguments = { threads in Array(CommandLine.arguments.dropFirst()) + ["--threads", String(threads)] }
     if ProcessInfo.processInfo.environment["RANK"] != nil || (launch.config.devices ?? 1) <= 1 { threading.apply() }
     if case .trained(let summary, let runDirectory) = try launch.run(log: { print($0) }) {

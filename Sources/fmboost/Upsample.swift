@@ -51,6 +51,7 @@ struct Upsample: ParsableCommand {
   @OptionGroup var overwrite: ForceOption
   @OptionGroup var threading: ThreadsOption
   @OptionGroup var inference: PrecisionOption
+  @OptionGroup var placement: DeviceOption
 
   func validate() throws {
     guard (1...4).contains(cascade) else { throw ValidationError("--cascade must be 1 to 4 (×2 to ×16)") }
@@ -66,10 +67,10 @@ struct Upsample: ParsableCommand {
     configuration.overrides = UpsamplingRecipe.Overrides(
       latentScale: scaleFactor, mode: mode, noisingStep: noisingStep, method: method, steps: steps, atol: atol, rtol: rtol,
       tilePixels: tile, memoryBudget: Int(memoryBudget * 1e9))
-    configuration.precision = inference.precision.dtype
+    (configuration.precision, configuration.device) = (inference.precision.dtype, try placement.resolve())
     let pipeline = try UpsamplingPipeline(configuration)
     let r = pipeline.recipe
-    print("model \(pipeline.modelPath) (\(pipeline.weights) weights, \(pipeline.flow.net.parameterCount.grouped) parameters), first stage \(pipeline.autoencoder.kind), \(inference.precision.rawValue), \(r.method.rawValue) \(r.method.isAdaptive ? "atol \(r.atol) rtol \(r.rtol)" : "\(r.steps) steps"), \(Runtime.threads) threads")
+    print("model \(pipeline.modelPath) (\(pipeline.weights) weights, \(pipeline.flow.net.parameterCount.grouped) parameters), first stage \(pipeline.autoencoder.kind), \(inference.precision.rawValue) on \(pipeline.device), \(r.method.rawValue) \(r.method.isAdaptive ? "atol \(r.atol) rtol \(r.rtol)" : "\(r.steps) steps"), \(Runtime.threads) threads")
     var output = UpsamplingPipeline.FileOutput(folder: outputFolder.output)
     (output.format, output.quality, output.compare, output.overwrite) = (format, quality, compare, overwrite.force)
     output.shard = try shard.map(Shard.init(parsing:)) ?? Shard.fromEnvironment(count: shards)

@@ -214,3 +214,25 @@ enum TinyRun {
     _ = try Trainer(config: bicubic, yaml: bicubicYAML, options: options)
   }
 }
+
+/// One training step with the networks, the first stage and every batch on the `meta` device
+/// (shapes only): any tensor the step makes on the CPU by mistake fails there, as on CUDA.
+@Suite struct MetaDeviceTrainingTests {
+  @Test func aTrainingStepRunsOnTheMetaDevice() throws {
+    let dir = try temporaryDirectory("meta-step")
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // Clipping and the logged gradient norm read values, which meta tensors do not have.
+    let (config, yaml) = try TinyRun.config(["train.gradient_clip_val=null", "model.params.log_grad_norm=false"])
+    var options = TinyRun.options(dir)
+    options.device = .meta
+    let trainer = try Trainer(config: config, yaml: yaml, options: options)
+    #expect(trainer.flow.net.device == .meta && trainer.emaFlow.net.device == .meta)
+    let (loss, x1) = try trainer.microBatchLoss(0)
+    #expect(loss.device == .meta && loss.shape == [] && x1.device == .meta && x1.size(0) == 2)
+    try trainer.ema.update()
+    try loss.backward()
+    #expect(trainer.flow.parameters().allSatisfy { $0.grad?.device == .meta })
+    #expect(try trainer.applyGradients() == nil)
+    #expect(trainer.flow.parameters().allSatisfy { $0.device == .meta })
+  }
+}

@@ -30,7 +30,8 @@ void ct_sizes(ct_tensor t, int64_t *sizes, int capacity);
 void ct_strides(ct_tensor t, int64_t *strides, int capacity);
 int64_t ct_numel(ct_tensor t);
 int ct_dtype(ct_tensor t);  // c10::ScalarType value
-int ct_device_type(ct_tensor t);  // 0 cpu, 1 cuda, 2 meta
+int ct_device_type(ct_tensor t);  // 0 cpu, 1 cuda, 2 meta, 3 mps
+int ct_device_index(ct_tensor t);  // -1 when the device has none (cpu, meta)
 bool ct_is_contiguous(ct_tensor t);
 /// A printable description; the caller releases it with ct_free_string.
 int ct_describe(ct_tensor t, char **out);
@@ -208,11 +209,19 @@ int ct_set_grad_undefined(ct_tensor t);
 int ct_detach(ct_tensor t, ct_tensor *out);
 bool ct_grad_enabled(void);
 void ct_set_grad_enabled(bool on);
-/// CPU autocast (mixed precision) on this thread, with the given lower-precision dtype.
-bool ct_autocast_cpu_enabled(void);
-void ct_set_autocast_cpu(bool on, int dtype);
-/// Whether this libtorch's CPU autocast accepts `dtype` (1.13 takes bfloat16 only).
-bool ct_autocast_cpu_supports(int dtype);
+/// Autocast (mixed precision) on this thread for a device type (0 cpu, 1 cuda), with the given
+/// lower-precision dtype.
+bool ct_autocast_enabled(int device);
+void ct_set_autocast(int device, bool on, int dtype);
+/// Whether this libtorch's autocast on `device` accepts `dtype` (1.13's CPU autocast: bfloat16 only).
+bool ct_autocast_supports(int device, int dtype);
+/// Shape-only kernels for the operators libtorch 1.x lacks on the meta device (none needed on 2.x).
+int ct_register_meta_kernels(void);
+/// What this build and machine offer: CUDA compiled in (libtorch_cuda loaded), CUDA devices
+/// visible, MPS available.
+bool ct_cuda_built(void);
+int ct_cuda_device_count(void);
+bool ct_mps_available(void);
 
 // ---- runtime -----------------------------------------------------------------------------
 void ct_set_num_threads(int n);

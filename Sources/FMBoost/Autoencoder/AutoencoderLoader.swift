@@ -7,7 +7,7 @@ import Torch
 /// flat or under `state_dict`, LDM or diffusers layout, or safetensors), or a TAESD-family
 /// encoder and/or decoder (`.pth` or safetensors). The kind is read from the keys.
 public enum AutoencoderLoader {
-  public static func load(_ paths: [String], config: AutoencoderKLConfig? = nil) throws -> any LatentAutoencoder {
+  public static func load(_ paths: [String], config: AutoencoderKLConfig? = nil, device: Device = .cpu) throws -> any LatentAutoencoder {
     guard !paths.isEmpty, paths.count <= 2 else {
       throw TorchError.invalidArgument("an autoencoder is one file (SD's) or an encoder,decoder pair (TAESD family), got \(paths.count) files")
     }
@@ -23,13 +23,13 @@ public enum AutoencoderLoader {
         // A first stage trained without double_z or with another latent width shows it in its shapes.
         if let quant = stateDict["quant_conv.weight"], quant.rank == 4 { c.embedDim = quant.size(0) / 2 }
         let config = c
-        return try WeightFile.build(stateDict, file: path) { try AutoencoderKL(config, $0) }
+        return try WeightFile.build(stateDict, file: path, device: device) { try AutoencoderKL(config, $0) }
       } else if stateDict["14.weight"] != nil && stateDict["0.weight"] != nil {
         let variant = try TAESDEncoder.variant(of: stateDict, file: path)
-        tinyEncoder = try WeightFile.build(stateDict, file: path) { try TAESDEncoder(variant, $0) }
+        tinyEncoder = try WeightFile.build(stateDict, file: path, device: device) { try TAESDEncoder(variant, $0) }
       } else if stateDict["1.weight"] != nil && stateDict["19.weight"] != nil {
         let variant = try TAESDDecoder.variant(of: stateDict, file: path)
-        tinyDecoder = try WeightFile.build(stateDict, file: path) { try TAESDDecoder(variant, $0) }
+        tinyDecoder = try WeightFile.build(stateDict, file: path, device: device) { try TAESDDecoder(variant, $0) }
       } else {
         throw CheckpointError(file: path, "not an autoencoder this tool knows (neither SD's AutoencoderKL nor a TAESD-family encoder/decoder)")
       }

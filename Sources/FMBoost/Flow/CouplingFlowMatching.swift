@@ -42,7 +42,7 @@ public final class CouplingFlowMatching: Module {
   /// velocity, loss = mean((v − u)²) over every element (or mean |v − u| for `.l1`).
   public func trainingLoss(x1: Tensor, x0: Tensor, context: Tensor?, t given: Tensor? = nil, generator: Generator? = nil,
                            distance: Distance = .mse) throws -> Loss {
-    let t = try given ?? Tensor.rand([x1.size(0)], dtype: x1.dtype, generator: generator)
+    let t = try given ?? Tensor.rand([x1.size(0)], dtype: x1.dtype, generator: generator, device: x1.device)
     var xt = try path.interpolate(x0: x0, x1: x1, t: t)
     if sigmaMin > 0 { xt = try xt + xt.randnLike(generator: generator) * sigmaMin }
     let ut = try path.velocity(x0: x0, x1: x1, t: t)

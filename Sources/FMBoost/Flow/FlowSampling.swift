@@ -27,7 +27,7 @@ extension CouplingFlowMatching {
   ) throws -> ODESolution {
     let channels = x0.size(1)
     let field: VectorField = { [self] t, x in
-      let time = try Tensor(scalar: Float(t))
+      let time = try Tensor(scalar: Float(t)).placed(on: x.device)
       guard let tiling else { return try velocity(x, t: time, context: context) }
       let joined = try context.map { try Tensor.cat([x, $0], dim: 1) } ?? x
       return try tiling.apply(joined, scale: 1) { piece in

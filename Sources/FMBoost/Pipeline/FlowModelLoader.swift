@@ -16,7 +16,8 @@ public enum FlowModelLoader {
     public let recipe: UpsamplingRecipe
   }
 
-  public static func load(_ path: String, weights choice: StateDictSelection.Weights = .ema, config: EfficientUNetConfig? = nil) throws -> Loaded {
+  public static func load(_ path: String, weights choice: StateDictSelection.Weights = .ema, config: EfficientUNetConfig? = nil,
+                          device: Device = .cpu) throws -> Loaded {
     let file = try TensorFile(path: path)
     var entries = try file.lazyStateDict()
     var taken = "as stored"
@@ -33,7 +34,7 @@ public enum FlowModelLoader {
       throw CheckpointError(file: path, "holds no architecture config (safetensors metadata `config`) and none was given")
     }
     // Built from the file's tensors in place: a safetensors file is read one tensor at a time.
-    let net = try WeightFile.build(Dictionary(entries, uniquingKeysWith: { a, _ in a }), file: path) { try EfficientUNet(netConfig, $0) }
+    let net = try WeightFile.build(Dictionary(entries, uniquingKeysWith: { a, _ in a }), file: path, device: device) { try EfficientUNet(netConfig, $0) }
     let recipe = try file.metadata[UpsamplingRecipe.metadataKey].map {
       try WeightFile.decodeConfig(UpsamplingRecipe.self, json: Data($0.utf8), file: path)
     } ?? UpsamplingRecipe()

@@ -53,7 +53,7 @@ public struct HaloTiling: Sendable, Equatable {
       let crop = try image.narrow(dim: 2, start: top, length: bottom - top).narrow(dim: 3, start: left, length: right - left)
       let result = try body(crop)
       if output == nil {
-        output = try Tensor.empty([result.size(0), result.size(1), kept.height * factor, kept.width * factor], dtype: result.dtype)
+        output = try Tensor.empty([result.size(0), result.size(1), kept.height * factor, kept.width * factor], dtype: result.dtype, device: result.device)
       }
       let (rowsKept, columnsKept) = (Swift.min(coreRows, kept.height - y) * factor, Swift.min(coreColumns, kept.width - x) * factor)
       let kept = try result.narrow(dim: 2, start: (y - top) * factor, length: rowsKept).narrow(dim: 3, start: (x - left) * factor, length: columnsKept)

@@ -11,7 +11,7 @@ extension Upsampler {
     let range = pixelSpace.autoencoder.pixelRange
     let input = try (range == .unit ? picture.color : picture.color * 2 - 1).unsqueeze(dim: 0)
     let result = try cascade(image: input, stages: stages, factor: factor, generator: generator, onStage: onStage)
-    let color = try result.image.squeeze(dim: 0).to(.float32)
+    let color = try result.image.squeeze(dim: 0).to(.float32).toHost()
     if range == .symmetric {  // in place: the output is the largest tensor of a run
       try color.add_(1)
       try color.div_(2)

@@ -28,6 +28,9 @@ public final class Upsampler {
     self.recipe = recipe
   }
 
+  /// Where the flow network's weights are, and so where images are upsampled.
+  public var device: Device { flow.net.device }
+
   /// Image sides must be multiples of this for an output `factor` times larger.
   public func inputMultiple(factor: Int) -> Int {
     let latentMultiple = flow.net.config.requiredDivisor * pixelSpace.autoencoder.downsamplingFactor
@@ -96,7 +99,7 @@ public final class Upsampler {
   /// Several stages in a row (512 → 1024 → 2048 px for two ×2 stages), any input size;
   /// `onStage(s)` is called before stage s. The output's `evaluations` count every stage's.
   public func cascade(image: Tensor, stages: Int, factor: Int = 2, generator: Generator? = nil, onStage: ((Int) -> Void)? = nil) throws -> Output {
-    var current = image
+    var current = try image.placed(on: device)
     var last: Output?
     var evaluations = 0
     for stage in 0..<max(1, stages) {

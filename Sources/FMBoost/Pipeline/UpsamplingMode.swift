@@ -69,7 +69,7 @@ public func upsampleLatent(
     let up = try latent.interpolate(size: size, mode: .nearest)
     let noise = try up.randnLike(generator: generator)
     // 1 on the [::s, ::s] lattice, 0 elsewhere.
-    let line = try Tensor((0..<size.0).map { Float($0 % s == 0 ? 1 : 0) })
+    let line = try Tensor((0..<size.0).map { Float($0 % s == 0 ? 1 : 0) }).placed(on: latent.device)
     let mask = try line.reshape([1, 1, size.0, 1]) * line.reshape([1, 1, 1, size.0])
     return try up * mask + noise * (1 - mask)
   }

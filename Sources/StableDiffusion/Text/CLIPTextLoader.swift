@@ -21,7 +21,7 @@ public enum CLIPTextLoader {
   }
 
   /// The text encoder from a file's tensors (any of `prefixes`; other keys are not looked at).
-  public static func build(_ all: [(String, () throws -> Tensor)], shapes allShapes: [String: [Int]], heads: Int?, file path: String) throws -> CLIPTextModel {
+  public static func build(_ all: [(String, () throws -> Tensor)], shapes allShapes: [String: [Int]], heads: Int?, file path: String, device: Device = .cpu) throws -> CLIPTextModel {
     guard let prefix = prefix(in: allShapes) else {
       throw CheckpointError(file: path, "holds no CLIP text encoder (no embeddings.token_embedding.weight under \(prefixes.dropLast().joined(separator: " or ")) or at the top level)")
     }
@@ -29,7 +29,7 @@ public enum CLIPTextLoader {
     entries.removeAll { $0.0 == "embeddings.position_ids" }
     let shapes = Dictionary(try StateDictSelection.strip(Array(allShapes), prefix: prefix, file: path), uniquingKeysWith: { a, _ in a })
     let config = try inferConfig(shapes, heads: heads, file: path)
-    return try WeightFile.build(Dictionary(entries, uniquingKeysWith: { a, _ in a }), file: path) { try CLIPTextModel(config, $0) }
+    return try WeightFile.build(Dictionary(entries, uniquingKeysWith: { a, _ in a }), file: path, device: device) { try CLIPTextModel(config, $0) }
   }
 
   /// Which of `prefixes` the text encoder's keys are under, if any.

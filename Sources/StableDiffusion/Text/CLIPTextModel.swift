@@ -68,7 +68,7 @@ public final class CLIPTextModel: Module {
     }
     let positions = try positionEmbedding.weight.value.narrow(dim: 0, start: 0, length: length).unsqueeze(dim: 0)
     var h = try tokenEmbedding(ids) + positions
-    let mask = try Self.causalMask(length)
+    let mask = try Self.causalMask(length).placed(on: h.device)
     var states = [h]
     for layer in layers.items {
       h = try layer(h, mask: mask)

@@ -19,6 +19,8 @@ public struct TrainingLaunch {
   /// The arguments a local rank is started with, given the threads it takes.
   public var rankArguments: (_ threads: Int) -> [String] = { _ in [] }
   public var threads: Int?
+  /// Where each rank trains; with several ranks on CUDA, rank r of a machine takes cuda:LOCAL_RANK.
+  public var device: Device = .cpu
 
   public init(config: TrainingConfig, yaml: String) {
     self.config = config
@@ -71,6 +73,10 @@ public struct TrainingLaunch {
       if rank != 0 { options.log = { _ in } }
     }
     (options.resumeFrom, options.loadWeights) = (resume, loadWeights)
+    options.device = device
+    if case .cuda = device, rendezvous != nil, let local = ProcessInfo.processInfo.environment["LOCAL_RANK"].flatMap(Int.init) {
+      options.device = .cuda(local)
+    }
     options.shouldStop = { stop.requested }
     let trainer = try Trainer(config: config, yaml: yaml, options: options)
     do {
