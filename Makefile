@@ -8,7 +8,7 @@ SWIFT ?= swift
 # files (PNG, JPEG, WebP, TIFF with orientation, alpha, 16 bits, ICC profiles, EXIF).
 SYSTEM_PACKAGES := libtorch-dev libdnnl-dev libgloo-dev libvips-dev libopenblas0-openmp chromium
 
-.PHONY: run test test-fast build deps photos sr-photos inception clip-vocab default-model eval bench bench-ddp bench-conv bench-large-photo bench-server fuzz clean
+.PHONY: run test test-fast build build-cuda gpu-check deps photos sr-photos inception clip-vocab default-model eval bench bench-ddp bench-conv bench-large-photo bench-server fuzz clean
 
 # Installs the Debian -dev libraries the package links against, and Chromium for the page's browser test, when any is missing.
 deps:
@@ -22,6 +22,14 @@ deps:
 
 build: deps
 	$(SWIFT) build -c release
+
+# The CUDA variant, against PyPI's CUDA torch wheel in .venv-cuda (no GPU needed to build): docs/devices.md.
+build-cuda: deps
+	scripts/build-cuda.sh
+
+# On a machine with an NVIDIA GPU and a CUDA PyTorch: parity and timings against PyTorch (docs/devices.md).
+gpu-check: photos
+	PYTHON=$${PYTHON:-.venv-cuda/bin/python} scripts/gpu-check.sh
 
 # The demo: a held-out real photo (512 px, never trained on) upsampled ×2 with the shipped default
 # model, plus a side-by-side comparison with bicubic, in out/.

@@ -9,8 +9,12 @@ let torchIncludes = libtorch.map { ["-I\($0)/include", "-I\($0)/include/torch/cs
   ?? ["-I/usr/include/torch/csrc/api/include"]
 // Another libtorch's libraries are linked by path: the Swift driver puts the system library folder,
 // where Debian's libtorch may also be, ahead of any -L.
+// A CUDA build's libtorch_cuda is linked although no symbol of it is used: loading it registers
+// the CUDA kernels and device hooks.
 let torchLinking: [LinkerSetting] = libtorch.map { path in
-  [.unsafeFlags(["torch", "torch_cpu", "c10"].flatMap { ["-Xlinker", "\(path)/lib/lib\($0).so"] } + ["-Xlinker", "-rpath", "-Xlinker", "\(path)/lib"])]
+  let cuda = FileManager.default.fileExists(atPath: "\(path)/lib/libtorch_cuda.so")
+    ? ["-Xlinker", "--no-as-needed", "-Xlinker", "\(path)/lib/libtorch_cuda.so", "-Xlinker", "--as-needed"] : []
+  return [.unsafeFlags(["torch", "torch_cpu", "c10"].flatMap { ["-Xlinker", "\(path)/lib/lib\($0).so"] } + cuda + ["-Xlinker", "-rpath", "-Xlinker", "\(path)/lib"])]
 } ?? [.linkedLibrary("torch"), .linkedLibrary("torch_cpu"), .linkedLibrary("c10")]
 
 // oneDNN's own headers (libdnnl-dev) for its Winograd convolution, on Debian's libtorch only: a

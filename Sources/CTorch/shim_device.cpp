@@ -19,4 +19,10 @@ int ct_cuda_device_count(void) {
 
 bool ct_mps_available(void) { return at::hasMPS(); }
 
+// TF32 in cuDNN's convolutions (libtorch's default: on) and cuBLAS's matrix products (default: off).
+void ct_set_allow_tf32(bool on) {
+  at::globalContext().setAllowTF32CuDNN(on);
+  at::globalContext().setAllowTF32CuBLAS(on);
+}
+
 }  // extern "C"

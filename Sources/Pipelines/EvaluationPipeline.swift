@@ -26,6 +26,24 @@ public struct EvaluationPipeline {
     /// A folder for per-image strips of the most detailed window (`panelSize` pixels).
     public var panels: String?
     public var panelSize = 160
+    /// Where `run` writes every score as CSV (nil: nowhere).
+    public var csv: String?
+    /// Only this shard's part of the images (their scores and panels; an image's patch anchors and
+    /// scores are those of an unsharded run): its CSV is `<csv name>-I-of-N.csv`, its manifest
+    /// beside it (in the current folder without a CSV).
+    public var shard: Shard?
+
+    /// The CSV file written, with the shard in its name.
+    public var csvPath: String? {
+      guard let csv, let shard else { return csv }
+      return (csv as NSString).deletingPathExtension + "-\(shard.index)-of-\(shard.count).csv"
+    }
+
+    /// Where a shard's manifest goes.
+    public var manifestFolder: String {
+      let folder = ((csv ?? "") as NSString).deletingLastPathComponent
+      return folder.isEmpty ? "." : folder
+    }
 
     public init() {}
   }
@@ -64,12 +82,18 @@ public struct EvaluationPipeline {
     self.configuration = configuration
   }
 
-  /// Evaluates every image of `inputs` (files or folders), reporting each image's outcome.
+  /// Evaluates every image of `inputs` (files or folders; with a shard, its part), reporting each
+  /// image's outcome.
   public func run(_ inputs: [String], report: (FileBatch.Outcome) -> Void) throws -> Report {
     let c = configuration
     if let panels = c.panels { try FileBatch.prepareDirectory(panels) }
     var scores: [UpsamplingEvaluation.Score] = []
-    try FileBatch.run(FileBatch.expand(inputs, extensions: ImageFile.extensions), report: report) { index, input in
+    let all = FileBatch.expand(inputs, extensions: ImageFile.extensions)
+    let position = Dictionary(all.enumerated().map { ($1.path, $0) }, uniquingKeysWith: { a, _ in a })
+    let files = c.shard.map { $0.select(all) } ?? all
+    let manifest = try c.shard.map { try Manifest(folder: c.manifestFolder, shard: $0, inputs: files) }
+    try FileBatch.run(files, manifest: manifest, seed: { _ in c.seed }, report: report) { _, input in
+      let index = position[input.path]!
       let image = try UpsamplingEvaluation.limitShortSide(try ImageFile.read(input.path, range: .symmetric), to: c.maxShortSide)
       let original = try UpsamplingEvaluation.prepare(image, scale: comparison.scale, maxSide: c.maxSide)
       let (mine, shown) = try comparison.evaluate(original, name: input.relative, anchorSeed: c.seed &+ UInt64(index))
@@ -83,6 +107,8 @@ public struct EvaluationPipeline {
       return FileBatch.Done(output: nil, summary: mine.map { String(format: "%@ %.2f dB", $0.method, $0.psnr) }.joined(separator: ", "))
     }
     let perceptual = try comparison.patches?.results(reference: "original") ?? [:]
-    return Report(scores: scores, means: UpsamplingEvaluation.means(scores), perceptual: perceptual, patches: comparison.patches)
+    let report = Report(scores: scores, means: UpsamplingEvaluation.means(scores), perceptual: perceptual, patches: comparison.patches)
+    if let path = c.csvPath { try report.writeCSV(to: path) }
+    return report
   }
 }

@@ -104,7 +104,7 @@ public enum FileBatch {
   /// stopping at a failure; throws at the end when any input failed. Two inputs that would write
   /// the same output (two files of the same name given one by one) are refused before anything
   /// runs; so is a cancellation.
-  public static func run(_ inputs: [InputFile], manifest: Manifest? = nil, seed: UInt64? = nil, report: (Outcome) -> Void,
+  public static func run(_ inputs: [InputFile], manifest: Manifest? = nil, seed: (InputFile) -> UInt64? = { _ in nil }, report: (Outcome) -> Void,
                          _ body: (Int, InputFile) throws -> Done) throws {
     guard !inputs.isEmpty else { throw PipelineError.noInputs }
     try refuseCollisions(inputs)
@@ -122,7 +122,7 @@ public enum FileBatch {
       }
       let outcome = Outcome(index: i, count: inputs.count, input: input, result: result,
                             seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-      try manifest?.record(outcome, seed: seed)
+      try manifest?.record(outcome, seed: seed(input))
       report(outcome)
     }
     if failures > 0 { throw PipelineError.inputsFailed(failed: failures, of: inputs.count) }

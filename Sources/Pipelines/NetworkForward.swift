@@ -23,6 +23,8 @@ public struct NetworkForward {
   /// sd-sample: the sampler and guidance; sd-unet and sd-sample: LoRAs (`FILE[:SCALE]`) merged first.
   public var scheduler = SamplerKind.ddim, cfgScale = 7.5, spacing = NoiseSchedule.Spacing.leading, karras = false
   public var loras: [String] = []
+  /// Where the network runs; the outputs come back on the CPU.
+  public var device: Device = .cpu
 
   public init(_ network: Network, weights: String) {
     self.network = network
@@ -32,27 +34,29 @@ public struct NetworkForward {
   /// The outputs by name, and the network evaluations of an ODE.
   public func run(inputs path: String) throws -> (outputs: [(String, Tensor)], evaluations: Int?) {
     let file = try SafeTensorsFile(path: path)
-    let inputs = ForwardInputs(file: file, path: path, network: network.rawValue)
-    return try withNoGrad {
+    let inputs = ForwardInputs(file: file, path: path, network: network.rawValue, device: device)
+    try Devices.check(device)
+    let result = try withNoGrad { () throws -> (outputs: [(String, Tensor)], evaluations: Int?) in
       switch network {
       case .unet, .ode: return try flow(inputs)
       case .vaeEncode, .vaeDecode:
-        let vae = try AutoencoderLoader.load([weights], config: try architecture(AutoencoderKLConfig.self))
+        let vae = try AutoencoderLoader.load([weights], config: try architecture(AutoencoderKLConfig.self), device: device)
         guard let kl = vae as? AutoencoderKL else { throw ForwardError("\(weights): not an SD autoencoder (use taesd-encode/-decode)") }
         if network == .vaeDecode { return ([("decoded", try kl.decode(inputs("mean", rank: 4, channels: kl.latentChannels)))], nil) }
         let posterior = try kl.posterior(inputs("image", rank: 4, channels: 3))
         return ([("mean", posterior.mean), ("logvar", posterior.logvar)], nil)
       case .taesdEncode:
-        return ([("latent", try AutoencoderLoader.load([weights]).encode(inputs("image", rank: 4, channels: 3)))], nil)
+        return ([("latent", try AutoencoderLoader.load([weights], device: device).encode(inputs("image", rank: 4, channels: 3)))], nil)
       case .taesdDecode:
-        let taesd = try AutoencoderLoader.load([weights])
+        let taesd = try AutoencoderLoader.load([weights], device: device)
         return ([("decoded", try taesd.decode(inputs("latent", rank: 4, channels: taesd.latentChannels)))], nil)
       case .inception:
-        return ([("features", try FIDInception(path: weights).features(inputs("image", rank: 4, channels: 3)))], nil)
+        return ([("features", try FIDInception(path: weights, device: device).features(inputs("image", rank: 4, channels: 3)))], nil)
       case .sdUNet, .clipText, .sdSample:
         return (try stableDiffusion(inputs), nil)
       }
     }
+    return (try result.outputs.map { ($0.0, try $0.1.toHost()) }, result.evaluations)
   }
 
   func architecture<C: Decodable>(_ type: C.Type) throws -> C? {
@@ -65,7 +69,7 @@ public struct NetworkForward {
     guard let c = try architecture(EfficientUNetConfig.self) else {
       throw ForwardError("\(weights): no architecture config in the metadata; give the network's config file")
     }
-    let flow = try FlowModelLoader.load(weights, config: c).flow
+    let flow = try FlowModelLoader.load(weights, config: c, device: device).flow
     let x = try inputs(network == .unet ? "x" : "x0", rank: 4, channels: c.outChannels)
     let context = inputs.has("context") ? try inputs("context", rank: 4, channels: c.inChannels - c.outChannels) : nil
     if let context, context.shape != x.shape {
@@ -86,6 +90,7 @@ struct ForwardInputs {
   let file: SafeTensorsFile
   let path: String
   let network: String
+  let device: Device
 
   func has(_ name: String) -> Bool { file.entries[name] != nil }
 
@@ -95,7 +100,7 @@ struct ForwardInputs {
       let expected = rank == 4 ? "(N, \(channels.map(String.init) ?? "C"), H, W)" : "\(rank) dimensions"
       throw ForwardError("\(path): '\(name)' has shape \(entry.shape); \(network) needs \(expected)")
     }
-    return try file.tensor(name).to(.float32)
+    return try file.tensor(name).to(.float32).placed(on: device)
   }
 }
 

@@ -34,6 +34,9 @@ public final class TextToImagePipeline {
     public var precision: DType?
     /// Where the networks run; the images come back on the CPU.
     public var device: Device = .cpu
+    /// Keep the SD networks and the boost model loaded between calls (many prompts, one call each:
+    /// both are then in memory at once) instead of releasing SD before the boost and loading again.
+    public var keepsModelsLoaded = false
 
     public init(model: String) { self.model = model }
   }
@@ -48,6 +51,8 @@ public final class TextToImagePipeline {
   public let configuration: Configuration
   public let times = StageTimes()
   private var model: StableDiffusionModel?
+  /// The boost model, kept between calls with `keepsModelsLoaded` (nil inside: no boost).
+  private var keptBooster: UpsamplingPipeline??
   private let loras: [LoRA]
   private let previewDecoder: TinyAutoencoder?
   /// The model's kind and size, for a summary line.
@@ -100,8 +105,9 @@ public final class TextToImagePipeline {
   public func generate(_ settings: TextToImageSettings, seeds: [UInt64], stages: Int = 1, progress: PipelineProgressHandler? = nil,
                        onImage: (GeneratedImage) throws -> Void) throws {
     let (latents, vae, latentScale) = try sampleLatents(settings, seeds: seeds, progress: progress)
-    Runtime.releaseFreedMemory()  // the SD networks went with the call
-    let booster = try times.stage("load boost model") { try makeBooster(sdVAE: vae) }
+    if !configuration.keepsModelsLoaded { Runtime.releaseFreedMemory() }  // the SD networks went with the call
+    let booster = try keptBooster ?? times.stage("load boost model") { try makeBooster(sdVAE: vae) }
+    if configuration.keepsModelsLoaded { keptBooster = booster }
     let baseDecoder: any LatentAutoencoder = previewDecoder ?? vae
     let decoderScale = previewDecoder == nil ? 1 : latentScale
     for (k, latent) in latents.enumerated() {
@@ -121,13 +127,14 @@ public final class TextToImagePipeline {
     }
   }
 
-  /// Every base latent, then the SD networks released (the UNet and the text encoder are the only
-  /// references to them, and they end with this call): the autoencoder and its scale are kept.
+  /// Every base latent, then the SD networks released unless kept (the UNet and the text encoder
+  /// are the only references to them, and they end with this call): the autoencoder and its scale
+  /// are kept.
   func sampleLatents(_ settings: TextToImageSettings, seeds: [UInt64], progress: PipelineProgressHandler?)
     throws -> (latents: [Tensor], vae: any LatentAutoencoder, latentScale: Double)
   {
     let sd = try model ?? Self.load(configuration, loras: loras, times: times)
-    model = nil
+    model = configuration.keepsModelsLoaded ? sd : nil
     let latents = try seeds.enumerated().map { k, seed in
       var s = settings
       s.seed = seed

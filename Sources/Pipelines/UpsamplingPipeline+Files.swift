@@ -29,7 +29,7 @@ extension UpsamplingPipeline {
     try FileBatch.refuseCollisions(all)  // across shards too
     let files = output.shard.map { $0.select(all) } ?? all
     let manifest = try output.shard.map { try Manifest(folder: output.folder, shard: $0, inputs: files) }
-    try FileBatch.run(files, manifest: manifest, seed: seed, report: report) { index, input in
+    try FileBatch.run(files, manifest: manifest, seed: { _ in seed }, report: report) { index, input in
       let ext = output.format.fileExtension
       if output.shard != nil, !output.overwrite, let done = FileBatch.existingOutput(for: input, in: output.folder, extension: ext),
         !output.compare || FileBatch.existingOutput(for: input, in: output.folder, suffix: "_compare", extension: "png") != nil

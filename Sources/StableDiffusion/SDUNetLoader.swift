@@ -8,7 +8,7 @@ import Torch
 /// config — a `config.json` beside the file, or the file's `config` metadata (itself or under
 /// `diffusers`) — else from the LDM tensors' shapes.
 public enum SDUNetLoader {
-  public static func load(_ path: String, loras: [LoRA] = [], heads: Int = 8) throws -> SDUNet {
+  public static func load(_ path: String, loras: [LoRA] = [], heads: Int = 8, device: Device = .cpu) throws -> SDUNet {
     let file = try TensorFile(path: path)
     var shapes = try file.shapes()
     var entries = try file.lazyStateDict()
@@ -24,7 +24,7 @@ public enum SDUNetLoader {
     } else {
       config = try SDUNetConfig(ldmShapes: shapes, heads: heads, file: path)
     }
-    return try build(Dictionary(entries, uniquingKeysWith: { a, _ in a }), shapes: shapes, config: config, loras: loras, file: path)
+    return try build(Dictionary(entries, uniquingKeysWith: { a, _ in a }), shapes: shapes, config: config, loras: loras, file: path, device: device)
   }
 
   /// The UNet from its tensors (LDM or diffusers names, no prefix), the LoRAs merged as they load.

@@ -21,6 +21,9 @@ public enum Runtime {
   /// Output pixels per image from which an inference 3x3 conv2d runs by Winograd (`winogradMinimumPixels`); 0 turns it off.
   public static let winogradVariable = "FMBOOST_WINOGRAD"
 
+  /// Set to 0 to compute CUDA convolutions and matrix products in full float32 (no TF32), for parity checks.
+  public static let tf32Variable = "FMBOOST_TF32"
+
   private static let configuration: Void = {
     // Large activations would otherwise be mapped and unmapped, or faulted in afresh, on every
     // use: measured on the paper-config upsample, a third of the CPU time, spent in the kernel.
@@ -30,6 +33,7 @@ public enum Runtime {
     }
     BLASCore.matchCPU()
     _ = ct_register_meta_kernels()
+    if let tf32 = getenv(tf32Variable).map({ String(cString: $0) }) { ct_set_allow_tf32(tf32 != "0") }
     if let mebibytes = getenv(convolutionBandVariable).flatMap({ Int(String(cString: $0)) }) {
       ct_set_conv_band_threshold(Int64(max(0, mebibytes)) << 20)
     }

@@ -26,7 +26,8 @@ struct Eval: ParsableCommand {
   @Option(help: "First downscale (bicubic, antialiased) images whose short side is longer than this (0: never).") var maxShortSide = 0
   @Option(help: "Then centre-crop them to at most this many pixels a side (0: no limit).") var maxSide = 0
   @Option(help: "×2 stages of the model in a row: 1 measures ×2, 2 measures ×4 (against bicubic ×4).") var cascade = 1
-  @Option(help: "Write every score to this CSV file.") var csv: String?
+  @Option(help: "Write every score to this CSV file (with a shard: <name>-I-of-N.csv, and the shard's manifest beside it).") var csv: String?
+  @OptionGroup var sharding: ShardOption
   @OptionGroup var random: SeedOption
   @Flag(help: "Also measure patch FID and KID (the original's protocol: --crops random crops of --crop-size per image, the same anchors for the original and every method).") var fid = false
   @Option(help: "FID: random crops per image.") var crops = 32
@@ -63,7 +64,8 @@ struct Eval: ParsableCommand {
     (configuration.stepCounts, configuration.method, configuration.stages, configuration.seed) = (try parsedSteps() ?? [], method, cascade, random.seed)
     (configuration.maxShortSide, configuration.maxSide, configuration.panels, configuration.panelSize) = (maxShortSide, maxSide, panels, panelSize)
     if fid { configuration.inception = try inception ?? FIDInception.locate() }
-    (configuration.crops, configuration.cropSize) = (crops, cropSize)
+    (configuration.crops, configuration.cropSize, configuration.shard, configuration.csv) = (crops, cropSize, try sharding.resolve(), csv)
+    defer { if configuration.shard != nil { ShardOption.printCompleteness(folder: configuration.manifestFolder) } }
     let evaluation = try EvaluationPipeline(pipeline, configuration: configuration)
     let limits = (maxShortSide > 0 ? ", short side ≤ \(maxShortSide)" : "") + (maxSide > 0 ? ", at most \(maxSide) px a side" : "")
     print("model \(pipeline.modelPath) (\(pipeline.flow.net.parameterCount.grouped) parameters), first stage \(pipeline.autoencoder.kind); \(FileBatch.expand(inputs, extensions: ImageFile.extensions).count) images, ×\(evaluation.comparison.scale) from bicubic-antialiased downscales\(limits)")
@@ -72,9 +74,6 @@ struct Eval: ParsableCommand {
       print("patch FID and KID: \(first.samples) crops of at most \(patches.cropSize) px (\(patches.crops) per image) against the originals' crops; FID is biased at this count, KID is not")
     }
     print(report.table)
-    if let csv {
-      try report.writeCSV(to: csv)
-      print("wrote \(csv)")
-    }
+    if let path = configuration.csvPath { print("wrote \(path)") }
   }
 }

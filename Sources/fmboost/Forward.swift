@@ -46,6 +46,7 @@ struct Forward: ParsableCommand {
   @Option(help: "ode: absolute tolerance of dopri5.") var atol: Double = ODETolerance.defaultAtol
   @Option(help: "ode: relative tolerance of dopri5.") var rtol: Double = ODETolerance.defaultRtol
   @OptionGroup var overwrite: ForceOption
+  @OptionGroup var placement: DeviceOption
 
   func validate() throws {
     var recipe = UpsamplingRecipe(method: method, steps: steps)
@@ -59,6 +60,7 @@ struct Forward: ParsableCommand {
     forward.architecture = config
     forward.sampling = FlowSampling(method: method, steps: steps, atol: atol, rtol: rtol)
     (forward.scheduler, forward.cfgScale, forward.spacing, forward.karras, forward.loras) = (scheduler, cfgScale, spacing, karras, lora)
+    forward.device = try placement.resolve()
     let start = DispatchTime.now().uptimeNanoseconds
     let (outputs, evaluations) = try forward.run(inputs: inputs)
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

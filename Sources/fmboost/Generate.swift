@@ -23,7 +23,9 @@ struct Generate: ParsableCommand {
       `parameters` text chunk.
       """))
 
-  @Argument(help: "The prompt.") var prompt: String
+  @Argument(help: "The prompt (or give --prompts).") var prompt: String?
+  @Option(help: "A prompt file: one prompt per line, optionally a tab and its seed (else --seed plus the prompt's index); # comments.") var prompts: String?
+  @OptionGroup var sharding: ShardOption
   @Option(help: "Stable Diffusion 1.x weights: a single file or a diffusers folder.") var model: String
   @Option(help: "What the image should not show (classifier-free guidance's unconditional prompt).") var negativePrompt = ""
   @Option(help: "ddim, euler, euler-a, dpmpp-2m or lcm (default: by model kind, see above).") var scheduler: SamplerKind?
@@ -49,6 +51,7 @@ struct Generate: ParsableCommand {
   @OptionGroup var placement: DeviceOption
 
   func validate() throws {
+    guard (prompt == nil) != (prompts == nil) else { throw ValidationError("give a prompt or --prompts FILE, not both") }
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
     if let cfgScale, !(cfgScale.isFinite && cfgScale >= 0) { throw ValidationError("--cfg-scale must be 0 or more") }
     guard width > 0, height > 0, width % 8 == 0, height % 8 == 0 else { throw ValidationError("-W and -H must be positive multiples of 8, got \(width)×\(height)") }
@@ -63,15 +66,24 @@ struct Generate: ParsableCommand {
     (configuration.loras, configuration.vocabulary, configuration.previewDecoder) = (lora, vocabulary, decoder)
     configuration.boost = boost == "none" ? .none : boost == "default" ? .defaultModel : .model(boost)
     (configuration.boostTilePixels, configuration.precision, configuration.device) = (tile, inference.precision.dtype, try placement.resolve())
+    let file = try prompts.map { try PromptFile(path: $0, baseSeed: seed) }
+    configuration.keepsModelsLoaded = (file?.prompts.count ?? 1) > 1
     let pipeline = try TextToImagePipeline(configuration)
     let defaults = pipeline.defaults
-    var settings = TextToImageSettings(prompt: prompt, sampler: scheduler ?? defaults.sampler, steps: steps ?? defaults.steps,
+    var settings = TextToImageSettings(prompt: prompt ?? "", sampler: scheduler ?? defaults.sampler, steps: steps ?? defaults.steps,
                                        guidance: cfgScale ?? defaults.guidance, seed: seed)
     settings.negativePrompt = negativePrompt
     (settings.width, settings.height, settings.clipSkip, settings.spacing, settings.karras) = (width, height, clipSkip, spacing, karras)
     print("\(pipeline.isLCMDistilled ? "LCM-distilled SD" : "SD") UNet \(pipeline.unetParameters.grouped) parameters; \(settings.sampler.rawValue) \(settings.steps) steps, guidance \(settings.guidance), \(width)×\(height), "
           + (boost == "none" ? "no boost" : "boost \(boost) ×\(1 << cascade)") + ", \(inference.precision.rawValue) on \(configuration.device), \(Runtime.threads) threads")
     let progress = ProgressLine(label: "image")
+    if let file {
+      let shard = try sharding.resolve()
+      defer { if shard != nil { ShardOption.printCompleteness(folder: outputFolder.output) } }
+      print("\(file.prompts.count) prompts in \(file.path)" + (shard.map { ", shard \($0)" } ?? ""))
+      return try pipeline.generateFiles(file, settings: settings, stages: cascade, folder: outputFolder.output, overwrite: overwrite.force, shard: shard,
+                                        progress: progress.update, report: progress.reporting(verb: "generated"))
+    }
     try pipeline.generateFiles(settings, seeds: (0..<count).map { seed &+ UInt64($0) }, stages: cascade, folder: outputFolder.output,
                                overwrite: overwrite.force, progress: progress.update) { path, made in
       progress.finishLine()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Pipelines
 import Torch
 
 /// `--threads N`, the same in every command.
@@ -20,6 +21,20 @@ struct DeviceOption: ParsableArguments {
   @Option(help: "Where the networks run: cpu, cuda, cuda:N, mps, or auto (the first GPU, else the CPU).") var device = "cpu"
 
   func resolve() throws -> Device { try Devices.resolve(device) }
+}
+
+/// `--shard I/N` and `--shards N`: this process's part of a batch spread over machines.
+struct ShardOption: ParsableArguments {
+  @Option(help: "Only shard I of N (0-based) of the sorted inputs, skipping outputs already written, with a manifest (default: from RANK/WORLD_SIZE, SLURM_ARRAY_TASK_ID/_COUNT, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE, or JOB_COMPLETION_INDEX with --shards).") var shard: String?
+  @Option(help: "The number of shards, for an environment that gives only the index (a Kubernetes Indexed Job).") var shards: Int?
+
+  func resolve() throws -> Shard? { try shard.map(Shard.init(parsing:)) ?? Shard.fromEnvironment(count: shards) }
+
+  /// What every shard's manifest in `folder` says, after this one's work (failed inputs or not).
+  static func printCompleteness(folder: String) {
+    guard let r = try? Manifest.check(folder: folder) else { return }
+    print("all shards: \(r.done) of \(r.inputs) inputs done, \(r.failed.count) failed; \(r.absentShards.count) of \(r.shards) shards not started")
+  }
 }
 
 /// `--force`, the same in every command that writes files.

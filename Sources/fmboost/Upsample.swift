@@ -46,8 +46,7 @@ struct Upsample: ParsableCommand {
   @Option(help: "Output format: png, jpeg, webp (lossy, --quality) or tiff (deflate).") var format: ImageFormat = .png
   @Option(help: "JPEG and WebP quality, 1-100.") var quality = 95
   @Flag(help: "Also write <name>_compare.png: bicubic upsampling (left) next to the CFM result (right).") var compare = false
-  @Option(help: "Only shard I of N (0-based) of the sorted inputs, skipping outputs already written, with a manifest (default: from RANK/WORLD_SIZE, SLURM_ARRAY_TASK_ID/_COUNT, AWS_BATCH_JOB_ARRAY_INDEX/_SIZE, or JOB_COMPLETION_INDEX with --shards).") var shard: String?
-  @Option(help: "The number of shards, for an environment that gives only the index (a Kubernetes Indexed Job).") var shards: Int?
+  @OptionGroup var sharding: ShardOption
   @OptionGroup var overwrite: ForceOption
   @OptionGroup var threading: ThreadsOption
   @OptionGroup var inference: PrecisionOption
@@ -73,11 +72,9 @@ struct Upsample: ParsableCommand {
     print("model \(pipeline.modelPath) (\(pipeline.weights) weights, \(pipeline.flow.net.parameterCount.grouped) parameters), first stage \(pipeline.autoencoder.kind), \(inference.precision.rawValue) on \(pipeline.device), \(r.method.rawValue) \(r.method.isAdaptive ? "atol \(r.atol) rtol \(r.rtol)" : "\(r.steps) steps"), \(Runtime.threads) threads")
     var output = UpsamplingPipeline.FileOutput(folder: outputFolder.output)
     (output.format, output.quality, output.compare, output.overwrite) = (format, quality, compare, overwrite.force)
-    output.shard = try shard.map(Shard.init(parsing:)) ?? Shard.fromEnvironment(count: shards)
+    output.shard = try sharding.resolve()
     let progress = ProgressLine(label: "image")
-    defer {  // what every shard's manifest says, after this one's work, failed inputs or not
-      if output.shard != nil, let r = try? Manifest.check(folder: output.folder) { print("all shards: \(r.done) of \(r.inputs) inputs done, \(r.failed.count) failed; \(r.absentShards.count) of \(r.shards) shards not started") }
-    }
+    defer { if output.shard != nil { ShardOption.printCompleteness(folder: output.folder) } }
     try pipeline.upsampleFiles(inputs, stages: cascade, seed: random.seed, output: output, progress: progress.update, report: progress.reporting(verb: "upsampled"))
   }
 }

@@ -222,6 +222,8 @@ int ct_register_meta_kernels(void);
 bool ct_cuda_built(void);
 int ct_cuda_device_count(void);
 bool ct_mps_available(void);
+/// TF32 in cuDNN convolutions and cuBLAS matrix products (off: float32 parity on Ampere and later).
+void ct_set_allow_tf32(bool on);
 
 // ---- runtime -----------------------------------------------------------------------------
 void ct_set_num_threads(int n);

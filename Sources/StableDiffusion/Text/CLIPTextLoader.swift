@@ -13,11 +13,11 @@ public enum CLIPTextLoader {
 
   /// `heads`: from a diffusers `config.json` when there is one; else the file's `config` metadata
   /// (`num_attention_heads`), else ViT-L/14's 64 dimensions per head.
-  public static func load(_ path: String, heads: Int? = nil) throws -> CLIPTextModel {
+  public static func load(_ path: String, heads: Int? = nil, device: Device = .cpu) throws -> CLIPTextModel {
     let file = try TensorFile(path: path)
     let metadataHeads = file.metadata["config"].flatMap { try? JSONDecoder().decode(CLIPTextConfig.self, from: Data($0.utf8)).numAttentionHeads }
     return try build(file.lazyStateDict(), shapes: file.shapes(),
-                     heads: heads ?? (file.metadata["config"]?.contains("num_attention_heads") == true ? metadataHeads : nil), file: path)
+                     heads: heads ?? (file.metadata["config"]?.contains("num_attention_heads") == true ? metadataHeads : nil), file: path, device: device)
   }
 
   /// The text encoder from a file's tensors (any of `prefixes`; other keys are not looked at).
