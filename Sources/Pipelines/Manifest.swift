@@ -65,6 +65,7 @@ public final class Manifest {
     /// Shards with no manifest.
     public let absentShards: [Int]
     public var isComplete: Bool { failed.isEmpty && missing.isEmpty && absentShards.isEmpty }
+    public var summary: String { "all shards: \(done) of \(inputs) inputs done, \(failed.count) failed; \(absentShards.count) of \(shards) shards not started" }
   }
 
   /// Reads every `manifest-*-of-N.jsonl` of `folder`: all N present, no input in two shards,

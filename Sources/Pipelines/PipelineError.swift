@@ -46,7 +46,7 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case .input(let path, let reason): return "\(path): \(reason)"
     case .cancelled: return "cancelled"
     case .precisionUnsupported(let dtype, let device):
-      return "this libtorch's autocast on \(device) cannot compute in \(dtype)" + (device == .cpu ? " (libtorch 1.13's CPU autocast has bfloat16 only)" : "")
+      return "this libtorch's autocast on \(device) cannot compute in \(dtype)"
     }
   }
 }

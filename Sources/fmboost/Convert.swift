@@ -8,10 +8,9 @@ struct Convert: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Write the state_dict of a .ckpt/.pth/.pt/.safetensors file as safetensors (atomically), keeping the key names.",
     discussion: paragraphs("""
-      Lightning checkpoints of FMBoost hold two copies of the flow network: --weights ema takes
-      `ema_model.ema_model.net.*`, --weights online takes `model.net.*`, both without the prefix.
-      --strip-prefix P keeps only the keys that start with P and removes it (for example
-      `first_stage_model.` for the autoencoder inside a full Stable Diffusion checkpoint).
+      Lightning checkpoints of FMBoost hold two copies of the flow network: --weights ema takes `ema_model.ema_model.net.*`, --weights online takes
+      `model.net.*`, both without the prefix. --strip-prefix P keeps only the keys that start with P and removes it (for example `first_stage_model.`
+      for the autoencoder inside a full Stable Diffusion checkpoint).
       """))
 
   @Argument(help: "The checkpoint to read.") var input: String
@@ -24,9 +23,7 @@ struct Convert: ParsableCommand {
     if FileManager.default.fileExists(atPath: output) && !force { throw PipelineError.outputExists(output) }
     let summary = try StateDictConversion.convert(input, to: output, weights: weights, stripPrefix: stripPrefix)
     print("wrote \(output): \(summary.tensors) tensors, \(summary.elements.grouped) elements")
-    if !summary.skippedClasses.isEmpty {
-      print("skipped (recorded by name, never constructed): \(summary.skippedClasses.joined(separator: ", "))")
-    }
+    if !summary.skippedClasses.isEmpty { print("skipped (recorded by name, never constructed): \(summary.skippedClasses.joined(separator: ", "))") }
   }
 }
 

@@ -6,9 +6,8 @@ struct Encode: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Encode images (PNG, JPEG, WebP, TIFF; files or folders) to latents (safetensors, key `latent`).",
     discussion: paragraphs("""
-      Latents are written unscaled — the autoencoder's own posterior mean (SD) or output (TAESD) —
-      with metadata `image_height`, `image_width`, `autoencoder` and `scale_factor` = 1. Images are
-      centre-cropped to a multiple of the autoencoder's factor (8).
+      Latents are written unscaled — the autoencoder's own posterior mean (SD) or output (TAESD) — with metadata `image_height`, `image_width`,
+      `autoencoder` and `scale_factor` = 1. Images are centre-cropped to a multiple of the autoencoder's factor (8).
       """))
 
   @Argument(help: "Images or folders of images.") var inputs: [String]
@@ -29,8 +28,8 @@ struct Decode: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Decode latents (safetensors with key `latent`, (C, h, w) or (1, C, h, w)) to PNG images.",
     discussion: paragraphs("""
-      A latent file whose metadata has `scale_factor` (for example 0.18215 for a scaled SD latent)
-      is divided by it first; --scale-factor overrides that.
+      A latent file whose metadata has `scale_factor` (for example 0.18215 for a scaled SD latent) is divided by it first; --scale-factor overrides
+      that.
       """))
 
   @Argument(help: "Latent files or folders of them.") var inputs: [String]
@@ -41,7 +40,6 @@ struct Decode: ParsableCommand {
 
   func validate() throws {
     if let scaleFactor, !(scaleFactor.isFinite && scaleFactor > 0) { throw ValidationError("--scale-factor must be a positive number, got \(scaleFactor)") }
-    if let tile, tile < 1 { throw ValidationError("--tile must be a positive number of pixels") }
   }
 
   @OptionGroup var overwrite: ForceOption

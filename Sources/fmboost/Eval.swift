@@ -9,13 +9,11 @@ struct Eval: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Measure ×2 (or cascaded ×4) upsampling quality: PSNR, SSIM and sharpness of the model, bilinear and bicubic.",
     discussion: paragraphs("""
-      The super-resolution literature's protocol: each image (optionally downscaled to --max-short-side and
-      centre-cropped to --max-side; by default used whole) is cropped from the top-left to a multiple of the
-      scale, downsampled by it (bicubic, antialiased), and upsampled back by bilinear, bicubic and the model at
-      every --steps count (any size: padded and cropped back); each result is compared with the original, in
-      RGB and on the BT.601 luma with a border of the scale shaved. Sharpness is the gradient energy of the
-      result over the original's (1 = as sharp, below 1 = blurrier). Prints a table of means and writes every
-      score as CSV (--csv).
+      The super-resolution literature's protocol: each image (optionally downscaled to --max-short-side and centre-cropped to --max-side; by default
+      used whole) is cropped from the top-left to a multiple of the scale, downsampled by it (bicubic, antialiased), and upsampled back by bilinear,
+      bicubic and the model at every --steps count (any size: padded and cropped back); each result is compared with the original, in RGB and on the
+      BT.601 luma with a border of the scale shaved. Sharpness is the gradient energy of the result over the original's (1 = as sharp, below 1 =
+      blurrier). Prints a table of means and writes every score as CSV (--csv).
       """))
 
   @Argument(help: "Images (PNG, JPEG, WebP, TIFF) or folders of them.") var inputs: [String]

@@ -11,9 +11,8 @@ struct Export: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Write a training checkpoint's flow network as a model file for `fmboost upsample --model`.",
     discussion: paragraphs("""
-      Keeps one copy of the weights (EMA by default), the network's architecture and the settings it
-      was trained with (first stage, latent scale, upsampling mode, noise augmentation; the ODE method
-      and steps of its validation unless --method/--steps), so upsampling needs no other flag.
+      Keeps one copy of the weights (EMA by default), the network's architecture and the settings it was trained with (first stage, latent scale,
+      upsampling mode, noise augmentation; the ODE method and steps of its validation unless --method/--steps), so upsampling needs no other flag.
       """))
 
   @Argument(help: "A training checkpoint (logs/<run>/checkpoints/*.safetensors).") var checkpoint: String

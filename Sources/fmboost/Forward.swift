@@ -13,21 +13,16 @@ struct Forward: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run one network on tensors from a safetensors file and write its outputs (a parity tool).",
     discussion: paragraphs("""
-      unet:          inputs x, t, context            -> v
-      ode:           inputs x0, context              -> x1 (integrates t from 0 to 1 with --method/--steps)
-      vae-encode:    image ([-1, 1])                 -> mean, logvar
-      vae-decode:    mean                            -> decoded
-      taesd-encode:  image ([0, 1])                  -> latent
-      taesd-decode:  latent                          -> decoded
-      inception:     image (N, 3, 299, 299, the FID network's input range [-1, 1)) -> features (N, 2048)
-      sd-unet:       x, t, context, optional timestep_cond (LCM) -> eps
-      clip-text:     input_ids (N, 77)               -> last_hidden_state, clip_skip_2
-      sd-sample:     x_T, cond, optional uncond and noise.K (the K-th step's draw) -> x_0, with
-                     --scheduler, --steps, --cfg-scale (an LCM-distilled UNet takes it as its w-embedding),
-                     --spacing (SD1.5's leading, steps_offset 1), --karras
-      SD UNets: LDM names (optionally under model.diffusion_model.) or the diffusers layout with a
-      config.json beside the file or in its metadata; --lora FILE[:SCALE] merges a LoRA first.
-      The architecture comes from the JSON under the weights' safetensors metadata key `config` (the
+      - unet: x, t, context -> v; ode: x0, context -> x1 (integrates t from 0 to 1 with --method/--steps)
+      - vae-encode: image ([-1, 1]) -> mean, logvar; vae-decode: mean -> decoded
+      - taesd-encode: image ([0, 1]) -> latent; taesd-decode: latent -> decoded
+      - inception: image (N, 3, 299, 299, the FID network's input range [-1, 1)) -> features (N, 2048)
+      - sd-unet: x, t, context, optional timestep_cond (LCM) -> eps; clip-text: input_ids (N, 77) -> last_hidden_state, clip_skip_2
+      - sd-sample: x_T, cond, optional uncond and noise.K (the K-th step's draw) -> x_0, with --scheduler, --steps, --cfg-scale (an LCM-distilled
+        UNet takes it as its w-embedding), --spacing (SD1.5's leading, steps_offset 1), --karras
+
+      SD UNets: LDM names (optionally under model.diffusion_model.) or the diffusers layout with a config.json beside the file or in its metadata;
+      --lora FILE[:SCALE] merges a LoRA first. The architecture comes from the JSON under the weights' safetensors metadata key `config` (the
       original constructor arguments) or from --config FILE; TAESD variants are read from the weights.
       """))
 

@@ -8,19 +8,16 @@ struct Generate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Text to image with Stable Diffusion 1.5 or an LCM model, boosted ×2 by a CFM model.",
     discussion: paragraphs("""
-      --model takes an SD1.5 single file (.safetensors or .ckpt) or a diffusers folder, LCM-distilled ones \
-      included. Defaults by model kind: SD1.5 — dpmpp-2m, 25 steps, guidance 7.5 (with the negative prompt); \
-      an LCM-distilled UNet — lcm, 4 steps, guidance 8.5 given as its w-embedding (one pass a step); a \
-      folder whose scheduler is LCM's — lcm, 4 steps, guidance 1. For LCM-LoRA pass --lora FILE \
-      --scheduler lcm --steps 4 --cfg-scale 1.
+      --model takes an SD1.5 single file (.safetensors or .ckpt) or a diffusers folder, LCM-distilled ones included. Defaults by model kind: SD1.5 —
+      dpmpp-2m, 25 steps, guidance 7.5 (with the negative prompt); an LCM-distilled UNet — lcm, 4 steps, guidance 8.5 given as its w-embedding (one
+      pass a step); a folder whose scheduler is LCM's — lcm, 4 steps, guidance 1. For LCM-LoRA pass --lora FILE --scheduler lcm --steps 4 --cfg-scale
+      1.
 
-      The base latent (W×H) is decoded by the model's autoencoder (or --decoder, a TAESD-family decoder, \
-      for a fast preview) and boosted: --boost default upsamples the image with the shipped ×2 model \
-      (--cascade 2: ×4); --boost MODEL with an FMBoost CFM checkpoint (one trained on SD latents runs in \
-      latent space, as in the paper: PSU context, ODE, one decode at the high resolution); --boost none \
-      keeps the base image. The noise of --seed S is PyTorch's torch.manual_seed(S); torch.randn, so a \
-      seed gives diffusers' image; image k of -n uses seed S + k. PNGs carry the settings in a \
-      `parameters` text chunk.
+      The base latent (W×H) is decoded by the model's autoencoder (or --decoder, a TAESD-family decoder, for a fast preview) and boosted: --boost
+      default upsamples the image with the shipped ×2 model (--cascade 2: ×4); --boost MODEL with an FMBoost CFM checkpoint (one trained on SD latents
+      runs in latent space, as in the paper: PSU context, ODE, one decode at the high resolution); --boost none keeps the base image. The noise of
+      --seed S is PyTorch's torch.manual_seed(S); torch.randn, so a seed gives diffusers' image; image k of -n uses seed S + k. PNGs carry the
+      settings in a `parameters` text chunk.
       """))
 
   @Argument(help: "The prompt (or give --prompts).") var prompt: String?
@@ -55,9 +52,7 @@ struct Generate: ParsableCommand {
     if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
     if let cfgScale, !(cfgScale.isFinite && cfgScale >= 0) { throw ValidationError("--cfg-scale must be 0 or more") }
     guard width > 0, height > 0, width % 8 == 0, height % 8 == 0 else { throw ValidationError("-W and -H must be positive multiples of 8, got \(width)×\(height)") }
-    guard (1...4).contains(cascade) else { throw ValidationError("--cascade must be 1 to 4") }
-    guard count >= 1 else { throw ValidationError("-n must be at least 1") }
-    guard clipSkip >= 1 else { throw ValidationError("--clip-skip must be at least 1") }
+    guard (1...4).contains(cascade), count >= 1, clipSkip >= 1 else { throw ValidationError("--cascade must be 1 to 4, -n and --clip-skip at least 1") }
   }
 
   func run() throws {

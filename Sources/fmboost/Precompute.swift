@@ -7,12 +7,10 @@ struct Precompute: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Encode a folder of images once into latent shards (train/ and validation/) that `fmboost train --data` reads.",
     discussion: paragraphs("""
-      Each image is resized so its short side is the config's high_res_size; each training image gives
-      --crops-per-image random crops drawn as training draws them, each validation image its centre crop.
-      A shard holds `image` (uint8), `latent`, `latent_lowres` (the PSU latent of the low-resolution image
-      made as training makes it) and `latent_small` (that image's own latent, for the latent-space modes)
-      for up to --shard-size samples, and records the settings it was made with.
-      Complete shards of the same settings are skipped, so an interrupted run resumes; shards made
+      Each image is resized so its short side is the config's high_res_size; each training image gives --crops-per-image random crops drawn as
+      training draws them, each validation image its centre crop. A shard holds `image` (uint8), `latent`, `latent_lowres` (the PSU latent of the
+      low-resolution image made as training makes it) and `latent_small` (that image's own latent, for the latent-space modes) for up to --shard-size
+      samples, and records the settings it was made with. Complete shards of the same settings are skipped, so an interrupted run resumes; shards made
       with other settings are rebuilt, and training refuses them.
       """))
 

@@ -6,9 +6,8 @@ struct Serve: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Serve upscaling (and text to image) over HTTP: A1111's API, a job API, and a page at /.",
     discussion: paragraphs("""
-      Binds 127.0.0.1 unless --host says otherwise (then pass --token); pages of other sites are refused.
-      One job computes at a time (--concurrency); a full queue answers 429. SIGTERM or SIGINT stops
-      accepting, cancels the jobs and exits. The API: docs/server.md.
+      Binds 127.0.0.1 unless --host says otherwise (then pass --token); pages of other sites are refused. One job computes at a time (--concurrency);
+      a full queue answers 429. SIGTERM or SIGINT stops accepting, cancels the jobs and exits. The API: docs/server.md.
       """))
 
   @Option(help: "Address to bind.") var host = "127.0.0.1"
@@ -25,9 +24,7 @@ struct Serve: AsyncParsableCommand {
 
   func validate() throws {
     guard (1...10_000).contains(queue), (1...64).contains(concurrency), maxBody >= 1, maxMegapixels > 0 else { throw ValidationError("--queue must be 1…10000, --concurrency 1…64, --max-body and --max-megapixels positive") }
-    guard ["127.0.0.1", "::1", "localhost"].contains(host) || token != nil else {
-      throw ValidationError("--host \(host) accepts other machines: pass --token as well")
-    }
+    guard ["127.0.0.1", "::1", "localhost"].contains(host) || token != nil else { throw ValidationError("--host \(host) accepts other machines: pass --token as well") }
   }
 
   func run() async throws {

@@ -31,10 +31,7 @@ struct ShardOption: ParsableArguments {
   func resolve() throws -> Shard? { try shard.map(Shard.init(parsing:)) ?? Shard.fromEnvironment(count: shards) }
 
   /// What every shard's manifest in `folder` says, after this one's work (failed inputs or not).
-  static func printCompleteness(folder: String) {
-    guard let r = try? Manifest.check(folder: folder) else { return }
-    print("all shards: \(r.done) of \(r.inputs) inputs done, \(r.failed.count) failed; \(r.absentShards.count) of \(r.shards) shards not started")
-  }
+  static func printCompleteness(folder: String) { if let report = try? Manifest.check(folder: folder) { print(report.summary) } }
 }
 
 /// `--force`, the same in every command that writes files.

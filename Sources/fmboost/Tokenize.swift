@@ -14,12 +14,8 @@ struct Tokenize: ParsableCommand {
   @Option(help: "openai/CLIP's bpe_simple_vocab_16e6.txt(.gz) (default: the one `make clip-vocab` fetches) or a diffusers tokenizer/ folder.") var vocabulary: String?
 
   func run() throws {
-    guard let path = CLIPVocabulary.path(vocabulary) else {
-      throw CommandError("no CLIP vocabulary: run `make clip-vocab` or pass --vocabulary")
-    }
-    var isFolder: ObjCBool = false
-    let tokenizer = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
-      ? try CLIPTokenizer(folder: path) : try CLIPTokenizer(bpeFile: path)
+    guard let path = CLIPVocabulary.path(vocabulary) else { throw CommandError("no CLIP vocabulary: run `make clip-vocab` or pass --vocabulary") }
+    let tokenizer = try CLIPTokenizer(path: path)
     for prompt in prompts { print("[" + tokenizer.inputIDs(prompt).map(String.init).joined(separator: ", ") + "]") }
   }
 }

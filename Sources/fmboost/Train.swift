@@ -7,14 +7,12 @@ struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Train a coupling flow matching upsampler on a folder of images.",
     discussion: paragraphs("""
-      Any extra argument key.path=value overrides the YAML (OmegaConf dot-list), for example
-      model.params.lr=1e-4 train.max_steps=500. Logs, the merged config, samples and checkpoints go
-      to logs/<name>_<timestamp>/ (a resumed run continues in its own folder). SIGINT, SIGTERM and
-      SIGUSR1 stop after the current step with checkpoints/interrupted.safetensors.
+      Any extra argument key.path=value overrides the YAML (OmegaConf dot-list), for example model.params.lr=1e-4 train.max_steps=500. Logs, the
+      merged config, samples and checkpoints go to logs/<name>_<timestamp>/ (a resumed run continues in its own folder). SIGINT, SIGTERM and SIGUSR1
+      stop after the current step with checkpoints/interrupted.safetensors.
 
-      Data-parallel: --nproc N starts N local processes (ranks); or start one process per rank
-      yourself with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT (and LOCAL_RANK) set, as torchrun
-      does. Ranks meet through a TCP store on MASTER_ADDR:MASTER_PORT and average gradients with
+      Data-parallel: --nproc N starts N local processes (ranks); or start one process per rank yourself with RANK, WORLD_SIZE, MASTER_ADDR,
+      MASTER_PORT (and LOCAL_RANK) set, as torchrun does. Ranks meet through a TCP store on MASTER_ADDR:MASTER_PORT and average gradients with
       libtorch's Gloo process group; each reads its own share of every batch; rank 0 alone writes.
       """))
 
@@ -35,9 +33,7 @@ struct Train: ParsableCommand {
   func validate() throws {
     if let nproc, nproc < 1 { throw ValidationError("--nproc must be at least 1") }
     guard distTimeout > 0 else { throw ValidationError("--dist-timeout must be positive") }
-    if resumeCheckpoint != nil && loadWeights != nil {
-      throw ValidationError("--resume-checkpoint and --load-weights exclude each other")
-    }
+    if resumeCheckpoint != nil && loadWeights != nil { throw ValidationError("--resume-checkpoint and --load-weights exclude each other") }
   }
 
   func run() throws {

@@ -10,17 +10,14 @@ struct Upsample: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Upsample images ×2 (or more with --cascade) with a coupling flow matching model.",
     discussion: paragraphs("""
-      Each image is brought to the output size in pixel space (bilinear), encoded (PSU), noise-augmented
-      at the forward-diffusion step --noising-step, flowed with the CFM network from t = 0 to 1 and
-      decoded. Any size works: the output is exactly 2W × 2H per stage (the image is padded to the
-      size multiple the model needs and the result cropped back). Inputs are PNG, JPEG, WebP or
-      TIFF files; outputs are named after them, in --format (PNG by default), existing files kept
-      unless --force. An input that cannot be read is reported and the others are still processed;
-      the exit code is then 1.
+      Each image is brought to the output size in pixel space (bilinear), encoded (PSU), noise-augmented at the forward-diffusion step --noising-step,
+      flowed with the CFM network from t = 0 to 1 and decoded. Any size works: the output is exactly 2W × 2H per stage (the image is padded to the
+      size multiple the model needs and the result cropped back). Inputs are PNG, JPEG, WebP or TIFF files; outputs are named after them, in --format
+      (PNG by default), existing files kept unless --force. An input that cannot be read is reported and the others are still processed; the exit code
+      is then 1.
 
-      Each image is upsampled as a viewer shows it: a JPEG's EXIF orientation is applied (and the
-      output's is 1). Alpha is kept, its plane upsampled bicubic; greyscale stays greyscale; 16-bit
-      PNG and TIFF stay 16-bit (JPEG and WebP are 8-bit); the ICC profile and EXIF block are copied.
+      Each image is upsampled as a viewer shows it: a JPEG's EXIF orientation is applied (and the output's is 1). Alpha is kept, its plane upsampled
+      bicubic; greyscale stays greyscale; 16-bit PNG and TIFF stay 16-bit (JPEG and WebP are 8-bit); the ICC profile and EXIF block are copied.
       """))
 
   @Argument(help: "Images (PNG, JPEG, WebP, TIFF) or folders of them.") var inputs: [String]

@@ -48,6 +48,12 @@ public final class CLIPTokenizer {
     self.init(vocabulary: Dictionary(tokens.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a }), merges: merges)
   }
 
+  /// A diffusers `tokenizer/` folder, or openai/CLIP's vocabulary file.
+  public convenience init(path: String) throws {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue { try self.init(folder: path) } else { try self.init(bpeFile: path) }
+  }
+
   /// A diffusers `tokenizer/` folder: `vocab.json` and `merges.txt` (its first line a version comment).
   public convenience init(folder: String) throws {
     let vocabPath = folder + "/vocab.json", mergesPath = folder + "/merges.txt"
