@@ -1,7 +1,7 @@
 """PyTorch's side of scripts/gpu-check.sh: 512 -> 1024 px upsampling on a device, timed, with the
 paper's networks (PAPER_UNET + SD's autoencoder, PSU, noise augmentation at step 400, Euler) and
 with the default model's shapes (pixel-unshuffle x2, one Euler step), random weights; `--save DIR`
-writes the paper networks' weights and UNet config for the Swift side to load."""
+writes the paper UNet's weights and config, and random SD autoencoder weights, for the Swift side."""
 import argparse
 import json
 import os
@@ -49,13 +49,19 @@ def main():
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--save", help="folder for unet.pt, unet.json and vae.pt (upsample-512)")
+    p.add_argument("--vae-shapes", default="../../shared/golden/sd_vae.shapes.json", help="SD's autoencoder keys and shapes")
     a = p.parse_args()
     torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
     run, modules = paper(a.device, a.steps) if a.item == "upsample-512" else default2x(a.device)
     if a.save:
         os.makedirs(a.save, exist_ok=True)
         torch.save({k: v.cpu() for k, v in modules[0].state_dict().items()}, os.path.join(a.save, "unet.pt"))
-        torch.save({k: v.cpu() for k, v in modules[1].state_dict().items()}, os.path.join(a.save, "vae.pt"))
+        # models.py's autoencoder names its modules its own way: the Swift side gets random weights
+        # of SD's (LDM key names and shapes, from the golden fixtures' list).
+        with open(a.vae_shapes) as f:
+            shapes = json.load(f)["tensors"]
+        g = torch.Generator().manual_seed(2)
+        torch.save({k: torch.randn(s, generator=g) * 0.02 for k, s in shapes.items()}, os.path.join(a.save, "vae.pt"))
         with open(os.path.join(a.save, "unet.json"), "w") as f:
             json.dump({"use_linear_attn": False, **m.PAPER_UNET}, f)
     sync = torch.cuda.synchronize if a.device.startswith("cuda") else (lambda: None)

@@ -5,18 +5,21 @@
 # random weights, and the default model). Prints a Markdown table for the README.
 #
 #   scripts/build-cuda.sh && scripts/gpu-check.sh     # the binary: FMBOOST=.build-cuda/release/fmboost
-#   DEVICE=cpu FMBOOST=.build/release/fmboost scripts/gpu-check.sh   # the same steps on the CPU
+#   DEVICE=cpu REPS=1 STEPS=1 scripts/gpu-check.sh   # the same steps on the CPU (checks the script)
 #
 # Needs ../shared (golden fixtures), data/photos/astronaut.png (make photos) and the benchmarks/
 # folder; PYTHON (default python3) with torch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEVICE=${DEVICE:-cuda}
-PYTHON=${PYTHON:-python3}
+PYTHON=$(command -v "${PYTHON:-python3}" || echo "${PYTHON:-python3}")
+[[ $PYTHON == /* ]] || PYTHON=$PWD/$PYTHON
+export PYTHONWARNINGS=ignore   # torch's note that numpy is absent
 FMBOOST=${FMBOOST:-.build-cuda/release/fmboost}
 SHARED=${SHARED:-../shared}
 PHOTO=${PHOTO:-data/photos/astronaut.png}
 REPS=${REPS:-5}
+STEPS=${STEPS:-10}   # Euler steps of the paper networks' run
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 export FMBOOST_TF32=0
@@ -66,12 +69,12 @@ swift_median() {  # the median of fmboost's per-image seconds over REPS+1 copies
   "$FMBOOST" upsample "${copies[@]}" -o "$OUT/up" --force --device "$DEVICE" "$@" | grep -oE '\(([0-9.]+) s\)$' | tr -d '(s)' | tail -n +2 | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
 mkdir -p "$OUT/in"
-paper_py=$(cd benchmarks && "$PYTHON" gpu_items.py upsample-512 --device "$DEVICE" --reps "$REPS" --save "$OUT/paper" | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["median"])')
-paper_swift=$(swift_median --model "$OUT/paper/unet.pt" --model-config "$OUT/paper/unet.json" --vae "$OUT/paper/vae.pt" --steps 10 --noising-step 400 --mode psu --scale-factor 0.18215 --memory-budget 0)
+paper_py=$(cd benchmarks && "$PYTHON" gpu_items.py upsample-512 --device "$DEVICE" --reps "$REPS" --steps "$STEPS" --save "$OUT/paper" --vae-shapes "$(cd "$SHARED" && pwd)/golden/sd_vae.shapes.json" | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["median"])')
+paper_swift=$(swift_median --model "$OUT/paper/unet.pt" --model-config "$OUT/paper/unet.json" --vae "$OUT/paper/vae.pt" --steps "$STEPS" --noising-step 400 --mode psu --scale-factor 0.18215 --memory-budget 0)
 default_py=$(cd benchmarks && "$PYTHON" gpu_items.py default2x-512 --device "$DEVICE" --reps "$REPS" | "$PYTHON" -c 'import json, sys; print(json.load(sys.stdin)["median"])')
 default_swift=$(swift_median)
 echo; echo "| 512 → 1024 px on $DEVICE | PyTorch | fmboost | ratio |"; echo "| --- | ---: | ---: | ---: |"
-for row in "paper networks, Euler 10 steps|$paper_py|$paper_swift" "default model|$default_py|$default_swift"; do
+for row in "paper networks, Euler $STEPS steps|$paper_py|$paper_swift" "default model|$default_py|$default_swift"; do
   IFS='|' read -r name py sw <<<"$row"
   printf "| %s | %.3f s | %.3f s | %.2f |\n" "$name" "$py" "$sw" "$(echo "$sw / $py" | bc -l)"
 done

@@ -3,6 +3,7 @@
 // libtorch 2.x has them all; there this registers nothing.
 #include "shim_internal.h"
 
+#include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
 
 namespace {
@@ -68,7 +69,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> group_norm_backward(
 }
 
 at::Tensor relu(const at::Tensor &self) { return at::empty_like(self); }
-at::Tensor &relu_(at::Tensor &self) { return self; }
 
 at::Tensor where(const at::Tensor &condition, const at::Tensor &self, const at::Tensor &other) {
   auto shape = at::infer_size(at::infer_size(condition.sizes(), self.sizes()), other.sizes());
@@ -97,19 +97,25 @@ int ct_register_meta_kernels(void) {
 #if TORCH_VERSION_MAJOR < 2
   GUARD({
     static std::unique_ptr<torch::Library> library;
-    if (!library) {
-      library = std::make_unique<torch::Library>(torch::Library::IMPL, "aten", c10::DispatchKey::Meta, __FILE__, __LINE__);
-      library->impl("convolution_overrideable", TORCH_FN(convolution));
-      library->impl("convolution_backward_overrideable", TORCH_FN(convolution_backward));
-      library->impl("native_batch_norm", TORCH_FN(batch_norm));
-      library->impl("native_batch_norm_backward", TORCH_FN(batch_norm_backward));
-      library->impl("native_group_norm_backward", TORCH_FN(group_norm_backward));
-      library->impl("relu", TORCH_FN(relu));
-      library->impl("relu_", TORCH_FN(relu_));
-      library->impl("where.self", TORCH_FN(where));
-      library->impl("index_select", TORCH_FN(index_select));
-      library->impl("reflection_pad2d", TORCH_FN(pad2d));
-    }
+    if (library) return 0;
+    library = std::make_unique<torch::Library>(torch::Library::IMPL, "aten", c10::DispatchKey::Meta, __FILE__, __LINE__);
+    // Only where the operator has no meta kernel of its own (replacing one would print a warning).
+    auto add = [&](const char *name, const char *overload, auto kernel) {
+      auto op = c10::Dispatcher::singleton().findSchema({std::string("aten::") + name, overload});
+      if (op && !op->hasKernelForDispatchKey(c10::DispatchKey::Meta)) {
+        const std::string qualified = name + std::string(*overload ? "." : "") + overload;
+        library->impl(qualified.c_str(), kernel);
+      }
+    };
+    add("convolution_overrideable", "", TORCH_FN(convolution));
+    add("convolution_backward_overrideable", "", TORCH_FN(convolution_backward));
+    add("native_batch_norm", "", TORCH_FN(batch_norm));
+    add("native_batch_norm_backward", "", TORCH_FN(batch_norm_backward));
+    add("native_group_norm_backward", "", TORCH_FN(group_norm_backward));
+    add("relu", "", TORCH_FN(relu));
+    add("where", "self", TORCH_FN(where));
+    add("index_select", "", TORCH_FN(index_select));
+    add("reflection_pad2d", "", TORCH_FN(pad2d));
   })
 #else
   return 0;

@@ -18,8 +18,7 @@ struct Forward: ParsableCommand {
       - taesd-encode: image ([0, 1]) -> latent; taesd-decode: latent -> decoded
       - inception: image (N, 3, 299, 299, the FID network's input range [-1, 1)) -> features (N, 2048)
       - sd-unet: x, t, context, optional timestep_cond (LCM) -> eps; clip-text: input_ids (N, 77) -> last_hidden_state, clip_skip_2
-      - sd-sample: x_T, cond, optional uncond and noise.K (the K-th step's draw) -> x_0, with --scheduler, --steps, --cfg-scale (an LCM-distilled
-        UNet takes it as its w-embedding), --spacing (SD1.5's leading, steps_offset 1), --karras
+      - sd-sample: x_T, cond, optional uncond and noise.K (the K-th step's draw) -> x_0, with --scheduler, --steps, --cfg-scale (an LCM-distilled UNet takes it as its w-embedding), --spacing (SD1.5's leading, steps_offset 1), --karras
 
       SD UNets: LDM names (optionally under model.diffusion_model.) or the diffusers layout with a config.json beside the file or in its metadata;
       --lora FILE[:SCALE] merges a LoRA first. The architecture comes from the JSON under the weights' safetensors metadata key `config` (the
