@@ -57,7 +57,9 @@ final class JobQueue: @unchecked Sendable {
   func job(_ id: String) -> Job? { lock.withLock { jobs[id] } }
 
   /// The jobs computing now, how many wait, and how many ended in each state.
-  var load: (running: [Job], waiting: Int, outcomes: [String: Int]) { lock.withLock { (running, waiting.count, outcomes) } }
+  /// A job the engine has just finished is still in `running` until its worker moves it (after its
+  /// waiter may already have answered), so finished ones are left out here.
+  var load: (running: [Job], waiting: Int, outcomes: [String: Int]) { lock.withLock { (running.filter { !$0.isFinished }, waiting.count, outcomes) } }
 
   /// Cancels a job: a waiting one ends at once, a running one at its next step.
   func cancel(_ job: Job) {

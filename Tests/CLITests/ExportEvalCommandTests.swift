@@ -44,7 +44,7 @@ import Training
     let out = folder.appendingPathComponent("out").path
     let up = try CommandRunner.fmboost(["upsample", small, "-o", out, "--model", model, "--compare"])
     #expect(up.status == 0, "\(up.error)")
-    #expect(up.output.contains("first stage pixel-unshuffle-2, fp32, euler 3 steps"))
+    #expect(up.output.contains("first stage pixel-unshuffle-2, fp32 on cpu, euler 3 steps"))
     let image = try ImageFile.read(out + "/chelsea.png", range: .unit)
     #expect(image.shape == [3, 120, 180])
     let compare = try ImageFile.read(out + "/chelsea_compare.png", range: .unit)

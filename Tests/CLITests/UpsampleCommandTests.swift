@@ -182,7 +182,7 @@ import Torch
     func output(_ precision: String) throws -> Tensor { try ImageFile.read(dir.appendingPathComponent("\(precision)/crop.png").path) }
     let fp32 = try run("fp32"), bf16 = try run("bf16")
     #expect(fp32.status == 0 && bf16.status == 0, "\(fp32.error) \(bf16.error)")
-    #expect(bf16.output.contains(", bf16, "), "\(bf16.output)")
+    #expect(bf16.output.contains(", bf16 on cpu, "), "\(bf16.output)")
     let mse = try (output("bf16") - output("fp32")).square().mean().item()
     let psnr = 10 * log10(1 / max(mse, 1e-12))
     print("upsample --precision bf16 against fp32: \(psnr) dB")
