@@ -1,12 +1,30 @@
-// Shape-only (meta device) kernels for the operators libtorch 1.x has none for, so that a whole
-// pipeline can run on `meta` (tests/devices: any tensor made on the CPU by mistake then fails).
-// libtorch 2.x has them all; there this registers nothing.
+// Shape-only (meta device) kernels for the operators libtorch's C++ library has none for (1.13
+// and 2.x alike: PyTorch registers them from Python), so that a whole pipeline can run on `meta`
+// (the device tests: any tensor made on the CPU by mistake then fails). Registered only where an
+// operator has no meta kernel of its own.
 #include "shim_internal.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/library.h>
 
 namespace {
+
+// libtorch 2 passes sizes in these schemas as symbolic integers.
+#if TORCH_VERSION_MAJOR >= 2
+using Ints = c10::SymIntArrayRef;
+using Int = c10::SymInt;
+std::vector<int64_t> concrete(Ints v) {
+  std::vector<int64_t> out;
+  for (const auto &i : v) out.push_back(i.expect_int());
+  return out;
+}
+int64_t concrete(const Int &i) { return i.expect_int(); }
+#else
+using Ints = at::IntArrayRef;
+using Int = int64_t;
+std::vector<int64_t> concrete(Ints v) { return v.vec(); }
+int64_t concrete(Int i) { return i; }
+#endif
 
 std::vector<int64_t> conv_output_shape(const at::Tensor &input, const at::Tensor &weight, at::IntArrayRef stride,
                                        at::IntArrayRef padding, at::IntArrayRef dilation, bool transposed,
@@ -24,19 +42,19 @@ std::vector<int64_t> conv_output_shape(const at::Tensor &input, const at::Tensor
   return shape;
 }
 
-at::Tensor convolution(const at::Tensor &input, const at::Tensor &weight, const c10::optional<at::Tensor> &,
-                       at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, bool transposed,
-                       at::IntArrayRef output_padding, int64_t groups) {
+at::Tensor convolution(const at::Tensor &input, const at::Tensor &weight, const c10::optional<at::Tensor> &, Ints stride,
+                       Ints padding, Ints dilation, bool transposed, Ints output_padding, Int groups) {
   TORCH_CHECK(input.device() == weight.device(), "Expected all tensors to be on the same device, but found at least two devices, ",
               input.device(), " and ", weight.device(), "!");
-  return at::empty(conv_output_shape(input, weight, stride, padding, dilation, transposed, output_padding, groups),
+  return at::empty(conv_output_shape(input, weight, concrete(stride), concrete(padding), concrete(dilation), transposed,
+                                     concrete(output_padding), concrete(groups)),
                    input.options());
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor> convolution_backward(
-    const at::Tensor &, const at::Tensor &input, const at::Tensor &weight, at::IntArrayRef, at::IntArrayRef,
-    at::IntArrayRef, bool transposed, at::IntArrayRef, int64_t groups, std::array<bool, 3> mask) {
-  const int64_t bias = transposed ? weight.size(1) * groups : weight.size(0);
+    const at::Tensor &, const at::Tensor &input, const at::Tensor &weight, Ints, Ints, Ints, bool transposed, Ints,
+    Int groups, std::array<bool, 3> mask) {
+  const int64_t bias = transposed ? weight.size(1) * concrete(groups) : weight.size(0);
   return {mask[0] ? at::empty_like(input) : at::Tensor(), mask[1] ? at::empty_like(weight) : at::Tensor(),
           mask[2] ? at::empty({bias}, weight.options()) : at::Tensor()};
 }
@@ -81,7 +99,8 @@ at::Tensor index_select(const at::Tensor &self, int64_t dim, const at::Tensor &i
   return at::empty(shape, self.options());
 }
 
-at::Tensor pad2d(const at::Tensor &self, at::IntArrayRef padding) {
+at::Tensor pad2d(const at::Tensor &self, Ints sizes) {
+  const auto padding = concrete(sizes);
   TORCH_CHECK(padding.size() == 4, "2-d padding takes 4 values");
   auto shape = self.sizes().vec();
   shape[shape.size() - 1] += padding[0] + padding[1];
@@ -94,7 +113,6 @@ at::Tensor pad2d(const at::Tensor &self, at::IntArrayRef padding) {
 extern "C" {
 
 int ct_register_meta_kernels(void) {
-#if TORCH_VERSION_MAJOR < 2
   GUARD({
     static std::unique_ptr<torch::Library> library;
     if (library) return 0;
@@ -117,9 +135,6 @@ int ct_register_meta_kernels(void) {
     add("index_select", "", TORCH_FN(index_select));
     add("reflection_pad2d", "", TORCH_FN(pad2d));
   })
-#else
-  return 0;
-#endif
 }
 
 }  // extern "C"
