@@ -55,7 +55,7 @@ final class Engine: @unchecked Sendable {
   func generate(_ request: TextToImageRequest, job: Job) throws -> ([Data], String) {
     guard let model = configuration.stableDiffusion else { throw APIError(.notFound, "this server was started without SD weights") }
     var pipelineConfiguration = TextToImagePipeline.Configuration(model: model)
-    pipelineConfiguration.vocabulary = configuration.vocabulary
+    (pipelineConfiguration.vocabulary, pipelineConfiguration.device) = (configuration.vocabulary, configuration.device)
     pipelineConfiguration.boost = request.boost ? configuration.defaultModel.map { .model($0) } ?? .defaultModel : .none
     let pipeline = try TextToImagePipeline(pipelineConfiguration)
     let settings = try request.settings(defaults: pipeline.defaults)

@@ -3,6 +3,7 @@ import Hummingbird
 import Imaging
 import NIOCore
 import ServiceLifecycle
+import Torch
 
 /// `fmboost serve`: the pipelines over HTTP — A1111's API for existing clients, an asynchronous
 /// job API, and a page. Hummingbird 2 (SwiftNIO underneath, structured concurrency, graceful
@@ -16,6 +17,7 @@ public final class FMBoostServer: Sendable {
 
   public init(_ configuration: ServerConfiguration, log: @escaping @Sendable (String) -> Void = { print($0) }) throws {
     self.configuration = configuration
+    try Devices.check(configuration.device)
     engine = try Engine(configuration: configuration)
     queue = JobQueue(engine: engine, capacity: configuration.queueCapacity, concurrency: configuration.concurrency,
                      kept: configuration.finishedJobsKept)

@@ -1,4 +1,5 @@
 import Foundation
+import Torch
 
 /// What `fmboost serve` is started with.
 public struct ServerConfiguration: Sendable {
@@ -26,6 +27,8 @@ public struct ServerConfiguration: Sendable {
   public var maxBodyBytes = 64 << 20
   /// Input images with more pixels are answered 413.
   public var maxInputPixels = 16_000_000
+  /// Where the networks run (checked when the server starts).
+  public var device: Device = .cpu
   /// Finished jobs kept for their results (the oldest are dropped first).
   public var finishedJobsKept = 64
 

@@ -1,6 +1,7 @@
 import FMBoost
 import Foundation
 import Pipelines
+import Torch
 
 /// The CFM models the server offers, by name: the default model, and every `.safetensors` in the
 /// model folder. Each is loaded on first use and kept.
@@ -16,6 +17,7 @@ final class Upscalers: @unchecked Sendable {
   }
 
   let entries: [Entry]
+  let device: Device
   private var loaded: [String: UpsamplingPipeline] = [:]
   private let lock = NSLock()
 
@@ -29,7 +31,7 @@ final class Upscalers: @unchecked Sendable {
         return Entry(name: name, model_name: name, model_path: (folder as NSString).appendingPathComponent(file), model_url: nil, scale: 2)
       }
     }
-    self.entries = entries
+    (self.entries, device) = (entries, configuration.device)
   }
 
   /// The entry of `name` (nil, empty or A1111's "None": the default model); a name this server does
@@ -46,7 +48,9 @@ final class Upscalers: @unchecked Sendable {
   func pipeline(_ name: String?) throws -> UpsamplingPipeline {
     let entry = try entry(name)
     if let pipeline = lock.withLock({ loaded[entry.name] }) { return pipeline }
-    let pipeline = try UpsamplingPipeline(UpsamplingPipeline.Configuration(model: entry.model_path))
+    var configuration = UpsamplingPipeline.Configuration(model: entry.model_path)
+    configuration.device = device
+    let pipeline = try UpsamplingPipeline(configuration)
     lock.withLock { loaded[entry.name] = pipeline }
     return pipeline
   }

@@ -21,6 +21,7 @@ struct Serve: AsyncParsableCommand {
   @Option(help: "Largest request body, in MB.") var maxBody = 64
   @Option(help: "Largest input image, in megapixels.") var maxMegapixels = 16.0
   @OptionGroup var threading: ThreadsOption
+  @OptionGroup var placement: DeviceOption
 
   func validate() throws {
     guard (1...10_000).contains(queue), (1...64).contains(concurrency), maxBody >= 1, maxMegapixels > 0 else { throw ValidationError("--queue must be 1…10000, --concurrency 1…64, --max-body and --max-megapixels positive") }
@@ -32,6 +33,7 @@ struct Serve: AsyncParsableCommand {
     var c = ServerConfiguration()
     (c.host, c.port, c.token, c.allowedOrigins, c.modelFolder, c.stableDiffusion) = (host, port, token, Set(allowOrigin), models, sdModel)
     (c.queueCapacity, c.concurrency, c.maxBodyBytes, c.maxInputPixels) = (queue, concurrency, maxBody << 20, Int(maxMegapixels * 1e6))
+    c.device = try placement.resolve()
     let server = try FMBoostServer(c)
     try await server.run { port in print("serving http://\(host):\(port)/ (Ctrl-C stops)") }
   }

@@ -1,8 +1,10 @@
 import Foundation
 import Imaging
 import Pipelines
+import Server
 import Testing
 import TestSupport
+import Torch
 
 /// The HTTP API, driven over a loopback socket: results, request shapes, and every refusal.
 @Suite(.serialized) struct ServerAPITests {
@@ -159,5 +161,14 @@ extension ServerAPITests {
     }
     await server.stop()
     #expect(head.hasPrefix("HTTP/1.1 100 Continue"), "\(head)")
+  }
+}
+
+@Suite struct ServerDeviceTests {
+  /// A server asked for a device that is not there does not start, and says why.
+  @Test func aMissingDeviceStopsTheStart() throws {
+    var configuration = ServerConfiguration()
+    configuration.device = .cuda(Devices.cudaCount)
+    #expect(throws: DeviceError.self) { _ = try FMBoostServer(configuration, log: { _ in }) }
   }
 }
