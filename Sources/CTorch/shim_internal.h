@@ -73,11 +73,14 @@ inline at::IntArrayRef dims(const int64_t *p, int n) { return at::IntArrayRef(p,
 
 inline at::ScalarType scalar_type(int dtype) { return static_cast<at::ScalarType>(dtype); }
 
+// Shape-only kernels for the operators libtorch has none for on `meta` (shim_meta.cpp); once.
+void ensure_meta_kernels();
+
 inline at::Device device_of(int device, int index = -1) {
   switch (device) {
     case 0: return at::Device(at::kCPU);
     case 1: return at::Device(at::kCUDA, static_cast<c10::DeviceIndex>(index));
-    case 2: return at::Device(at::kMeta);
+    case 2: ensure_meta_kernels(); return at::Device(at::kMeta);
     case 3: return at::Device(at::kMPS);
     default: throw std::invalid_argument("unknown device code " + std::to_string(device));
   }

@@ -1,10 +1,11 @@
 // Shape-only (meta device) kernels for the operators libtorch's C++ library has none for (1.13
 // and 2.x alike: PyTorch registers them from Python), so that a whole pipeline can run on `meta`
-// (the device tests: any tensor made on the CPU by mistake then fails). Registered only where an
-// operator has no meta kernel of its own.
+// (the device tests: any tensor made on the CPU by mistake then fails). Registered the first time a
+// meta device is asked for, only where an operator has no meta kernel of its own.
 #include "shim_internal.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <mutex>
 #include <torch/library.h>
 
 namespace {
@@ -44,8 +45,7 @@ std::vector<int64_t> conv_output_shape(const at::Tensor &input, const at::Tensor
 
 at::Tensor convolution(const at::Tensor &input, const at::Tensor &weight, const c10::optional<at::Tensor> &, Ints stride,
                        Ints padding, Ints dilation, bool transposed, Ints output_padding, Int groups) {
-  TORCH_CHECK(input.device() == weight.device(), "Expected all tensors to be on the same device, but found at least two devices, ",
-              input.device(), " and ", weight.device(), "!");
+  ctorch::require_same_device(input, {&weight});
   return at::empty(conv_output_shape(input, weight, concrete(stride), concrete(padding), concrete(dilation), transposed,
                                      concrete(output_padding), concrete(groups)),
                    input.options());
@@ -110,19 +110,18 @@ at::Tensor pad2d(const at::Tensor &self, Ints sizes) {
 
 }  // namespace
 
-extern "C" {
+namespace ctorch {
 
-int ct_register_meta_kernels(void) {
-  GUARD({
-    static std::unique_ptr<torch::Library> library;
-    if (library) return 0;
-    library = std::make_unique<torch::Library>(torch::Library::IMPL, "aten", c10::DispatchKey::Meta, __FILE__, __LINE__);
+void ensure_meta_kernels() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    static torch::Library library(torch::Library::IMPL, "aten", c10::DispatchKey::Meta, __FILE__, __LINE__);
     // Only where the operator has no meta kernel of its own (replacing one would print a warning).
-    auto add = [&](const char *name, const char *overload, auto kernel) {
+    auto add = [](const char *name, const char *overload, auto kernel) {
       auto op = c10::Dispatcher::singleton().findSchema({std::string("aten::") + name, overload});
       if (op && !op->hasKernelForDispatchKey(c10::DispatchKey::Meta)) {
         const std::string qualified = name + std::string(*overload ? "." : "") + overload;
-        library->impl(qualified.c_str(), kernel);
+        library.impl(qualified.c_str(), kernel);
       }
     };
     add("convolution_overrideable", "", TORCH_FN(convolution));
@@ -134,7 +133,7 @@ int ct_register_meta_kernels(void) {
     add("where", "self", TORCH_FN(where));
     add("index_select", "", TORCH_FN(index_select));
     add("reflection_pad2d", "", TORCH_FN(pad2d));
-  })
+  });
 }
 
-}  // extern "C"
+}  // namespace ctorch

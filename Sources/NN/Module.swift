@@ -69,7 +69,10 @@ open class Module {
   public var parameterCount: Int { namedParameters().reduce(0) { $0 + $1.1.value.elementCount } }
 
   /// Where the parameters live (the CPU for a module without any).
-  public var device: Device { namedSlots().first?.1.value.device ?? .cpu }
+  public var device: Device { firstSlot?.value.device ?? .cpu }
+
+  /// The first parameter or buffer in registration order, found without listing the others.
+  private var firstSlot: Parameter? { ownParameters.first?.parameter ?? children.lazy.compactMap(\.module.firstSlot).first }
 
   /// Every module of the tree with its path ("" for self).
   public func namedModules(prefix: String = "") -> [(String, Module)] {

@@ -3,6 +3,11 @@ import Torch
 /// What a pipeline could not do, in the library's terms: the CLI and the server say which of
 /// their options or fields it concerns.
 public enum PipelineError: Error, CustomStringConvertible, Equatable {
+  /// Fails when autocast cannot compute in `precision` (nil: float32) on `device`.
+  static func requireAutocast(_ precision: DType?, on device: Device) throws {
+    if let precision, !autocastSupports(precision, on: device) { throw precisionUnsupported(precision, device: device) }
+  }
+
   /// The model needs an autoencoder (its first stage has weights) and none was given.
   case needsAutoencoder(model: String, firstStage: String?)
   /// The default model file is not where it is looked for.

@@ -10,6 +10,8 @@ public struct PromptFile: Sendable {
     public let line: Int
     public let text: String
     public let seed: UInt64
+    /// The line number as names and shard keys carry it, zero-padded so that they sort in file order.
+    public var number: String { String(format: "%06d", line) }
 
     public init(line: Int, text: String, seed: UInt64) {
       (self.line, self.text, self.seed) = (line, text, seed)
@@ -42,9 +44,6 @@ public struct PromptFile: Sendable {
     (self.path, self.prompts) = (path, prompts)
   }
 
-  /// The inputs of a batch, one per prompt, `<file>:<line>` with the line zero-padded so that the
-  /// shards' sort keeps the file's order.
-  var inputs: [InputFile] {
-    prompts.map { InputFile(path: "\(path):\(String(format: "%06d", $0.line))", relative: String(format: "line %06d", $0.line)) }
-  }
+  /// The inputs of a batch, one per prompt: `<file>:<number>`.
+  var inputs: [InputFile] { prompts.map { InputFile(path: "\(path):\($0.number)", relative: "line \($0.number)") } }
 }

@@ -33,7 +33,7 @@ extension TextToImagePipeline {
     let manifest = try shard.map { try Manifest(folder: folder, shard: $0, inputs: inputs) }
     try FileBatch.run(inputs, manifest: manifest, seed: { prompts[$0.path]?.seed }, report: report) { index, input in
       let prompt = prompts[input.path]!
-      let path = (folder as NSString).appendingPathComponent(String(format: "%06d-", prompt.line) + Self.fileName(seed: prompt.seed, prompt: prompt.text))
+      let path = (folder as NSString).appendingPathComponent("\(prompt.number)-" + Self.fileName(seed: prompt.seed, prompt: prompt.text))
       if FileManager.default.fileExists(atPath: path) {
         guard shard != nil || overwrite else { throw PipelineError.outputExists(path) }
         if shard != nil && !overwrite { return FileBatch.Done(output: path, summary: "\(path) (already written)", skipped: true) }

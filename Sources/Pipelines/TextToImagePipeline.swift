@@ -64,9 +64,7 @@ public final class TextToImagePipeline {
   public init(_ configuration: Configuration) throws {
     self.configuration = configuration
     try Devices.check(configuration.device)
-    if let precision = configuration.precision, !autocastSupports(precision, on: configuration.device) {
-      throw PipelineError.precisionUnsupported(precision, device: configuration.device)
-    }
+    try PipelineError.requireAutocast(configuration.precision, on: configuration.device)
     previewDecoder = try configuration.previewDecoder.map { try Self.previewDecoder($0, device: configuration.device) }
     let loras = try configuration.loras.map(LoRA.init(argument:))
     self.loras = loras

@@ -64,7 +64,7 @@ public final class UpsamplingPipeline: @unchecked Sendable {
   public init(flow: CouplingFlowMatching, autoencoder: any LatentAutoencoder, recipe: UpsamplingRecipe, precision: DType? = nil,
               modelPath: String = "(in memory)", weights: String = "as built") throws {
     device = flow.net.device
-    if let precision, !autocastSupports(precision, on: device) { throw PipelineError.precisionUnsupported(precision, device: device) }
+    try PipelineError.requireAutocast(precision, on: device)
     (self.flow, self.autoencoder, self.recipe, self.precision, self.modelPath, self.weights) = (flow, autoencoder, recipe, precision, modelPath, weights)
     _ = try makeUpsampler()  // the network and the first stage fit each other and the recipe
   }

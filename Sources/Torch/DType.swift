@@ -67,7 +67,7 @@ public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
 
 /// Where a tensor lives. `meta` tensors have shapes but no storage (module trees without weights,
 /// and the device tests: every operation runs for its shapes only).
-public enum Device: Hashable, Sendable, CustomStringConvertible {
+public enum Device: Equatable, Sendable, CustomStringConvertible {
   case cpu
   case cuda(Int)
   case meta
@@ -95,9 +95,6 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
     case .mps: return "mps"
     }
   }
-
-  /// Whether the project's own CPU kernels and allocator serve this device's tensors.
-  public var isCPU: Bool { self == .cpu }
 }
 
 /// Swift scalar types that map one-to-one onto a tensor dtype.

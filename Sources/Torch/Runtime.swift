@@ -32,7 +32,6 @@ public enum Runtime {
       ct_use_caching_allocator()
     }
     BLASCore.matchCPU()
-    _ = ct_register_meta_kernels()
     if let tf32 = getenv(tf32Variable).map({ String(cString: $0) }) { ct_set_allow_tf32(tf32 != "0") }
     if let mebibytes = getenv(convolutionBandVariable).flatMap({ Int(String(cString: $0)) }) {
       ct_set_conv_band_threshold(Int64(max(0, mebibytes)) << 20)

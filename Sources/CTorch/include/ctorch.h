@@ -215,8 +215,6 @@ bool ct_autocast_enabled(int device);
 void ct_set_autocast(int device, bool on, int dtype);
 /// Whether this libtorch's autocast on `device` accepts `dtype` (1.13's CPU autocast: bfloat16 only).
 bool ct_autocast_supports(int device, int dtype);
-/// Shape-only kernels for the operators libtorch 1.x lacks on the meta device (none needed on 2.x).
-int ct_register_meta_kernels(void);
 /// What this build and machine offer: CUDA compiled in (libtorch_cuda loaded), CUDA devices
 /// visible, MPS available.
 bool ct_cuda_built(void);
