@@ -75,7 +75,7 @@ clip-vocab:
 
 test: deps photos inception clip-vocab
 	$(SWIFT) build -c release --build-tests
-	$(SWIFT) test -c release --skip-build --no-parallel --disable-xctest
+	./scripts/run-tests.sh $(SWIFT) test -c release --skip-build --no-parallel --disable-xctest
 
 # Everything but the slow tests: the end-to-end command-line suites (Tests/CLITests: they run the
 # built tool, train small models, run the FID network), the fuzzer's smoke run, and the two library
@@ -83,7 +83,7 @@ test: deps photos inception clip-vocab
 SLOW_TESTS := CLITests|ServerAPITests|ServerLoadTests|ServerTextToImageTests|PageBrowserTests|FuzzSmokeTests|validationComputesPatchFIDWhenTheConfigAsksForIt|anchorsAreSharedAndCropsStayInside
 test-fast: deps photos inception clip-vocab
 	$(SWIFT) build -c release --build-tests
-	$(SWIFT) test -c release --skip-build --no-parallel --disable-xctest --skip '$(SLOW_TESTS)'
+	./scripts/run-tests.sh $(SWIFT) test -c release --skip-build --no-parallel --disable-xctest --skip '$(SLOW_TESTS)'
 
 fuzz: deps
 	./benchmarks/fuzz.sh $(or $(SECONDS_TOTAL),600)

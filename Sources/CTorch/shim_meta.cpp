@@ -115,7 +115,8 @@ namespace ctorch {
 void ensure_meta_kernels() {
   static std::once_flag once;
   std::call_once(once, [] {
-    static torch::Library library(torch::Library::IMPL, "aten", c10::DispatchKey::Meta, __FILE__, __LINE__);
+    // Never destroyed: deregistering at exit would race with libtorch's own teardown.
+    static torch::Library &library = *new torch::Library(torch::Library::IMPL, "aten", c10::DispatchKey::Meta, __FILE__, __LINE__);
     // Only where the operator has no meta kernel of its own (replacing one would print a warning).
     auto add = [](const char *name, const char *overload, auto kernel) {
       auto op = c10::Dispatcher::singleton().findSchema({std::string("aten::") + name, overload});

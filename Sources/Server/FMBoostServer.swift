@@ -14,6 +14,7 @@ public final class FMBoostServer: Sendable {
   let queue: JobQueue
   let engine: Engine
   let log: @Sendable (String) -> Void
+  private let running = RunningGroup()
 
   public init(_ configuration: ServerConfiguration, log: @escaping @Sendable (String) -> Void = { print($0) }) throws {
     self.configuration = configuration
@@ -24,8 +25,9 @@ public final class FMBoostServer: Sendable {
     self.log = log
   }
 
-  /// Serves until SIGTERM or SIGINT (or the task is cancelled), then cancels every job and returns
-  /// once none runs. `onListening(port)` once the socket is bound.
+  /// Serves until SIGTERM or SIGINT, `shutDown()` or the task is cancelled, then shuts down
+  /// gracefully: cancels every job and returns once none runs. `onListening(port)` once the socket
+  /// is bound.
   public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
     let router = Router()
     router.add(middleware: RequestGuard(token: configuration.token, allowedOrigins: configuration.allowedOrigins, log: log))
@@ -38,7 +40,19 @@ public final class FMBoostServer: Sendable {
       configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fmboost"),
       services: [JobsShutdown(queue: queue)],
       onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) })
-    try await app.runService()
+    let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: app.logger))
+    // The group runs in a task of its own, so that cancelling the caller shuts it down gracefully: a
+    // cancelled group drops connections NIO has accepted but not yet handed over, and NIO traps on
+    // those ("Deinited NIOAsyncWriter without calling finish()", apple/swift-nio#3481).
+    guard running.attach(group) else { return }
+    let serving = Task { try await group.run() }
+    try await withTaskCancellationHandler { try await serving.value } onCancel: { Task { await group.triggerGracefulShutdown() } }
+  }
+
+  /// Shuts a running server down as SIGTERM does; `run` returns once it has (a server not yet
+  /// running will not start).
+  public func shutDown() async {
+    if let group = running.requestShutdown() { await group.triggerGracefulShutdown() }
   }
 
   /// The request body, at most `maxBodyBytes` (413 beyond).
@@ -87,6 +101,28 @@ func decodeBase64(_ text: String, field: String) throws -> Data {
     throw APIError(.badRequest, "\(field) is not base64-encoded image data")
   }
   return data
+}
+
+/// The service group a server runs, for `shutDown()`.
+private final class RunningGroup: @unchecked Sendable {
+  private let lock = NSLock()
+  private var group: ServiceGroup?
+  private var shutDownRequested = false
+
+  /// false: shutdown was asked for before the server started.
+  func attach(_ group: ServiceGroup) -> Bool {
+    lock.withLock {
+      self.group = group
+      return !shutDownRequested
+    }
+  }
+
+  func requestShutdown() -> ServiceGroup? {
+    lock.withLock {
+      shutDownRequested = true
+      return group
+    }
+  }
 }
 
 /// At shutdown (SIGTERM, SIGINT), before the server stops: no new jobs, every job cancelled, so

@@ -42,6 +42,8 @@ public enum Runtime {
     // Some libtorch builds start with one intra-op thread; use every core unless told otherwise.
     let requested = getenv(threadsVariable).flatMap { Int(String(cString: $0)) }
     ct_set_num_threads(Int32(clamping: max(1, requested ?? coreCount)))
+    // After the thread pools exist, so that this handler runs before their destructors.
+    ct_skip_teardown_at_exit()
   }()
 
   /// Applies the default thread configuration once; every tensor-creating call does this first.

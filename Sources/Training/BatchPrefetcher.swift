@@ -3,7 +3,9 @@ import Foundation
 
 /// Prepares the next `workers` training batches on background threads while the current step
 /// runs (`data.params.num_workers`; 0 builds each batch on the caller's thread). Batches are pure
-/// functions of their index, so prefetching never changes what a run sees.
+/// functions of their index, so prefetching never changes what a run sees. Work in flight never
+/// outlives the prefetcher: its end waits for it (a batch still being built while the process
+/// exits would run into libtorch's teardown).
 final class BatchPrefetcher: @unchecked Sendable {
   /// One batch being prepared: its result, once the worker has finished.
   private final class Slot: @unchecked Sendable {
@@ -17,6 +19,7 @@ final class BatchPrefetcher: @unchecked Sendable {
   private let stride: Int
   private let workers: Int
   private let queue = DispatchQueue(label: "fmboost.prefetch", attributes: .concurrent)
+  private let inFlight = DispatchGroup()
   private let lock = NSLock()
   private var slots: [Int: Slot] = [:]
 
@@ -26,6 +29,11 @@ final class BatchPrefetcher: @unchecked Sendable {
     self.stride = stride
     self.workers = workers
   }
+
+  deinit { finish() }
+
+  /// Waits for the batches being prepared (the end of a run).
+  func finish() { inFlight.wait() }
 
   /// Batch `index` (waiting for its worker when it is being prepared), then starts preparing the
   /// `workers` batches after it.
@@ -38,8 +46,11 @@ final class BatchPrefetcher: @unchecked Sendable {
       guard slots[next] == nil else { continue }
       let prepared = Slot()
       slots[next] = prepared
-      queue.async { [self] in
-        prepared.result = Result(catching: { try self.data.batch(next, batchSize: self.batchSize) })
+      // Not self: the prefetcher's end waits for this work. Batches are read-only work on `data`.
+      nonisolated(unsafe) let data = data
+      let batchSize = batchSize
+      queue.async(group: inFlight) {
+        prepared.result = Result(catching: { try data.batch(next, batchSize: batchSize) })
         prepared.done.signal()
       }
     }

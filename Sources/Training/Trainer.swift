@@ -102,6 +102,7 @@ public final class Trainer {
   }
 
   public func run() throws -> Summary {
+    defer { prefetcher.finish() }
     var maxSteps = options.maxSteps ?? config.maxSteps
     if let epochs = config.maxEpochs, epochs * stepsPerEpoch < maxSteps {
       maxSteps = epochs * stepsPerEpoch

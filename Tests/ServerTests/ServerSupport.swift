@@ -6,11 +6,11 @@ import TestSupport
 /// A server on an ephemeral loopback port for one test, stopped by `stop()`.
 final class RunningServer: @unchecked Sendable {
   let port: Int
+  private let server: FMBoostServer
   private let task: Task<Void, any Error>
 
-  private init(port: Int, task: Task<Void, any Error>) {
-    self.port = port
-    self.task = task
+  private init(port: Int, server: FMBoostServer, task: Task<Void, any Error>) {
+    (self.port, self.server, self.task) = (port, server, task)
   }
 
   static func start(_ configure: (inout ServerConfiguration) -> Void = { _ in }) async throws -> RunningServer {
@@ -22,11 +22,11 @@ final class RunningServer: @unchecked Sendable {
     let task = Task { try await server.run { continuation.yield($0) } }
     var iterator = ports.makeAsyncIterator()
     guard let port = await iterator.next() else { throw URLError(.cannotConnectToHost) }
-    return RunningServer(port: port, task: task)
+    return RunningServer(port: port, server: server, task: task)
   }
 
   func stop() async {
-    task.cancel()
+    await server.shutDown()
     _ = try? await task.value
   }
 

@@ -229,6 +229,9 @@ void ct_set_num_threads(int n);
 void ct_keep_freed_memory(void);
 // Returns the heap's free memory to the system (glibc malloc_trim).
 void ct_release_freed_memory(void);
+/// From now on `exit` flushes the C streams and ends the process without running the libraries'
+/// static destructors (libtorch's teardown raced with threads still ending: a corrupted heap at exit).
+void ct_skip_teardown_at_exit(void);
 /// Installs the caching CPU allocator (shim_alloc.cpp) as libtorch's CPU allocator.
 void ct_use_caching_allocator(void);
 /// Unmaps the caching allocator's free blocks and resets its high-water mark.
