@@ -8,7 +8,7 @@ SWIFT ?= swift
 # files (PNG, JPEG, WebP, TIFF with orientation, alpha, 16 bits, ICC profiles, EXIF).
 SYSTEM_PACKAGES := libtorch-dev libdnnl-dev libgloo-dev libvips-dev libopenblas0-openmp chromium
 
-.PHONY: run test test-fast build build-cuda gpu-check deps photos sr-photos inception clip-vocab default-model eval bench bench-ddp bench-conv bench-large-photo bench-server fuzz clean
+.PHONY: run test test-fast build build-cuda gpu-check deps photos sr-photos inception clip-vocab default-model eval ablations ablations-quick bench bench-ddp bench-conv bench-large-photo bench-server fuzz clean
 
 # Installs the Debian -dev libraries the package links against, and Chromium for the page's browser test, when any is missing.
 deps:
@@ -80,13 +80,24 @@ test: deps photos inception clip-vocab
 # Everything but the slow tests: the end-to-end command-line suites (Tests/CLITests: they run the
 # built tool, train small models, run the FID network), the fuzzer's smoke run, and the two library
 # tests that run the FID network on many crops. Tests/README.md lists them.
-SLOW_TESTS := CLITests|ServerAPITests|ServerLoadTests|ServerTextToImageTests|PageBrowserTests|FuzzSmokeTests|validationComputesPatchFIDWhenTheConfigAsksForIt|anchorsAreSharedAndCropsStayInside
+SLOW_TESTS := CLITests|AblationStudyTests|ServerAPITests|ServerLoadTests|ServerTextToImageTests|PageBrowserTests|FuzzSmokeTests|validationComputesPatchFIDWhenTheConfigAsksForIt|anchorsAreSharedAndCropsStayInside
 test-fast: deps photos inception clip-vocab
 	$(SWIFT) build -c release --build-tests
 	./scripts/run-tests.sh $(SWIFT) test -c release --skip-build --no-parallel --disable-xctest --skip '$(SLOW_TESTS)'
 
 fuzz: deps
 	./benchmarks/fuzz.sh $(or $(SECONDS_TOTAL),600)
+
+# The study of the paper's design choices (docs/ablations.md): trains and scores every variant in
+# ablations/ (hours on 2 cores; a rerun continues where it stopped), then writes docs/ablations/.
+ablations: sr-photos inception
+	$(SWIFT) build -c release --product fmboost-ablations
+	.build/release/fmboost-ablations --folder ablations
+
+# Every part of the study in a few minutes with tiny networks (ablations-quick/report; numbers meaningless).
+ablations-quick: sr-photos inception
+	$(SWIFT) build -c release --product fmboost-ablations
+	.build/release/fmboost-ablations --quick --folder ablations-quick
 
 # Swift against PyTorch on every item of the benchmark list (about 40 minutes; docs/benchmarks.md).
 bench: deps

@@ -86,6 +86,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+    .target(name: "Studies", dependencies: ["Training", "Pipelines", "FMBoost", "Evaluation", "FileSupport", "Torch"]),
+    .executableTarget(name: "fmboost-ablations", dependencies: ["Studies", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "fmboost-bench", dependencies: ["Torch", "NN", "FileSupport", "Checkpoint", "FMBoost", "StableDiffusion", "COpenMPDefaults"]),
     .executableTarget(name: "fmboost-fuzz", dependencies: ["TestSupport"]),
     .target(
@@ -103,6 +105,7 @@ let package = Package(
     .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "FMBoost", "StableDiffusion", "Evaluation", "Imaging", "Torch", "TestSupport"]),
     .testTarget(name: "ServerTests", dependencies: ["Server", "Pipelines", "Imaging", "Torch", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+    .testTarget(name: "StudiesTests", dependencies: ["Studies", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoint", "Imaging", "TestSupport"]),
   ],
   // PyTorch 2.x headers need C++20; Debian's libtorch 1.13 is built as C++17.

@@ -26,6 +26,8 @@ public struct EvaluationPipeline {
     /// A folder for per-image strips of the most detailed window (`panelSize` pixels).
     public var panels: String?
     public var panelSize = 160
+    /// Done to every low-resolution input before the methods see it (nil: clean downscales).
+    public var degradation: LowResolutionDegradation?
     /// Where `run` writes every score as CSV (nil: nowhere).
     public var csv: String?
     /// Only this shard's part of the images (their scores and panels; an image's patch anchors and
@@ -67,18 +69,19 @@ public struct EvaluationPipeline {
   public let comparison: UpsamplingComparison
   public let configuration: Configuration
 
-  /// The models of `upsampling` at each step count of `configuration`.
-  public init(_ upsampling: UpsamplingPipeline, configuration: Configuration) throws {
+  /// The models of `upsampling` at each step count of `configuration`; `inception`, where given,
+  /// instead of loading `configuration.inception` (a study that evaluates many models loads it once).
+  public init(_ upsampling: UpsamplingPipeline, configuration: Configuration, inception: FIDInception? = nil) throws {
     var recipe = upsampling.recipe
     if let method = configuration.method { recipe.method = method }
     let models = try (configuration.stepCounts.isEmpty ? [recipe.steps] : configuration.stepCounts).map { n in
       recipe.steps = n
       return UpsamplingComparison.Model(label: "model \(recipe.method.rawValue) \(n) step\(n == 1 ? "" : "s")", upsampler: try upsampling.makeUpsampler(recipe: recipe))
     }
-    let patches = try configuration.inception.map {
-      try PatchFID(network: FIDInception(path: $0, device: upsampling.device), crops: configuration.crops, cropSize: configuration.cropSize)
-    }
-    comparison = UpsamplingComparison(models: models, stages: configuration.stages, patches: patches, seed: configuration.seed)
+    let network = try inception ?? configuration.inception.map { try FIDInception(path: $0, device: upsampling.device) }
+    let patches = try network.map { try PatchFID(network: $0, crops: configuration.crops, cropSize: configuration.cropSize) }
+    comparison = UpsamplingComparison(models: models, stages: configuration.stages, patches: patches, seed: configuration.seed,
+                                      degradation: configuration.degradation)
     self.configuration = configuration
   }
 

@@ -3,9 +3,9 @@ import FMBoost
 import Foundation
 import Torch
 
-/// One image of `fmboost eval`: the original downsampled ×scale (bicubic, antialiased), brought
-/// back by bilinear, bicubic and each model setting, every result scored against the original and,
-/// with `patches`, added to the patch FID/KID sets.
+/// One image of `fmboost eval`: the original downsampled ×scale (bicubic, antialiased; then
+/// `degradation`, where there is one), brought back by bilinear, bicubic and each model setting,
+/// every result scored against the original and, with `patches`, added to the patch FID/KID sets.
 public struct UpsamplingComparison {
   public struct Model {
     public let label: String
@@ -22,12 +22,10 @@ public struct UpsamplingComparison {
   public let patches: PatchFID?
   /// Noise seed of the models (the same for every image, as `upsample --seed`).
   public let seed: UInt64
+  public let degradation: LowResolutionDegradation?
 
-  public init(models: [Model], stages: Int = 1, patches: PatchFID? = nil, seed: UInt64 = 2024) {
-    self.models = models
-    self.stages = stages
-    self.patches = patches
-    self.seed = seed
+  public init(models: [Model], stages: Int = 1, patches: PatchFID? = nil, seed: UInt64 = 2024, degradation: LowResolutionDegradation? = nil) {
+    (self.models, self.stages, self.patches, self.seed, self.degradation) = (models, stages, patches, seed, degradation)
   }
 
   public var scale: Int { 1 << stages }
@@ -35,7 +33,8 @@ public struct UpsamplingComparison {
   /// Scores `original` (1, 3, H, W in [-1, 1], sides multiples of `scale`: `UpsamplingEvaluation.prepare`)
   /// by every method. Returns the scores and the images a comparison panel shows: bicubic, then each model.
   public func evaluate(_ original: Tensor, name: String, anchorSeed: UInt64) throws -> (scores: [UpsamplingEvaluation.Score], shown: [Tensor]) {
-    let low = try UpsamplingEvaluation.downsample(original, scale: scale)
+    let clean = try UpsamplingEvaluation.downsample(original, scale: scale)
+    let low = try degradation?.apply(clean) ?? clean
     let size = (original.size(2), original.size(3))
     let anchors = try patches?.anchors(height: size.0, width: size.1, generator: Generator(seed: anchorSeed))
     func record(_ result: Tensor, _ method: String, since start: Date) throws -> UpsamplingEvaluation.Score {

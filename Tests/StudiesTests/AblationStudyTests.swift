@@ -1,0 +1,68 @@
+import Foundation
+import Studies
+import Testing
+import TestSupport
+
+@Suite struct EstimateTests {
+  /// Student's t quantiles and the interval of a known sample.
+  @Test func intervalsUseStudentsT() {
+    for (df, t) in [(3, 3.182), (5, 2.571), (12, 2.179), (30, 2.042), (40, 2.021), (60, 2.000), (120, 1.980)] {
+      let values = (0...df).map(Double.init)  // n = df + 1
+      let estimate = Estimate(values)
+      let sd = (values.map { ($0 - estimate.mean) * ($0 - estimate.mean) }.reduce(0, +) / Double(df)).squareRoot()
+      #expect(abs(estimate.halfWidth / (sd / Double(df + 1).squareRoot()) - t) < 0.001 * t, "df \(df)")
+    }
+    #expect(Estimate([2, 4]).mean == 3 && abs(Estimate([2, 4]).halfWidth - 12.706) < 1e-3)
+    #expect(Estimate([5]).halfWidth.isNaN)
+  }
+}
+
+@Suite(.serialized) struct AblationStudyTests {
+  /// A tiny plan end to end: two variants trained to two lengths, scored on clean and JPEG inputs;
+  /// a rerun recomputes nothing; the report's paired differences are those of the result files.
+  @Test func aTinyStudyRunsResumesAndReports() throws {
+    let folder = try temporaryDirectory("ablations")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    // Photos: a train/validation split of the test photos, 3 held out.
+    let photos = folder.appendingPathComponent("photos")
+    for split in ["train", "validation"] { try FileManager.default.createDirectory(at: photos.appendingPathComponent(split), withIntermediateDirectories: true) }
+    let photoFolder = (Shared.photo("astronaut.png") as NSString).deletingLastPathComponent
+    let files = try FileManager.default.contentsOfDirectory(atPath: photoFolder).filter { $0.hasSuffix(".png") }.sorted()
+    for (i, name) in files.enumerated() {
+      let split = i < 3 ? "validation" : "train"
+      try FileManager.default.copyItem(atPath: photoFolder + "/" + name, toPath: photos.appendingPathComponent("\(split)/\(name)").path)
+    }
+    var plan = AblationPlan.quick
+    plan.spaces = [.pixelUnshuffle8]
+    plan.conditions = [.clean, .jpeg]
+    // No patch FID here (the quick run and the FID tests cover it): the Inception network takes most of the time.
+    (plan.trainingImages, plan.heldOutImages, plan.inception) = (photos.path, photos.appendingPathComponent("validation").path, nil)
+    let study = AblationStudy(plan: plan, folder: folder.appendingPathComponent("study"))
+    try study.run(log: { print($0) })
+    let results = try AblationResult.load(from: study.folder)
+    #expect(results.count == 2 * 2 * 2)  // variants × lengths × conditions
+    #expect(Set(results.map(\.length)) == [4, 8] && Set(results.map(\.variant)) == ["paper", "noise-start"])
+    // JPEG inputs score below clean ones for bicubic itself.
+    let bicubic = { (condition: String) in
+      results.first { $0.variant == "paper" && $0.length == 8 && $0.condition == condition }!.rows.filter { $0.method == "bicubic" && $0.image != "mean" }
+    }
+    #expect(bicubic("clean").count == 3 && zip(bicubic("clean"), bicubic("jpeg-40")).allSatisfy { $0.psnrY > $1.psnrY })
+    // A rerun does nothing.
+    var again: [String] = []
+    try study.run(log: { again.append($0) })
+    #expect(again.isEmpty, "\(again)")
+    // The report's Δ is the mean paired difference of the files' per-photo Y-PSNR.
+    let report = AblationReport(plan: plan, results: results)
+    let label = "model euler \(report.referenceSteps) steps"
+    func yPSNR(_ variant: String) -> [Double] {
+      results.first { $0.variant == variant && $0.length == 8 && $0.condition == "clean" }!.rows
+        .filter { $0.method == label && $0.image != "mean" }.sorted { $0.image < $1.image }.map(\.psnrY)
+    }
+    let delta = Estimate(zip(yPSNR("noise-start"), yPSNR("paper")).map { $0 - $1 })
+    let section = report.markdown.components(separatedBy: "## pixel-unshuffle-8, 8 training steps, clean inputs")[1]
+    let row = try #require(section.split(separator: "\n").first { $0.hasPrefix("| noise-start |") })
+    #expect(row.contains(delta.text(2)), "\(row) lacks \(delta.text(2)); methods \(Set(results.flatMap { $0.rows.map { "\($0.method) \($0.image)" } }))")
+    #expect(report.charts.keys.sorted() == ["inputs-pixel-unshuffle-8.svg", "steps-pixel-unshuffle-8.svg"])
+    #expect(report.charts.values.allSatisfy { $0.hasPrefix("<svg") && $0.contains("noise-start") })
+  }
+}
