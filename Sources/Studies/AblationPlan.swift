@@ -42,9 +42,9 @@ public struct AblationPlan: Sendable {
   public var heldOutImages = "data/sr-photos/validation"
   /// Photos are downscaled to this short side, then centre-cropped to `evaluationSide` a side.
   public var shortSide = 512, evaluationSide = 256
-  /// Patch FID/KID: the Inception file (nil: none), crops per photo and their size.
+  /// Patch FID/KID on clean inputs: the Inception file (nil: none), crops per photo and their size.
   public var inception: String? = "data/inception/fid_inception_v3.pt"
-  public var patchCrops = 8, patchSize = 64
+  public var patchCrops = 4, patchSize = 64
   public var cropsPerImage = 16
   public var network = (channels: 32, mult: [1, 2, 2])
   public var batchSize = 8
@@ -58,7 +58,7 @@ public struct AblationPlan: Sendable {
 
   /// A few minutes' run of every part (the test and `make ablations-quick`).
   public static var quick: AblationPlan {
-    var plan = AblationPlan(spaces: [.taef2, .pixelUnshuffle8], variants: standardVariants.filter { ["paper", "noise-start"].contains($0.name) },
+    var plan = AblationPlan(spaces: [.taef2], variants: standardVariants.filter { ["paper", "noise-start"].contains($0.name) },
                             lengths: [4, 8], seeds: [1], eulerSteps: [1, 2])
     (plan.network, plan.cropsPerImage, plan.patchCrops, plan.batchSize) = ((32, [1, 2]), 1, 2, 2)
     return plan

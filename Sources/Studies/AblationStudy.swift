@@ -41,8 +41,9 @@ public struct AblationStudy {
       for length in plan.lengths {
         for condition in plan.conditions where !FileManager.default.fileExists(atPath: resultURL(run, length, condition).path) {
           let start = Date()
-          if inception == nil, let path = plan.inception { inception = try FIDInception(path: path) }
-          try evaluate(run, length: length, condition: condition, inception: inception, log: { log("\(prefix): \($0)") })
+          // Patch FID/KID on clean inputs only: the Inception network costs more than the rest.
+          if condition == .clean, inception == nil, let path = plan.inception { inception = try FIDInception(path: path) }
+          try evaluate(run, length: length, condition: condition, inception: condition == .clean ? inception : nil, log: { log("\(prefix): \($0)") })
           log(String(format: "%@: evaluated %d steps on %@ inputs (%.0f s)", prefix, length, condition.rawValue, Date().timeIntervalSince(start)))
         }
       }
@@ -118,7 +119,7 @@ public struct AblationStudy {
     // The variants of a space share its shards (they differ in what training does with them).
     let shards = folder.appendingPathComponent("shards/\(run.space.name)")
     try LatentShards.precompute(folder: plan.trainingImages, output: shards, config: config, shardSize: 64, cropsPerImage: plan.cropsPerImage,
-                                progress: { _ in })
+                                progress: { if !$0.hasSuffix("already written, skipped") { log($0) } })
     let directory = folder.appendingPathComponent("runs/\(run.name)")
     var options = Trainer.Options(runDirectory: directory, dataFolder: shards.path)
     let last = directory.appendingPathComponent("checkpoints/last.safetensors")

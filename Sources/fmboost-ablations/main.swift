@@ -17,9 +17,13 @@ struct Ablations: ParsableCommand {
   @Option(help: "Where results.md and the charts go (default: docs/ablations, or <folder>/report with --quick).")
   var report: String?
 
+  @Flag(help: "Only write the report, from the result files there are (while a run goes on, or after one was stopped).")
+  var reportOnly = false
+
   func run() throws {
     let study = AblationStudy(plan: quick ? .quick : .standard, folder: URL(fileURLWithPath: folder))
-    try study.run(log: { print($0) })
+    // Unbuffered, so that a log file follows the run.
+    if !reportOnly { try study.run(log: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) }
     let destination = URL(fileURLWithPath: report ?? (quick ? folder + "/report" : "docs/ablations"))
     try AblationReport(plan: study.plan, results: try AblationResult.load(from: study.folder)).write(to: destination)
     print("wrote \(destination.path)/results.md and its charts")
