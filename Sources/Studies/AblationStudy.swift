@@ -27,8 +27,9 @@ public struct AblationStudy {
     public var name: String { "\(space.name)-\(variant.name)-seed\(seed)" }
   }
 
+  /// Seed by seed, so that a study stopped halfway has compared every variant in every space.
   public var runs: [Run] {
-    plan.spaces.flatMap { space in plan.variants.flatMap { variant in plan.seeds.map { Run(space: space, variant: variant, seed: $0) } } }
+    plan.seeds.flatMap { seed in plan.spaces.flatMap { space in plan.variants.map { Run(space: space, variant: $0, seed: seed) } } }
   }
 
   /// Everything not yet done; `log` gets one line per step taken.
