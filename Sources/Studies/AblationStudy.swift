@@ -81,7 +81,8 @@ public struct AblationStudy {
           noising_step: 400
           concat_context: true
           lr: 2.0e-4
-          ema_rate: 0.999
+          ema_rate: 0.99
+          ema_update_every: 1
           ema_update_after_step: \(min(100, longest / 4))
           lr_scheduler_cfg:
             target: fmboost.lr_schedulers.get_constant_schedule_with_warmup
