@@ -76,20 +76,24 @@ public struct AblationReport {
           let stepColumns = plan.eulerSteps.map { "Y-PSNR \($0) step\($0 == 1 ? "" : "s")" }
           lines.append("| method | " + (stepColumns + ["SSIM-Y", "patch FID", "KID ×10³", "ΔY-PSNR", "ΔSSIM-Y"]).joined(separator: " | ") + " |")
           lines.append("|---" + String(repeating: "|---:", count: stepColumns.count + 5) + "|")
-          let bicubicPerceptual = perceptual(space, AblationPlan.paperVariant, length, condition, "bicubic")
-          let bicubic = [estimate(space, AblationPlan.paperVariant, length, condition, "bicubic", y)?.text(2) ?? ""]
-          lines.append("| bicubic | " + (Array(repeating: bicubic[0], count: plan.eulerSteps.count)
-            + [estimate(space, AblationPlan.paperVariant, length, condition, "bicubic", ssim)?.text(4) ?? "", bicubicPerceptual.fid, bicubicPerceptual.kid, "", ""])
-            .joined(separator: " | ") + " |")
+          let paper = AblationPlan.paperVariant
+          func row(_ name: String, _ columns: [String]) { lines.append("| \(name) | " + columns.joined(separator: " | ") + " |") }
+          func cell(_ variant: String, _ method: String, _ metric: (AblationResult.Row) -> Double, _ digits: Int) -> String {
+            estimate(space, variant, length, condition, method, metric)?.text(digits) ?? ""
+          }
+          // The paired difference from the paper's configuration at the reference step count.
+          func delta(_ variant: String, _ metric: (AblationResult.Row) -> Double, _ digits: Int) -> String {
+            guard variant != paper else { return "" }
+            return difference(perPhoto(space, variant, length, condition, reference, metric), perPhoto(space, paper, length, condition, reference, metric))?
+              .text(digits) ?? ""
+          }
+          let bicubic = perceptual(space, paper, length, condition, "bicubic")
+          row("bicubic", Array(repeating: cell(paper, "bicubic", y, 2), count: plan.eulerSteps.count)
+            + [cell(paper, "bicubic", ssim, 4), bicubic.fid, bicubic.kid, "", ""])
           for variant in plan.variants.map(\.name) {
-            let columns = plan.eulerSteps.map { estimate(space, variant, length, condition, Self.modelLabel($0), y)?.text(2) ?? "" }
             let (fid, kid) = perceptual(space, variant, length, condition, reference)
-            let deltaY = variant == AblationPlan.paperVariant ? "" : difference(perPhoto(space, variant, length, condition, reference, y),
-                                                                                perPhoto(space, AblationPlan.paperVariant, length, condition, reference, y))?.text(2) ?? ""
-            let deltaS = variant == AblationPlan.paperVariant ? "" : difference(perPhoto(space, variant, length, condition, reference, ssim),
-                                                                                perPhoto(space, AblationPlan.paperVariant, length, condition, reference, ssim))?.text(4) ?? ""
-            lines.append("| \(variant) | " + (columns + [estimate(space, variant, length, condition, reference, ssim)?.text(4) ?? "", fid, kid, deltaY, deltaS])
-              .joined(separator: " | ") + " |")
+            row(variant, plan.eulerSteps.map { cell(variant, Self.modelLabel($0), y, 2) }
+              + [cell(variant, reference, ssim, 4), fid, kid, delta(variant, y, 2), delta(variant, ssim, 4)])
           }
         }
       }

@@ -36,6 +36,7 @@ public struct AblationStudy {
   public func run(log: @escaping (String) -> Void) throws {
     let total = runs.count
     var inception: FIDInception?
+    var degradations: [AblationPlan.Condition: LowResolutionDegradation] = [:]  // each made once (latent noise loads TAEF2)
     for (index, run) in runs.enumerated() {
       let prefix = "[\(index + 1)/\(total)] \(run.name)"
       try train(run, log: { log("\(prefix): \($0)") })
@@ -44,7 +45,9 @@ public struct AblationStudy {
           let start = Date()
           // Patch FID/KID on clean inputs only: the Inception network costs more than the rest.
           if condition == .clean, inception == nil, let path = plan.inception { inception = try FIDInception(path: path) }
-          try evaluate(run, length: length, condition: condition, inception: condition == .clean ? inception : nil, log: { log("\(prefix): \($0)") })
+          if condition != .clean, degradations[condition] == nil { degradations[condition] = try degradation(condition) }
+          try evaluate(run, length: length, condition: condition, degradation: degradations[condition], inception: condition == .clean ? inception : nil,
+                       log: { log("\(prefix): \($0)") })
           log(String(format: "%@: evaluated %d steps on %@ inputs (%.0f s)", prefix, length, condition.rawValue, Date().timeIntervalSince(start)))
         }
       }
@@ -146,7 +149,8 @@ public struct AblationStudy {
     }
   }
 
-  func evaluate(_ run: Run, length: Int, condition: AblationPlan.Condition, inception: FIDInception?, log: (String) -> Void) throws {
+  func evaluate(_ run: Run, length: Int, condition: AblationPlan.Condition, degradation: LowResolutionDegradation?, inception: FIDInception?,
+                log: (String) -> Void) throws {
     let model = folder.appendingPathComponent("models/\(run.name)-\(length).safetensors")
     if !FileManager.default.fileExists(atPath: model.path) {
       try FileManager.default.createDirectory(at: model.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -156,7 +160,7 @@ public struct AblationStudy {
     var configuration = EvaluationPipeline.Configuration()
     (configuration.method, configuration.stepCounts) = (.euler, plan.eulerSteps)
     (configuration.maxShortSide, configuration.maxSide, configuration.crops, configuration.cropSize) = (plan.shortSide, plan.evaluationSide, plan.patchCrops, plan.patchSize)
-    configuration.degradation = try degradation(condition)
+    configuration.degradation = degradation
     let report = try EvaluationPipeline(pipeline, configuration: configuration, inception: inception).run([plan.heldOutImages]) { outcome in
       if case .failure(let error) = outcome.result { log("\(outcome.input.relative): \(error)") }
     }
