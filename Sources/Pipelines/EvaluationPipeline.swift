@@ -6,7 +6,7 @@ import Imaging
 import Torch
 
 /// `fmboost eval` as a library call: the super-resolution literature's protocol on a folder of
-/// photos — each optionally downscaled and centre-cropped, downsampled ×2 per stage, brought back
+/// photos — each optionally downscaled and centre-cropped, downsampled by the model's scale per stage, brought back
 /// by bilinear, bicubic and the model at every step count, and scored against the original
 /// (`UpsamplingEvaluation`); optionally patch FID/KID and comparison panels.
 public struct EvaluationPipeline {
@@ -17,7 +17,7 @@ public struct EvaluationPipeline {
     /// Downscale images whose short side is longer than this first (0: never), then centre-crop to
     /// at most `maxSide` a side (0: no limit).
     public var maxShortSide = 0, maxSide = 0
-    /// ×2 stages of the model in a row.
+    /// Stages of the model in a row (`UpsamplingPipeline.stages(forScale:)`).
     public var stages = 1
     public var seed: UInt64 = 2024
     /// Patch FID and KID with this Inception network file, `crops` crops of `cropSize` per image.
@@ -80,7 +80,7 @@ public struct EvaluationPipeline {
     }
     let network = try inception ?? configuration.inception.map { try FIDInception(path: $0, device: upsampling.device) }
     let patches = try network.map { try PatchFID(network: $0, crops: configuration.crops, cropSize: configuration.cropSize) }
-    comparison = UpsamplingComparison(models: models, stages: configuration.stages, patches: patches, seed: configuration.seed,
+    comparison = try UpsamplingComparison(models: models, stages: configuration.stages, patches: patches, seed: configuration.seed,
                                       degradation: configuration.degradation)
     self.configuration = configuration
   }

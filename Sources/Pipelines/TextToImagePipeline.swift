@@ -98,7 +98,7 @@ public final class TextToImagePipeline {
   }
 
   /// Makes one image per seed of `seeds` with `settings` (its seed is replaced by each), boosted by
-  /// `stages` ×2 stages; `onImage` receives each as it is finished, so at most one high-resolution
+  /// `stages` boost stages; `onImage` receives each as it is finished, so at most one high-resolution
   /// image is held. `progress` sees the sampling steps ("sample") and the boost's ("boost").
   public func generate(_ settings: TextToImageSettings, seeds: [UInt64], stages: Int = 1, progress: PipelineProgressHandler? = nil,
                        onImage: (GeneratedImage) throws -> Void) throws {
@@ -116,11 +116,11 @@ public final class TextToImagePipeline {
       }
       let symmetric = baseDecoder.pixelRange == .unit ? try base * 2 - 1 : base
       let image = try booster.map { booster in
-        try times.stage("boost ×\(1 << stages)") {
+        try times.stage("boost ×\(booster.scale(stages: stages))") {
           try booster.upsample(symmetric: symmetric, stages: stages, progress: progress, item: (k, seeds.count))
         }
       } ?? symmetric
-      let boostName = booster.map { "\(($0.modelPath as NSString).lastPathComponent) ×\(1 << stages)" }
+      let boostName = booster.map { "\(($0.modelPath as NSString).lastPathComponent) ×\($0.scale(stages: stages))" }
       try onImage(GeneratedImage(image: image.toHost(), seed: seeds[k], parameters: parameters(s, boost: boostName)))
     }
   }

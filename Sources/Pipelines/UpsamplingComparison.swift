@@ -17,18 +17,23 @@ public struct UpsamplingComparison {
   }
 
   public let models: [Model]
-  /// ×2 stages of every model (1: ×2, 2: ×4).
+  /// Stages of every model (of a ×2 model, 1: ×2, 2: ×4).
   public let stages: Int
+  /// How many times larger the output's sides are: the models' scale to the power `stages`.
+  public let scale: Int
   public let patches: PatchFID?
   /// Noise seed of the models (the same for every image, as `upsample --seed`).
   public let seed: UInt64
   public let degradation: LowResolutionDegradation?
 
-  public init(models: [Model], stages: Int = 1, patches: PatchFID? = nil, seed: UInt64 = 2024, degradation: LowResolutionDegradation? = nil) {
+  /// All `models` must have one scale.
+  public init(models: [Model], stages: Int = 1, patches: PatchFID? = nil, seed: UInt64 = 2024, degradation: LowResolutionDegradation? = nil) throws {
+    let scales = Set(models.map(\.upsampler.recipe.scale))
+    guard scales.count <= 1 else { throw TorchError.invalidArgument("the models to compare have different scales: \(scales.sorted())") }
+    let modelScale = scales.first ?? 2
+    scale = (0..<max(1, stages)).reduce(1) { product, _ in product * modelScale }  // as UpsamplingPipeline.scale(stages:)
     (self.models, self.stages, self.patches, self.seed, self.degradation) = (models, stages, patches, seed, degradation)
   }
-
-  public var scale: Int { 1 << stages }
 
   /// Scores `original` (1, 3, H, W in [-1, 1], sides multiples of `scale`: `UpsamplingEvaluation.prepare`)
   /// by every method. Returns the scores and the images a comparison panel shows: bicubic, then each model.

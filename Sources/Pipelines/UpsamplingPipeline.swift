@@ -82,7 +82,18 @@ public final class UpsamplingPipeline: @unchecked Sendable {
     public let haloTiles: Int
   }
 
-  /// Upsamples a picture as displayed by `stages` ×2 stages (colour through the flow, alpha
+  /// How many times larger one stage makes an image's sides (the model's training ratio).
+  public var scale: Int { recipe.scale }
+
+  /// How many times larger `stages` stages make an image's sides.
+  public func scale(stages: Int) -> Int { (0..<max(1, stages)).reduce(1) { product, _ in product * scale } }
+
+  /// The fewest stages, 1 to `limit`, that make sides at least `factor` times larger.
+  public func stages(reaching factor: Double, limit: Int = 4) -> Int {
+    (1...limit).first { Double(scale(stages: $0)) >= factor } ?? limit
+  }
+
+  /// Upsamples a picture as displayed by `stages` stages (colour through the flow, alpha
   /// bicubic, bit depth, grey-ness and metadata kept). The noise augmentation draws from `seed`.
   public func upsample(_ picture: Picture, stages: Int = 1, seed: UInt64 = 2024, progress: PipelineProgressHandler? = nil,
                        item: (index: Int, count: Int) = (0, 1)) throws -> Result {
@@ -97,7 +108,7 @@ public final class UpsamplingPipeline: @unchecked Sendable {
                   haloTiles: upsampler.haloTileCount(height: picture.height, width: picture.width, stages: stages))
   }
 
-  /// Upsamples a batch (B, 3, H, W) in [−1, 1] by `stages` ×2 stages, in [−1, 1] (the noise from
+  /// Upsamples a batch (B, 3, H, W) in [−1, 1] by `stages` stages, in [−1, 1] (the noise from
   /// `seed`), on the pipeline's device.
   public func upsample(symmetric image: Tensor, stages: Int = 1, seed: UInt64 = 2024, progress: PipelineProgressHandler? = nil,
                        item: (index: Int, count: Int) = (0, 1)) throws -> Tensor {

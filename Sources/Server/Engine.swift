@@ -39,14 +39,14 @@ final class Engine: @unchecked Sendable {
     Runtime.releaseFreedMemory()
   }
 
-  /// The image upscaled by the model ×2 per stage, then resized (bicubic, antialiased) to the
-  /// exact size asked for where that is not a power of two.
+  /// The image upscaled by the model's scale per stage, then resized (bicubic, antialiased) to the
+  /// exact size asked for where that is not a power of the model's scale.
   func upscale(_ data: Data, upscaler: String, scale: Double, size: (width: Int, height: Int)?, job: Job) throws -> Data {
     let picture = try ImageFile.decodePicture(data, name: "the image")
     let target = size ?? (Int((Double(picture.width) * scale).rounded()), Int((Double(picture.height) * scale).rounded()))
     let factor = max(Double(target.width) / Double(picture.width), Double(target.height) / Double(picture.height))
-    let stages = min(4, max(1, Int(log2(factor).rounded(.up))))
     let pipeline = try upscalers.pipeline(upscaler)
+    let stages = pipeline.stages(reaching: factor)
     var result = try pipeline.upsample(picture, stages: stages) { job.report($0.fraction) }.picture
     if result.width != target.width || result.height != target.height { result = try result.resized(to: target) }
     return Data(try ImageFile.encode(result, name: "result.png", format: .png))

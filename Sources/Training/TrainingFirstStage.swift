@@ -18,8 +18,11 @@ extension TrainingConfig {
   /// How the trained model upsamples: what `fmboost export` records, with the ODE method and steps
   /// of validation unless given.
   public func recipe(method: ODEMethod? = nil, steps: Int? = nil) throws -> UpsamplingRecipe {
+    guard highResSize % lowResSize == 0 else {
+      throw ConfigError("model.params.high_res_size \(highResSize) is not a whole multiple of low_res_size \(lowResSize): a model file records a whole scale")
+    }
     var recipe = UpsamplingRecipe(
-      firstStage: try firstStage.recipeFirstStage(), latentScale: scaleFactor, mode: upsamplingMode, noisingStep: noisingStep,
+      firstStage: try firstStage.recipeFirstStage(), scale: highResSize / lowResSize, latentScale: scaleFactor, mode: upsamplingMode, noisingStep: noisingStep,
       startFromNoise: startFromNoise, lowResDownsampling: downsampling.rawValue,
       method: method ?? validationMethod, steps: steps ?? validationSteps)
     recipe.takesContext = takesContext

@@ -36,7 +36,7 @@ struct Generate: ParsableCommand {
   @Option(help: "Use the text encoder's n-th layer from the end (A1111's clip skip; 1: the last).") var clipSkip = 1
   @Option(help: "A LoRA, FILE or FILE:SCALE (kohya or diffusers/peft layout); repeatable.") var lora: [String] = []
   @Option(help: "default (the shipped ×2 model), none, or an FMBoost CFM model file.") var boost = "default"
-  @Option(help: "Number of ×2 boost stages (2: 512 → 2048 px).") var cascade = 1
+  @Option(help: "Number of boost stages (the ×2 default model: 2 takes 512 → 2048 px).") var cascade = 1
   @Option(help: "Run the boost in tiles of this many output pixels (bounded memory for large images).") var tile: Int?
   @Option(help: "A TAESD-family decoder file for the base decode (fast preview quality).") var decoder: String?
   @Option(help: "openai/CLIP's bpe_simple_vocab_16e6.txt.gz for single files (default: the one `make clip-vocab` fetches).") var vocabulary: String?
@@ -70,7 +70,7 @@ struct Generate: ParsableCommand {
     settings.negativePrompt = negativePrompt
     (settings.width, settings.height, settings.clipSkip, settings.spacing, settings.karras) = (width, height, clipSkip, spacing, karras)
     print("\(pipeline.isLCMDistilled ? "LCM-distilled SD" : "SD") UNet \(pipeline.unetParameters.grouped) parameters; \(settings.sampler.rawValue) \(settings.steps) steps, guidance \(settings.guidance), \(width)×\(height), "
-          + (boost == "none" ? "no boost" : "boost \(boost) ×\(1 << cascade)") + ", \(inference.precision.rawValue) on \(configuration.device), \(Runtime.threads) threads")
+          + (boost == "none" ? "no boost" : "boost \(boost), \(cascade) stage\(cascade == 1 ? "" : "s")") + ", \(inference.precision.rawValue) on \(configuration.device), \(Runtime.threads) threads")
     let progress = ProgressLine(label: "image")
     if let file {
       let shard = try sharding.resolve()

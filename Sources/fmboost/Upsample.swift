@@ -8,10 +8,10 @@ import Torch
 /// `fmboost upsample INPUT... -o OUT`: the product.
 struct Upsample: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Upsample images ×2 (or more with --cascade) with a coupling flow matching model.",
+    abstract: "Upsample images by the model's scale (the default model: ×2; more with --cascade) with a coupling flow matching model.",
     discussion: paragraphs("""
       Each image is brought to the output size in pixel space (bilinear), encoded (PSU), noise-augmented at the forward-diffusion step --noising-step,
-      flowed with the CFM network from t = 0 to 1 and decoded. Any size works: the output is exactly 2W × 2H per stage (the image is padded to the
+      flowed with the CFM network from t = 0 to 1 and decoded. Any size works: the output is exactly sW × sH per stage for a model of scale s (the image is padded to the
       size multiple the model needs and the result cropped back). Inputs are PNG, JPEG, WebP or TIFF files; outputs are named after them, in --format
       (PNG by default), existing files kept unless --force. An input that cannot be read is reported and the others are still processed; the exit code
       is then 1.
@@ -35,7 +35,7 @@ struct Upsample: ParsableCommand {
   @Option(help: "Relative tolerance of dopri5 (default: 1e-3).") var rtol: Double?
   @Option(help: "Noise-augmentation step of x0: 2…999, or 0 for none (default: the model's, else 400).") var noisingStep: Int?
   @OptionGroup var random: SeedOption
-  @Option(help: "Number of ×2 stages (2: 512 → 2048 px).") var cascade: Int = 1
+  @Option(help: "Number of stages of the model (a ×2 model: 2 takes 512 → 2048 px).") var cascade: Int = 1
   @Option(help: "Run the encoder, the flow network and the decoder in tiles of this many pixels of the output (a multiple of the first stage's factor): for local models (the default model) the cores of halo tiles, the same pixels as whole; for others, tiles blended over overlaps.")
   var tile: Int?
   @Option(help: "Peak memory to stay within, in GB: local models (the default model) upsample larger images in halo tiles sized to fit, the same pixels as whole; 0 for whole images always.")
@@ -50,7 +50,7 @@ struct Upsample: ParsableCommand {
   @OptionGroup var placement: DeviceOption
 
   func validate() throws {
-    guard (1...4).contains(cascade) else { throw ValidationError("--cascade must be 1 to 4 (×2 to ×16)") }
+    guard (1...4).contains(cascade) else { throw ValidationError("--cascade must be 1 to 4") }
     guard (0...1_000_000).contains(memoryBudget) else { throw ValidationError("--memory-budget must be a number of GB, 0 to 1,000,000, got \(memoryBudget)") }
     guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1 to 100, got \(quality)") }
   }

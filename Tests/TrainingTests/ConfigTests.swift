@@ -27,6 +27,18 @@ import Training
     #expect(!net.stateDict().contains { $0.0.hasPrefix("middle_block.2.") || $0.0.hasSuffix(".norm.weight") })
   }
 
+  /// A model file records the scale it was trained for; a ratio that is not whole cannot be a stage.
+  @Test func theRecipeRecordsTheTrainingScale() throws {
+    func recipe(_ overrides: [String]) throws -> UpsamplingRecipe {
+      let tree = try ConfigTree(path: Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path)
+      try tree.apply(overrides: overrides)
+      return try TrainingConfig(tree).recipe()
+    }
+    #expect(try recipe([]).scale == 2)
+    #expect(try recipe(["model.params.low_res_size=16"]).scale == 4)
+    #expect { try recipe(["model.params.low_res_size=24"]) } throws: { "\($0)".contains("high_res_size 64 is not a whole multiple of low_res_size 24") }
+  }
+
   @Test func overridesAreDotlistsAndUnknownKeysAreRejected() throws {
     let tree = try ConfigTree(path: Self.repo.appendingPathComponent("configs/cpu-tiny.yaml").path)
     try tree.apply(overrides: ["model.params.lr=1e-3", "train.max_steps=7", "model.params.fm_cfg.params.net_cfg.params.channel_mult=[1, 2]"])

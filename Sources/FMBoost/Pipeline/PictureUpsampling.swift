@@ -2,15 +2,15 @@ import Imaging
 import Torch
 
 extension Upsampler {
-  /// Upsamples a picture as displayed by `stages` ×`factor` stages: its colour through the flow
+  /// Upsamples a picture as displayed by `stages` stages of the model's scale: its colour through the flow
   /// (in the first stage's pixel range), its alpha plane by bicubic interpolation to the output
   /// size (one resize of the original alpha, however many stages), and its grey-ness, bit depth and
   /// metadata carried to the result. `onStage(s)` is called before stage s.
-  public func upsample(picture: Picture, stages: Int, factor: Int = 2, generator: Generator? = nil,
+  public func upsample(picture: Picture, stages: Int, generator: Generator? = nil,
                        onStage: ((Int) -> Void)? = nil) throws -> (picture: Picture, evaluations: Int) {
     let range = pixelSpace.autoencoder.pixelRange
     let input = try (range == .unit ? picture.color : picture.color * 2 - 1).unsqueeze(dim: 0)
-    let result = try cascade(image: input, stages: stages, factor: factor, generator: generator, onStage: onStage)
+    let result = try cascade(image: input, stages: stages, generator: generator, onStage: onStage)
     let color = try result.image.squeeze(dim: 0).to(.float32).toHost()
     if range == .symmetric {  // in place: the output is the largest tensor of a run
       try color.add_(1)

@@ -35,9 +35,10 @@ extension Upsampler {
     return (latentReach * pixelSpace.autoencoder.downsamplingFactor + factor - 1) / factor + 1
   }
 
-  /// How many halo tiles an H × W input takes over `stages` ×`factor` stages (0: all whole).
-  public func haloTileCount(height: Int, width: Int, stages: Int, factor: Int = 2) -> Int {
-    (0..<max(1, stages)).map { stage in
+  /// How many halo tiles an H × W input takes over `stages` stages of the model's scale (0: all whole).
+  public func haloTileCount(height: Int, width: Int, stages: Int) -> Int {
+    let factor = recipe.scale
+    return (0..<max(1, stages)).map { stage in
       let scale = Int(pow(Double(factor), Double(stage)))
       return haloTiling(height: height * scale, width: width * scale, factor: factor)?.count(height: height * scale, width: width * scale) ?? 0
     }.reduce(0, +)

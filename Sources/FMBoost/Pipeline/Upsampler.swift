@@ -46,8 +46,10 @@ public final class Upsampler {
     public let evaluations: Int
   }
 
-  /// Upsamples a batch of images (B, 3, H, W) in the autoencoder's range by `factor`.
-  public func upsample(image: Tensor, factor: Int = 2, generator: Generator? = nil) throws -> Output {
+  /// Upsamples a batch of images (B, 3, H, W) in the autoencoder's range by `factor` (by default
+  /// the model's scale).
+  public func upsample(image: Tensor, factor: Int? = nil, generator: Generator? = nil) throws -> Output {
+    let factor = factor ?? recipe.scale
     let f = pixelSpace.autoencoder.downsamplingFactor
     let (h, w) = (image.size(2) * factor, image.size(3) * factor)
     let multiple = inputMultiple(factor: factor)
@@ -75,7 +77,8 @@ public final class Upsampler {
   /// padded at the bottom and right to the size multiple the model needs (mirrored, or its edge
   /// repeated where the image is smaller than the padding), upsampled, and cropped back. The
   /// output's `latent` keeps the padded size.
-  public func upsampleAnySize(image: Tensor, factor: Int = 2, generator: Generator? = nil) throws -> Output {
+  public func upsampleAnySize(image: Tensor, factor: Int? = nil, generator: Generator? = nil) throws -> Output {
+    let factor = factor ?? recipe.scale
     let (h, w) = (image.size(2), image.size(3))
     guard h >= 2, w >= 2 else { throw TorchError.invalidArgument("images must be at least 2×2 pixels, got \(w)×\(h)") }
     let m = inputMultiple(factor: factor)
@@ -96,15 +99,16 @@ public final class Upsampler {
     }
   }
 
-  /// Several stages in a row (512 → 1024 → 2048 px for two ×2 stages), any input size;
-  /// `onStage(s)` is called before stage s. The output's `evaluations` count every stage's.
-  public func cascade(image: Tensor, stages: Int, factor: Int = 2, generator: Generator? = nil, onStage: ((Int) -> Void)? = nil) throws -> Output {
+  /// Several stages of the model's scale in a row (512 → 1024 → 2048 px for two stages of a ×2
+  /// model), any input size; `onStage(s)` is called before stage s. The output's `evaluations`
+  /// count every stage's.
+  public func cascade(image: Tensor, stages: Int, generator: Generator? = nil, onStage: ((Int) -> Void)? = nil) throws -> Output {
     var current = try image.placed(on: device)
     var last: Output?
     var evaluations = 0
     for stage in 0..<max(1, stages) {
       onStage?(stage)
-      last = try upsampleAnySize(image: current, factor: factor, generator: generator)
+      last = try upsampleAnySize(image: current, generator: generator)
       current = last!.image
       evaluations += last!.evaluations
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How a model upsamples, in one place (the original's `sample` path; docs/architecture.md): its
-/// first stage, latent scale, upsampling mode, noise augmentation, ODE method and steps, tiling.
+/// first stage, its scale, latent scale, upsampling mode, noise augmentation, ODE method and steps, tiling.
 /// `fmboost export` records the trained part in a model file (`pipeline` metadata); every pipeline
 /// reads it, applies the caller's `Overrides`, and `validate()`s the result once.
 public struct UpsamplingRecipe: Sendable, Equatable {
@@ -46,6 +46,9 @@ public struct UpsamplingRecipe: Sendable, Equatable {
 
   /// nil where the model file records none (a checkpoint of the original).
   public var firstStage: FirstStage?
+  /// How many times larger a side comes out of one stage: the model's training ratio
+  /// high_res_size / low_res_size (2 where a file records none, as the original's 512 → 1024 px).
+  public var scale = 2
   /// Latent scale of the first stage (SD: 0.18215; 1 for pixel space).
   public var latentScale = 0.18215
   public var mode: UpsamplingMode = .psu
@@ -74,10 +77,11 @@ public struct UpsamplingRecipe: Sendable, Equatable {
   public var memoryBudget: Int? = 2_500_000_000
 
   public init(
-    firstStage: FirstStage? = nil, latentScale: Double = 0.18215, mode: UpsamplingMode = .psu, noisingStep: Int = 400,
+    firstStage: FirstStage? = nil, scale: Int = 2, latentScale: Double = 0.18215, mode: UpsamplingMode = .psu, noisingStep: Int = 400,
     startFromNoise: Bool = false, lowResDownsampling: String = "bilinear", method: ODEMethod = .euler, steps: Int = 20
   ) {
     self.firstStage = firstStage
+    self.scale = scale
     self.latentScale = latentScale
     self.mode = mode
     self.noisingStep = noisingStep
@@ -134,6 +138,7 @@ public struct UpsamplingRecipe: Sendable, Equatable {
   /// Every value in range.
   public func validate() throws {
     guard steps > 0 else { throw RecipeError(.steps, "must be at least 1, got \(steps)") }
+    guard (1...16).contains(scale) else { throw RecipeError(.scale, "must be 1 to 16, got \(scale)") }
     guard latentScale.isFinite, latentScale > 0 else { throw RecipeError(.latentScale, "must be a positive number, got \(latentScale)") }
     guard ForwardDiffusion.isValidNoisingStep(noisingStep) else {
       throw RecipeError(.noisingStep, "must be 0 (off) or 2…\(ForwardDiffusion.defaultSteps - 1), got \(noisingStep)")
@@ -150,7 +155,7 @@ public struct UpsamplingRecipe: Sendable, Equatable {
 /// its option's name there instead: --steps must be at least 1, got 0.
 public struct RecipeError: Error, CustomStringConvertible, Equatable {
   public enum Field: String, Sendable {
-    case latentScale = "the latent scale", noisingStep = "the noising step", steps = "the number of steps", atol, rtol
+    case scale = "the model's scale", latentScale = "the latent scale", noisingStep = "the noising step", steps = "the number of steps", atol, rtol
     case tile = "the tile", memoryBudget = "the memory budget", takesContext = "the context"
   }
 
@@ -170,14 +175,15 @@ extension UpsamplingRecipe: Codable {
   public static let metadataKey = "pipeline"
 
   enum CodingKeys: String, CodingKey {
-    case firstStage = "first_stage", latentScale = "scale_factor", mode = "upsampling_mode", noisingStep = "noising_step"
+    case firstStage = "first_stage", scale, latentScale = "scale_factor", mode = "upsampling_mode", noisingStep = "noising_step"
     case startFromNoise = "start_from_noise", lowResDownsampling = "low_res_downsampling", method, steps
   }
 
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     self.init(
-      firstStage: FirstStage(try c.decode(String.self, forKey: .firstStage)), latentScale: try c.decode(Double.self, forKey: .latentScale),
+      firstStage: FirstStage(try c.decode(String.self, forKey: .firstStage)), scale: try c.decodeIfPresent(Int.self, forKey: .scale) ?? 2,
+      latentScale: try c.decode(Double.self, forKey: .latentScale),
       mode: try c.decode(UpsamplingMode.self, forKey: .mode), noisingStep: try c.decode(Int.self, forKey: .noisingStep),
       startFromNoise: try c.decode(Bool.self, forKey: .startFromNoise), lowResDownsampling: try c.decode(String.self, forKey: .lowResDownsampling),
       method: try c.decode(ODEMethod.self, forKey: .method), steps: try c.decode(Int.self, forKey: .steps))
@@ -186,6 +192,7 @@ extension UpsamplingRecipe: Codable {
   public func encode(to encoder: any Encoder) throws {
     var c = encoder.container(keyedBy: CodingKeys.self)
     try c.encodeIfPresent(firstStage?.description, forKey: .firstStage)
+    try c.encode(scale, forKey: .scale)
     try c.encode(latentScale, forKey: .latentScale)
     try c.encode(mode, forKey: .mode)
     try c.encode(noisingStep, forKey: .noisingStep)
