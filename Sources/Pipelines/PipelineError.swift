@@ -32,6 +32,8 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
   case cancelled
   /// Autocast cannot compute in this type on this device.
   case precisionUnsupported(DType, device: Device)
+  /// No number of stages (1 to 4) of a model of this scale gives the scale asked for.
+  case scaleUnreachable(Int, modelScale: Int)
 
   public var description: String {
     switch self {
@@ -52,6 +54,8 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case .cancelled: return "cancelled"
     case .precisionUnsupported(let dtype, let device):
       return "this libtorch's autocast on \(device) cannot compute in \(dtype)"
+    case .scaleUnreachable(let scale, let modelScale):
+      return "×\(scale) is not 1 to 4 stages of the ×\(modelScale) model"
     }
   }
 }

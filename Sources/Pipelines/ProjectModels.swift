@@ -1,14 +1,23 @@
 import FileSupport
 import Foundation
 
-/// The model that ships with the project (`models/default-2x.safetensors`, made by `make default-model`).
+/// The models that ship with the project (`models/default-2x.safetensors`, made by `make default-model`;
+/// `models/default-4x.safetensors`, by `make default-model-4x`).
 public enum DefaultModel {
   public static let fileName = "default-2x.safetensors"
   public static let environmentVariable = "FMBOOST_DEFAULT_MODEL"
 
-  /// $FMBOOST_DEFAULT_MODEL, else `<prefix>/share/fmboost/` beside an installed executable, else
-  /// models/ in a folder above the executable (the source tree it was built in).
-  public static func path() throws -> String {
+  /// The shipped model for sides `scale` times larger: `default-<scale>x.safetensors` where it was
+  /// made ($FMBOOST_DEFAULT_MODEL_<scale>X, or found where the ×2 model is), else the ×2 model,
+  /// whose stages then reach the scale.
+  public static func path(scale: Int = 2) throws -> String {
+    if scale != 2, let found = try? locate("default-\(scale)x.safetensors", environmentVariable: "\(environmentVariable)_\(scale)X") { return found }
+    return try locate(fileName, environmentVariable: environmentVariable)
+  }
+
+  /// $variable, else `<prefix>/share/fmboost/` beside an installed executable, else models/ in a
+  /// folder above the executable (the source tree it was built in).
+  static func locate(_ fileName: String, environmentVariable: String) throws -> String {
     if let override = ProcessInfo.processInfo.environment[environmentVariable] { return override }
     let installed = ProjectFiles.executable.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("share/fmboost/\(fileName)").path
     if FileManager.default.fileExists(atPath: installed) { return installed }

@@ -9,8 +9,11 @@ import Torch
 /// progress state; the networks are only read.
 public final class UpsamplingPipeline: @unchecked Sendable {
   public struct Configuration: Sendable {
-    /// The CFM model: a Lightning .ckpt of the original or safetensors; nil: the default model.
+    /// The CFM model: a Lightning .ckpt of the original or safetensors; nil: the default model
+    /// (`DefaultModel`) for `scale`.
     public var model: String?
+    /// How many times larger the caller wants the sides; picks the default model made for it.
+    public var scale = 2
     /// SD's autoencoder file, or a TAESD-family encoder and decoder; nil: the model's built-in one.
     public var autoencoder: [String]?
     /// Which weights of a Lightning checkpoint.
@@ -24,9 +27,8 @@ public final class UpsamplingPipeline: @unchecked Sendable {
     /// read and written.
     public var device: Device = .cpu
 
-    public init(model: String? = nil, autoencoder: [String]? = nil) {
-      self.model = model
-      self.autoencoder = autoencoder
+    public init(model: String? = nil, autoencoder: [String]? = nil, scale: Int = 2) {
+      (self.model, self.autoencoder, self.scale) = (model, autoencoder, scale)
     }
   }
 
@@ -43,7 +45,7 @@ public final class UpsamplingPipeline: @unchecked Sendable {
   /// has no built-in one (text to image passes SD's, already loaded).
   public convenience init(_ configuration: Configuration = Configuration(), fallbackAutoencoder: (any LatentAutoencoder)? = nil) throws {
     try Devices.check(configuration.device)
-    let modelPath = try configuration.model ?? DefaultModel.path()
+    let modelPath = try configuration.model ?? DefaultModel.path(scale: configuration.scale)
     let device = configuration.device
     let loaded = try FlowModelLoader.load(modelPath, weights: configuration.weights, config: configuration.networkConfig, device: device)
     let autoencoder: any LatentAutoencoder
@@ -91,6 +93,13 @@ public final class UpsamplingPipeline: @unchecked Sendable {
   /// The fewest stages, 1 to `limit`, that make sides at least `factor` times larger.
   public func stages(reaching factor: Double, limit: Int = 4) -> Int {
     (1...limit).first { Double(scale(stages: $0)) >= factor } ?? limit
+  }
+
+  /// The stages (at most 4) that make sides exactly `total` times larger.
+  public func stages(forScale total: Int) throws -> Int {
+    let stages = stages(reaching: Double(total))
+    guard scale(stages: stages) == total else { throw PipelineError.scaleUnreachable(total, modelScale: scale) }
+    return stages
   }
 
   /// Upsamples a picture as displayed by `stages` stages (colour through the flow, alpha

@@ -7,7 +7,7 @@ import Pipelines
 /// `fmboost eval DIR`: the model against bilinear and bicubic on ×2 upsampling of real photos.
 struct Eval: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Measure ×2 (or ×4: a ×4 model, or --cascade 2) upsampling quality: PSNR, SSIM and sharpness of the model, bilinear and bicubic.",
+    abstract: "Measure ×2 (or ×4 with --scale 4) upsampling quality: PSNR, SSIM and sharpness of the model, bilinear and bicubic.",
     discussion: paragraphs("""
       The super-resolution literature's protocol: each image (optionally downscaled to --max-short-side and centre-cropped to --max-side; by default
       used whole) is cropped from the top-left to a multiple of the scale, downsampled by it (bicubic, antialiased), and upsampled back by bilinear,
@@ -23,7 +23,6 @@ struct Eval: ParsableCommand {
   @Option(help: "ODE method (default: the model's).") var method: ODEMethod?
   @Option(help: "First downscale (bicubic, antialiased) images whose short side is longer than this (0: never).") var maxShortSide = 0
   @Option(help: "Then centre-crop them to at most this many pixels a side (0: no limit).") var maxSide = 0
-  @Option(help: "Stages of the model in a row: for a ×2 model, 1 measures ×2, 2 measures ×4 (against bicubic ×4).") var cascade = 1
   @Option(help: "Write every score to this CSV file (with a shard: <name>-I-of-N.csv, and the shard's manifest beside it).") var csv: String?
   @OptionGroup var sharding: ShardOption
   @OptionGroup var random: SeedOption
@@ -48,18 +47,17 @@ struct Eval: ParsableCommand {
   func validate() throws {
     _ = try parsedSteps()
     guard maxSide == 0 || maxSide >= 16 else { throw ValidationError("--max-side must be 0 (no limit) or at least 16") }
-    guard (1...3).contains(cascade) else { throw ValidationError("--cascade must be 1, 2 or 3") }
     guard panelSize >= 16 else { throw ValidationError("--panel-size must be at least 16") }
     guard crops >= 1, cropSize >= 16 else { throw ValidationError("--crops must be at least 1 and --crop-size at least 16") }
   }
 
   func run() throws {
     threading.apply()
-    var upsampling = UpsamplingPipeline.Configuration(model: modelFile.model, autoencoder: vae.map(vaePaths))
+    var upsampling = modelFile.configuration(vae: vae)
     (upsampling.overrides.tilePixels, upsampling.device) = (tile, try placement.resolve())
     let pipeline = try UpsamplingPipeline(upsampling)
     var configuration = EvaluationPipeline.Configuration()
-    (configuration.stepCounts, configuration.method, configuration.stages, configuration.seed) = (try parsedSteps() ?? [], method, cascade, random.seed)
+    (configuration.stepCounts, configuration.method, configuration.stages, configuration.seed) = (try parsedSteps() ?? [], method, try modelFile.stages(of: pipeline), random.seed)
     (configuration.maxShortSide, configuration.maxSide, configuration.panels, configuration.panelSize) = (maxShortSide, maxSide, panels, panelSize)
     if fid { configuration.inception = try inception ?? FIDInception.locate() }
     (configuration.crops, configuration.cropSize, configuration.shard, configuration.csv) = (crops, cropSize, try sharding.resolve(), csv)

@@ -23,9 +23,7 @@ struct Export: ParsableCommand {
   @Option(help: "Default number of ODE steps recorded for upsampling.") var steps: Int?
   @Flag(help: "Overwrite the output file if it exists.") var force = false
 
-  func validate() throws {
-    if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
-  }
+  func validate() throws { if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") } }
 
   func run() throws {
     if FileManager.default.fileExists(atPath: output) && !force { throw PipelineError.outputExists(output) }

@@ -45,6 +45,7 @@ extension CommandError {
     case PipelineError.defaultModelMissing: return "no --model given and \(error); pass --model or set \(DefaultModel.environmentVariable)"
     case PipelineError.previewDecoderMismatch: return "--decoder \(error)"
     case PipelineError.precisionUnsupported: return "--precision: \(error)"
+    case PipelineError.scaleUnreachable: return "--scale: \(error)"
     case is DeviceError: return "--device: \(error)"
     default: return "\(error)"
     }

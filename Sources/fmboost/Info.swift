@@ -33,8 +33,6 @@ struct Info: ParsableCommand {
     print("OpenMP spin     \(Self.spinDescription)")
     print("Winograd 3x3    \(Runtime.winogradDescription)")
     print("devices         \(Devices.available.map(\.description).joined(separator: ", ")) (CUDA: \(Devices.cudaBuilt ? "in this build, \(Devices.cudaCount) device(s)" : "not in this build"); MPS: \(Devices.mpsAvailable ? "yes" : "no"))")
-    if verbose {
-      print("\n\(info.configuration)\n\(info.parallelism)")
-    }
+    if verbose { print("\n\(info.configuration)\n\(info.parallelism)") }
   }
 }

@@ -26,9 +26,7 @@ final class ProgressLine {
     return true
   }
 
-  func finishLine() {
-    if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-  }
+  func finishLine() { if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) } }
 
   /// Prints a batch's outcomes: `[i/n] verb INPUT -> OUTPUT (s)`, or the error on standard error.
   func reporting(verb: String) -> (FileBatch.Outcome) -> Void {
@@ -44,8 +42,5 @@ final class ProgressLine {
     }
   }
 
-  static func clock(_ seconds: Double) -> String {
-    let s = Int(seconds.rounded())
-    return String(format: "%d:%02d", s / 60, s % 60)
-  }
+  static func clock(_ seconds: Double) -> String { String(format: "%d:%02d", Int(seconds.rounded()) / 60, Int(seconds.rounded()) % 60) }
 }

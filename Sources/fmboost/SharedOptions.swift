@@ -39,9 +39,21 @@ struct ForceOption: ParsableArguments {
   @Flag(help: "Overwrite existing outputs.") var force = false
 }
 
-/// `--model M`, the CFM model of `upsample` and `eval`: by default the shipped one.
+/// `--model M`, `--scale N` or `--cascade K`: the CFM model of `upsample` and `eval` (by default
+/// the shipped one for the scale) and how many of its stages run.
 struct ModelOption: ParsableArguments {
-  @Option(help: "CFM weights: a Lightning .ckpt of the original, or safetensors (with its config in the metadata). Default: the shipped models/default-2x.safetensors.") var model: String?
+  @Option(help: "CFM weights: a Lightning .ckpt of the original, or safetensors (with its config in the metadata). Default: the shipped models/default-2x.safetensors (default-4x for --scale 4 where it was made).") var model: String?
+  @Option(help: "Make sides this many times larger (2, 4, ...) with the model's stages that reach it. Default: one stage.") var scale: Int?
+  @Option(help: "Instead of --scale, the number of stages of the model (a ×2 model's 2 take 512 → 2048 px).") var cascade: Int?
+
+  func validate() throws {
+    guard (1...4).contains(cascade ?? 1), (2...256).contains(scale ?? 2), cascade == nil || scale == nil else { throw ValidationError("--cascade must be 1 to 4 and --scale 2 to 256, not both") }
+  }
+
+  func configuration(vae: String?) -> UpsamplingPipeline.Configuration { .init(model: model, autoencoder: vae.map(vaePaths), scale: scale ?? 2) }
+
+  /// The stages of `pipeline` that reach --scale, else --cascade.
+  func stages(of pipeline: UpsamplingPipeline) throws -> Int { try scale.map(pipeline.stages(forScale:)) ?? cascade ?? 1 }
 }
 
 /// `--seed S`: the noise-augmentation draws of x0 (the same for every image).

@@ -8,7 +8,7 @@ import Torch
 /// `fmboost upsample INPUT... -o OUT`: the product.
 struct Upsample: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Upsample images by the model's scale (the default model: ×2; more with --cascade) with a coupling flow matching model.",
+    abstract: "Upsample images by the model's scale (the default model: ×2; more with --scale) with a coupling flow matching model.",
     discussion: paragraphs("""
       Each image is brought to the output size in pixel space (bilinear), encoded (PSU), noise-augmented at the forward-diffusion step --noising-step,
       flowed with the CFM network from t = 0 to 1 and decoded. Any size works: the output is exactly sW × sH per stage for a model of scale s (the image is padded to the
@@ -35,7 +35,6 @@ struct Upsample: ParsableCommand {
   @Option(help: "Relative tolerance of dopri5 (default: 1e-3).") var rtol: Double?
   @Option(help: "Noise-augmentation step of x0: 2…999, or 0 for none (default: the model's, else 400).") var noisingStep: Int?
   @OptionGroup var random: SeedOption
-  @Option(help: "Number of stages of the model (a ×2 model: 2 takes 512 → 2048 px).") var cascade: Int = 1
   @Option(help: "Run the encoder, the flow network and the decoder in tiles of this many pixels of the output (a multiple of the first stage's factor): for local models (the default model) the cores of halo tiles, the same pixels as whole; for others, tiles blended over overlaps.")
   var tile: Int?
   @Option(help: "Peak memory to stay within, in GB: local models (the default model) upsample larger images in halo tiles sized to fit, the same pixels as whole; 0 for whole images always.")
@@ -50,14 +49,13 @@ struct Upsample: ParsableCommand {
   @OptionGroup var placement: DeviceOption
 
   func validate() throws {
-    guard (1...4).contains(cascade) else { throw ValidationError("--cascade must be 1 to 4") }
     guard (0...1_000_000).contains(memoryBudget) else { throw ValidationError("--memory-budget must be a number of GB, 0 to 1,000,000, got \(memoryBudget)") }
     guard (1...100).contains(quality) else { throw ValidationError("--quality must be 1 to 100, got \(quality)") }
   }
 
   func run() throws {
     threading.apply()
-    var configuration = UpsamplingPipeline.Configuration(model: modelFile.model, autoencoder: vae.map(vaePaths))
+    var configuration = modelFile.configuration(vae: vae)
     configuration.weights = weights
     configuration.networkConfig = try modelConfig.map { try WeightFile.config(EfficientUNetConfig.self, jsonFile: $0) }
     configuration.overrides = UpsamplingRecipe.Overrides(
@@ -72,7 +70,7 @@ struct Upsample: ParsableCommand {
     output.shard = try sharding.resolve()
     let progress = ProgressLine(label: "image")
     defer { if output.shard != nil { ShardOption.printCompleteness(folder: output.folder) } }
-    try pipeline.upsampleFiles(inputs, stages: cascade, seed: random.seed, output: output, progress: progress.update, report: progress.reporting(verb: "upsampled"))
+    try pipeline.upsampleFiles(inputs, stages: try modelFile.stages(of: pipeline), seed: random.seed, output: output, progress: progress.update, report: progress.reporting(verb: "upsampled"))
   }
 }
 

@@ -82,4 +82,38 @@ import Training
     let bad = try CommandRunner.fmboost(["eval", Shared.photo("chelsea.png"), "--model", model, "--steps", "1,x"])
     #expect(bad.status != 0 && bad.error.contains("--steps"))
   }
+
+  /// A model trained ×4 (16 → 64 px crops) records its scale: `--scale 4` is one stage of it, and
+  /// `--scale 16` two; eval measures it against bicubic ×4.
+  @Test func aScaleFourModelRunsOneStagePerFourTimes() throws {
+    let folder = try temporaryDirectory("export-x4")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let logs = folder.appendingPathComponent("logs").path
+    let train = try CommandRunner.fmboost([
+      "train", "--config", TrainCommandTests.repo.appendingPathComponent("configs/cpu-tiny.yaml").path, "--data", Shared.photo(""),
+      "--name", "x4", "--logs", logs, "--max-steps", "1", "--threads", "1", "model.params.low_res_size=16",
+      "model.params.fm_cfg.params.net_cfg.params.channel_mult=[1, 2]", "model.params.fm_cfg.params.net_cfg.params.attention_resolutions=[]",
+      "model.params.first_stage_cfg.target=fmboost.pixel_unshuffle.PixelUnshuffle", "model.params.first_stage_cfg.params.factor=4",
+      "model.params.fm_cfg.params.net_cfg.params.in_channels=96", "model.params.fm_cfg.params.net_cfg.params.out_channels=48",
+      "model.params.noising_step=-1", "train.val_check_interval=1000", "train.val_steps=1",
+    ])
+    #expect(train.status == 0, "\(train.error)")
+    let run = try #require(try FileManager.default.contentsOfDirectory(atPath: logs).first)
+    let model = folder.appendingPathComponent("x4.safetensors").path
+    let export = try CommandRunner.fmboost(["export", "\(logs)/\(run)/checkpoints/last.safetensors", "-o", model])
+    #expect(export.status == 0 && export.output.contains(#""scale":4"#), "\(export.output) \(export.error)")
+    let input = folder.appendingPathComponent("chelsea.png").path
+    try ImageFile.write(try ImageFile.read(Shared.photo("chelsea.png"), range: .unit).narrow(dim: 1, start: 100, length: 20)
+      .narrow(dim: 2, start: 180, length: 30), to: input, range: .unit)
+    for (scale, shape) in [(nil, [3, 80, 120]), ("4", [3, 80, 120]), ("16", [3, 320, 480])] {
+      let out = folder.appendingPathComponent("out\(scale ?? "")").path
+      let up = try CommandRunner.fmboost(["upsample", input, "-o", out, "--model", model] + (scale.map { ["--scale", $0] } ?? []))
+      #expect(up.status == 0, "\(up.error)")
+      #expect(try ImageFile.read(out + "/chelsea.png").shape == shape)
+    }
+    let two = try CommandRunner.fmboost(["upsample", input, "-o", folder.appendingPathComponent("x2").path, "--model", model, "--scale", "2"])
+    #expect(two.status == 1 && two.error.contains("×2 is not 1 to 4 stages of the ×4 model"), "\(two.error)")
+    let eval = try CommandRunner.fmboost(["eval", Shared.photo("chelsea.png"), "--model", model, "--max-side", "64", "--steps", "1"])
+    #expect(eval.status == 0 && eval.output.contains("×4 from bicubic-antialiased downscales"), "\(eval.output) \(eval.error)")
+  }
 }

@@ -37,6 +37,15 @@ import Torch
     let twice = try CommandRunner.fmboost(["upsample", input, "--cascade", "2", "--method", "rk4"] + common(out4))
     #expect(twice.status == 0, "\(twice.error)")
     #expect(try ImageFile.read(out4 + "/chelsea_small.png").shape == [3, 120, 180])
+    // --scale 4 of a ×2 model is its two stages: the same pixels.
+    let scaled = dir.appendingPathComponent("scale4").path
+    let byScale = try CommandRunner.fmboost(["upsample", input, "--scale", "4", "--method", "rk4"] + common(scaled))
+    #expect(byScale.status == 0, "\(byScale.error)")
+    #expect(try ImageFile.read(scaled + "/chelsea_small.png").equal(ImageFile.read(out4 + "/chelsea_small.png")))
+    let three = try CommandRunner.fmboost(["upsample", input, "--scale", "3"] + common(dir.appendingPathComponent("x3").path))
+    #expect(three.status == 1 && three.error.contains("--scale: ×3 is not 1 to 4 stages of the ×2 model"), "\(three.error)")
+    let both = try CommandRunner.fmboost(["upsample", input, "--scale", "4", "--cascade", "2"] + common(scaled))
+    #expect(both.status != 0 && both.error.contains("not both"), "\(both.error)")
     // Same seed, same output; never overwritten without --force.
     let again = try CommandRunner.fmboost(["upsample", input] + common(out))
     #expect(again.status != 0 && again.error.contains("--force"))

@@ -33,9 +33,10 @@ public final class Upsampler {
 
   /// Image sides must be multiples of this for an output `factor` times larger.
   public func inputMultiple(factor: Int) -> Int {
-    let latentMultiple = flow.net.config.requiredDivisor * pixelSpace.autoencoder.downsamplingFactor
-    // The output side factor·H must be a multiple of latentMultiple.
-    return latentMultiple / gcd(latentMultiple, factor)
+    let f = pixelSpace.autoencoder.downsamplingFactor
+    let latentMultiple = flow.net.config.requiredDivisor * f
+    // The output side factor·H must be a multiple of latentMultiple; a latent mode encodes H itself.
+    return lcm(latentMultiple / gcd(latentMultiple, factor), recipe.mode == .psu ? 1 : f)
   }
 
   public struct Output {
