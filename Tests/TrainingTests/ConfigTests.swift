@@ -19,10 +19,12 @@ import Training
     #expect(net.parameterCount == 305_806_340)
   }
 
-  @Test func defaultModelsConfigIsTheLocalNetwork() throws {
-    let config = try TrainingConfig(ConfigTree(path: Self.repo.appendingPathComponent("configs/default-2x.yaml").path))
+  @Test(arguments: [("default-2x", 2), ("default-4x", 4)])
+  func defaultModelsConfigsAreLocalNetworks(name: String, scale: Int) throws {
+    let config = try TrainingConfig(ConfigTree(path: Self.repo.appendingPathComponent("configs/\(name).yaml").path))
     #expect(!config.net.useGroupNorm && !config.net.middleAttention && config.net.attentionResolutions.isEmpty)
-    #expect(config.timestepPower == 16 && config.maxSteps == 12000 && config.velocityLoss == .l1)
+    #expect(config.timestepPower == 16 && config.velocityLoss == .l1)
+    #expect(try config.recipe().scale == scale && config.firstStage.downsamplingFactor == scale)
     let net = try EfficientUNet(config.net, device: .meta)
     #expect(!net.stateDict().contains { $0.0.hasPrefix("middle_block.2.") || $0.0.hasSuffix(".norm.weight") })
   }
