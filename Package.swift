@@ -103,7 +103,7 @@ let package = Package(
       exclude: ["make_sd_sampler_fixture.py", "make_peft_lora_fixture.py", "make_clip_folder_fixture.py"]),
     .testTarget(name: "CLITests", dependencies: ["fmboost", "FMBoost", "StableDiffusion", "NN", "Training", "TestSupport"]),
     .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "FMBoost", "StableDiffusion", "Evaluation", "Imaging", "Torch", "TestSupport"]),
-    .testTarget(name: "ServerTests", dependencies: ["Server", "Pipelines", "Imaging", "Torch", "TestSupport"]),
+    .testTarget(name: "ServerTests", dependencies: ["Server", "Pipelines", "FMBoost", "Checkpoint", "Imaging", "Torch", "TestSupport"]),
     .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
     .testTarget(name: "StudiesTests", dependencies: ["Studies", "TestSupport"]),
     .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Checkpoint", "Imaging", "TestSupport"]),

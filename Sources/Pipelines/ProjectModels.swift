@@ -11,8 +11,13 @@ public enum DefaultModel {
   /// made ($FMBOOST_DEFAULT_MODEL_<scale>X, or found where the ×2 model is), else the ×2 model,
   /// whose stages then reach the scale.
   public static func path(scale: Int = 2) throws -> String {
-    if scale != 2, let found = try? locate("default-\(scale)x.safetensors", environmentVariable: "\(environmentVariable)_\(scale)X") { return found }
+    if scale != 2, let found = made(scale: scale) { return found }
     return try locate(fileName, environmentVariable: environmentVariable)
+  }
+
+  /// The shipped model made for `scale` other than 2, nil where none was.
+  public static func made(scale: Int) -> String? {
+    try? locate("default-\(scale)x.safetensors", environmentVariable: "\(environmentVariable)_\(scale)X")
   }
 
   /// $variable, else `<prefix>/share/fmboost/` beside an installed executable, else models/ in a

@@ -45,7 +45,7 @@ final class Engine: @unchecked Sendable {
     let picture = try ImageFile.decodePicture(data, name: "the image")
     let target = size ?? (Int((Double(picture.width) * scale).rounded()), Int((Double(picture.height) * scale).rounded()))
     let factor = max(Double(target.width) / Double(picture.width), Double(target.height) / Double(picture.height))
-    let pipeline = try upscalers.pipeline(upscaler)
+    let pipeline = try upscalers.pipeline(upscaler, factor: factor)
     let stages = pipeline.stages(reaching: factor)
     var result = try pipeline.upsample(picture, stages: stages) { job.report($0.fraction) }.picture
     if result.width != target.width || result.height != target.height { result = try result.resized(to: target) }

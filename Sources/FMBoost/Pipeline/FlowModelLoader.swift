@@ -35,9 +35,15 @@ public enum FlowModelLoader {
     }
     // Built from the file's tensors in place: a safetensors file is read one tensor at a time.
     let net = try WeightFile.build(Dictionary(entries, uniquingKeysWith: { a, _ in a }), file: path, device: device) { try EfficientUNet(netConfig, $0) }
-    let recipe = try file.metadata[UpsamplingRecipe.metadataKey].map {
+    return Loaded(flow: try CouplingFlowMatching(net: net), weights: taken, recipe: try recipe(recordedIn: file, path: path))
+  }
+
+  /// The recipe a model file records (`fmboost export`), else the original's defaults; reads no weights.
+  public static func recipe(of path: String) throws -> UpsamplingRecipe { try recipe(recordedIn: TensorFile(path: path), path: path) }
+
+  static func recipe(recordedIn file: TensorFile, path: String) throws -> UpsamplingRecipe {
+    try file.metadata[UpsamplingRecipe.metadataKey].map {
       try WeightFile.decodeConfig(UpsamplingRecipe.self, json: Data($0.utf8), file: path)
     } ?? UpsamplingRecipe()
-    return Loaded(flow: try CouplingFlowMatching(net: net), weights: taken, recipe: recipe)
   }
 }
