@@ -30,8 +30,7 @@ public struct UpsamplingComparison {
   public init(models: [Model], stages: Int = 1, patches: PatchFID? = nil, seed: UInt64 = 2024, degradation: LowResolutionDegradation? = nil) throws {
     let scales = Set(models.map(\.upsampler.recipe.scale))
     guard scales.count <= 1 else { throw TorchError.invalidArgument("the models to compare have different scales: \(scales.sorted())") }
-    let modelScale = scales.first ?? 2
-    scale = (0..<max(1, stages)).reduce(1) { product, _ in product * modelScale }  // as UpsamplingPipeline.scale(stages:)
+    scale = (models.first?.upsampler.recipe ?? UpsamplingRecipe()).scale(stages: stages)
     (self.models, self.stages, self.patches, self.seed, self.degradation) = (models, stages, patches, seed, degradation)
   }
 

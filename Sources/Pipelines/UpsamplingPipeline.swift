@@ -88,7 +88,7 @@ public final class UpsamplingPipeline: @unchecked Sendable {
   public var scale: Int { recipe.scale }
 
   /// How many times larger `stages` stages make an image's sides.
-  public func scale(stages: Int) -> Int { (0..<max(1, stages)).reduce(1) { product, _ in product * scale } }
+  public func scale(stages: Int) -> Int { recipe.scale(stages: stages) }
 
   /// The fewest stages, 1 to `limit`, that make sides at least `factor` times larger.
   public func stages(reaching factor: Double, limit: Int = 4) -> Int {

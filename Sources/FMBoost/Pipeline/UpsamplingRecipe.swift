@@ -93,6 +93,9 @@ public struct UpsamplingRecipe: Sendable, Equatable {
 
   public var sampling: FlowSampling { FlowSampling(method: method, steps: steps, atol: atol, rtol: rtol) }
 
+  /// How many times larger `stages` stages make a side.
+  public func scale(stages: Int) -> Int { (0..<max(1, stages)).reduce(1) { product, _ in product * scale } }
+
   /// What a caller may change for one run; nil keeps the model's.
   public struct Overrides: Sendable, Equatable {
     public var latentScale: Double?
