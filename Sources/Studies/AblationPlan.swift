@@ -12,6 +12,10 @@ public struct AblationPlan: Sendable {
     public let firstStageYAML: String
     /// The autoencoder files `upsample` needs for it (none for pixel-unshuffle).
     public let autoencoder: [String]?
+    /// `scale_factor`: 1/std of the space's latents on the training crops (the trainer logs it for
+    /// the first batch), so both spaces meet the noise augmentation at unit variance, as SD's
+    /// latents do with 0.18215.
+    public let latentScale: Double
   }
 
   /// One design choice, as config overrides of the paper's configuration.
@@ -80,11 +84,11 @@ extension AblationPlan.Space {
   public static let taef2 = AblationPlan.Space(
     name: "taef2", latentChannels: 32,
     firstStageYAML: "{target: fmboost.taesd.TAESD, params: {encoder_path: ../shared/weights/taef2_encoder.pth, decoder_path: ../shared/weights/taef2_decoder.pth}}",
-    autoencoder: ["../shared/weights/taef2_encoder.pth", "../shared/weights/taef2_decoder.pth"])
+    autoencoder: ["../shared/weights/taef2_encoder.pth", "../shared/weights/taef2_decoder.pth"], latentScale: 1.23)
 
   /// Pixel-unshuffle ×8: the same latent grid as TAEF2's, with nothing learned or lost.
   public static let pixelUnshuffle8 = AblationPlan.Space(
     name: "pixel-unshuffle-8", latentChannels: 192,
     firstStageYAML: "{target: fmboost.pixel_unshuffle.PixelUnshuffle, params: {factor: 8}}",
-    autoencoder: nil)
+    autoencoder: nil, latentScale: 1.76)
 }

@@ -75,7 +75,7 @@ public struct AblationStudy {
                   dim_head: 32
                   num_heads: 2
           first_stage_cfg: \(run.space.firstStageYAML)
-          scale_factor: 1.0
+          scale_factor: \(run.space.latentScale)
           low_res_size: \(plan.evaluationSide / 2)
           high_res_size: \(plan.evaluationSide)
           low_res_downsampling: bicubic_antialias
@@ -119,13 +119,18 @@ public struct AblationStudy {
   /// Trains `run` to the longest length (resuming from its last checkpoint), unless done.
   func train(_ run: Run, log: @escaping (String) -> Void) throws {
     let longest = plan.lengths.max() ?? 1
-    guard !FileManager.default.fileExists(atPath: checkpoint(run, step: longest).path) else { return }
     let (config, yaml) = try trainingConfig(run)
+    let directory = folder.appendingPathComponent("runs/\(run.name)")
+    // The trainer saves the YAML of a run; one of another plan must not be resumed or scored as this plan's.
+    if let saved = try? String(contentsOf: directory.appendingPathComponent("config.yaml"), encoding: .utf8), saved != yaml {
+      throw ConfigError("\(directory.path) was trained with another configuration than this plan's; delete runs/\(run.name), "
+                        + "models/\(run.name)-* and results/\(run.name)-* in \(folder.path) to train it again")
+    }
+    guard !FileManager.default.fileExists(atPath: checkpoint(run, step: longest).path) else { return }
     // The variants of a space share its shards (they differ in what training does with them).
     let shards = folder.appendingPathComponent("shards/\(run.space.name)")
     try LatentShards.precompute(folder: plan.trainingImages, output: shards, config: config, shardSize: 64, cropsPerImage: plan.cropsPerImage,
                                 progress: { if !$0.hasSuffix("already written, skipped") { log($0) } })
-    let directory = folder.appendingPathComponent("runs/\(run.name)")
     var options = Trainer.Options(runDirectory: directory, dataFolder: shards.path)
     let last = directory.appendingPathComponent("checkpoints/last.safetensors")
     if FileManager.default.fileExists(atPath: last.path) { options.resumeFrom = last.path }

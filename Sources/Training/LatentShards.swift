@@ -12,25 +12,23 @@ public enum LatentShards {
   public static let format = "fmboost-shard-2"
 
   /// What a shard was made with; stored in every shard's metadata, so shards made under another
-  /// config are rebuilt by `precompute` and refused by training.
+  /// config are rebuilt by `precompute` and refused by training. (Not the latent scale: the
+  /// latents are stored unscaled, and training scales them.)
   public struct Recipe: Equatable {
     public var firstStage: String
     public var imageSize: Int
     public var lowResSize: Int
     public var downsampling: String
-    public var scaleFactor: Double
 
     public init(_ config: TrainingConfig) {
       firstStage = config.firstStage.identifier
       imageSize = config.highResSize
       lowResSize = config.lowResSize
       downsampling = config.downsampling.rawValue
-      scaleFactor = config.scaleFactor
     }
 
     var metadata: [String: String] {
-      ["first_stage": firstStage, "image_size": String(imageSize), "low_res_size": String(lowResSize),
-       "low_res_downsampling": downsampling, "scale_factor": String(scaleFactor)]
+      ["first_stage": firstStage, "image_size": String(imageSize), "low_res_size": String(lowResSize), "low_res_downsampling": downsampling]
     }
 
     /// The first setting in which `metadata` differs from this recipe, as "key: shard vs config".

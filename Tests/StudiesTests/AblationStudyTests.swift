@@ -51,6 +51,12 @@ import TestSupport
     var again: [String] = []
     try study.run(log: { again.append($0) })
     #expect(again.isEmpty, "\(again)")
+    // A plan that trains otherwise is refused where runs of the old one are, naming what to delete.
+    var changed = plan
+    changed.batchSize = 1
+    #expect { try AblationStudy(plan: changed, folder: study.folder).run(log: { _ in }) } throws: {
+      "\($0)".contains("was trained with another configuration") && "\($0)".contains("results/pixel-unshuffle-8-paper-seed1-*")
+    }
     // The report's Δ is the mean paired difference of the files' per-photo Y-PSNR.
     let report = AblationReport(plan: plan, results: results)
     let label = "model euler \(report.referenceSteps) steps"

@@ -212,6 +212,10 @@ enum TinyRun {
     let (toBicubic, toBilinear) = (try (stored - expected).abs().mean().item(), try (stored - bilinearExpectation).abs().mean().item())
     #expect(toBicubic < toBilinear / 2, "mean error \(toBicubic) to the bicubic recipe, \(toBilinear) to the bilinear one")
     _ = try Trainer(config: bicubic, yaml: bicubicYAML, options: options)
+    // Shards hold unscaled latents: another latent scale trains from the same shards.
+    let (rescaled, rescaledYAML) = try TinyRun.config(["model.params.upsampling_mode=psu", "model.params.low_res_downsampling=bicubic_antialias",
+                                                       "model.params.scale_factor=1.7"])
+    _ = try Trainer(config: rescaled, yaml: rescaledYAML, options: options)
   }
 }
 
