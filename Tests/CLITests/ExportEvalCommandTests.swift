@@ -9,23 +9,32 @@ import Training
 
 /// train → export → upsample with the model's own settings → eval, with a tiny pixel-unshuffle model.
 @Suite struct ExportEvalCommandTests {
+  /// `fmboost train` of cpu-tiny as a pixel-unshuffle ×`factor` model (levels ×1 ×2, no attention,
+  /// no noise augmentation) in `folder`/logs, with `overrides`; returns its last checkpoint.
+  static func trainTinyPixelUnshuffle(in folder: URL, factor: Int, steps: Int, _ overrides: [String]) throws -> String {
+    let logs = folder.appendingPathComponent("logs").path
+    let channels = 3 * factor * factor
+    let train = try CommandRunner.fmboost([
+      "train", "--config", TrainCommandTests.repo.appendingPathComponent("configs/cpu-tiny.yaml").path, "--data", Shared.photo(""),
+      "--name", "tiny", "--logs", logs, "--max-steps", String(steps), "--threads", "1",
+      "model.params.fm_cfg.params.net_cfg.params.channel_mult=[1, 2]", "model.params.fm_cfg.params.net_cfg.params.attention_resolutions=[]",
+      "model.params.first_stage_cfg.target=fmboost.pixel_unshuffle.PixelUnshuffle", "model.params.first_stage_cfg.params.factor=\(factor)",
+      "model.params.fm_cfg.params.net_cfg.params.in_channels=\(2 * channels)", "model.params.fm_cfg.params.net_cfg.params.out_channels=\(channels)",
+      "model.params.noising_step=-1", "train.val_check_interval=1000",
+    ] + overrides)
+    #expect(train.status == 0, "\(train.error)")
+    let run = try #require(try FileManager.default.contentsOfDirectory(atPath: logs).first)
+    return "\(logs)/\(run)/checkpoints/last.safetensors"
+  }
+
   @Test func exportedModelRunsWithoutFlagsAndEvalReportsEveryMethod() throws {
     let folder = try temporaryDirectory("export-eval")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let logs = folder.appendingPathComponent("logs").path
-    let train = try CommandRunner.fmboost([
-      "train", "--config", TrainCommandTests.repo.appendingPathComponent("configs/cpu-tiny.yaml").path, "--data", Shared.photo(""),
-      "--name", "ex", "--logs", logs, "--max-steps", "2", "--threads", "1",
-      "model.params.fm_cfg.params.net_cfg.params.channel_mult=[1, 2]", "model.params.fm_cfg.params.net_cfg.params.attention_resolutions=[]",
-      "model.params.first_stage_cfg.target=fmboost.pixel_unshuffle.PixelUnshuffle", "model.params.first_stage_cfg.params.factor=2",
-      "model.params.fm_cfg.params.net_cfg.params.in_channels=24", "model.params.fm_cfg.params.net_cfg.params.out_channels=12",
-      "model.params.low_res_downsampling=bicubic_antialias", "model.params.noising_step=-1", "model.params.scale_factor=1.5",
-      "train.val_check_interval=1000", "train.val_steps=3",
+    let checkpoint = try Self.trainTinyPixelUnshuffle(in: folder, factor: 2, steps: 2, [
+      "model.params.low_res_downsampling=bicubic_antialias", "model.params.scale_factor=1.5", "train.val_steps=3",
     ])
-    #expect(train.status == 0, "\(train.error)")
-    let run = try #require(try FileManager.default.contentsOfDirectory(atPath: logs).first)
     let model = folder.appendingPathComponent("model.safetensors").path
-    let export = try CommandRunner.fmboost(["export", "\(logs)/\(run)/checkpoints/last.safetensors", "-o", model, "--half"])
+    let export = try CommandRunner.fmboost(["export", checkpoint, "-o", model, "--half"])
     #expect(export.status == 0, "\(export.error)")
     let file = try SafeTensorsFile(path: model)
     #expect(file.metadata["format"] == ModelExport.format)
@@ -34,7 +43,7 @@ import Training
                                        startFromNoise: false, lowResDownsampling: "bicubic_antialias", method: .euler, steps: 3))
     #expect(try file.tensors().values.allSatisfy { $0.dtype == .float16 })
     // Exporting again without --force keeps the file and says so.
-    let again = try CommandRunner.fmboost(["export", "\(logs)/\(run)/checkpoints/last.safetensors", "-o", model])
+    let again = try CommandRunner.fmboost(["export", checkpoint, "-o", model])
     #expect(again.status != 0 && again.error.contains("--force"))
 
     // A 90×60 crop of a real photo: the tiny network's middle-block attention is quadratic in positions.
@@ -88,19 +97,9 @@ import Training
   @Test func aScaleFourModelRunsOneStagePerFourTimes() throws {
     let folder = try temporaryDirectory("export-x4")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let logs = folder.appendingPathComponent("logs").path
-    let train = try CommandRunner.fmboost([
-      "train", "--config", TrainCommandTests.repo.appendingPathComponent("configs/cpu-tiny.yaml").path, "--data", Shared.photo(""),
-      "--name", "x4", "--logs", logs, "--max-steps", "1", "--threads", "1", "model.params.low_res_size=16",
-      "model.params.fm_cfg.params.net_cfg.params.channel_mult=[1, 2]", "model.params.fm_cfg.params.net_cfg.params.attention_resolutions=[]",
-      "model.params.first_stage_cfg.target=fmboost.pixel_unshuffle.PixelUnshuffle", "model.params.first_stage_cfg.params.factor=4",
-      "model.params.fm_cfg.params.net_cfg.params.in_channels=96", "model.params.fm_cfg.params.net_cfg.params.out_channels=48",
-      "model.params.noising_step=-1", "train.val_check_interval=1000", "train.val_steps=1",
-    ])
-    #expect(train.status == 0, "\(train.error)")
-    let run = try #require(try FileManager.default.contentsOfDirectory(atPath: logs).first)
+    let checkpoint = try Self.trainTinyPixelUnshuffle(in: folder, factor: 4, steps: 1, ["model.params.low_res_size=16", "train.val_steps=1"])
     let model = folder.appendingPathComponent("x4.safetensors").path
-    let export = try CommandRunner.fmboost(["export", "\(logs)/\(run)/checkpoints/last.safetensors", "-o", model])
+    let export = try CommandRunner.fmboost(["export", checkpoint, "-o", model])
     #expect(export.status == 0 && export.output.contains(#""scale":4"#), "\(export.output) \(export.error)")
     let input = folder.appendingPathComponent("chelsea.png").path
     try ImageFile.write(try ImageFile.read(Shared.photo("chelsea.png"), range: .unit).narrow(dim: 1, start: 100, length: 20)
