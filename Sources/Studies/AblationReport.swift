@@ -21,10 +21,13 @@ public struct AblationReport {
 
   static func modelLabel(_ steps: Int) -> String { "model euler \(steps) step\(steps == 1 ? "" : "s")" }
 
-  /// Per photo (sorted by name), the mean over seeds of `metric` for `method`; nil without results.
+  /// Per photo (sorted by name), the mean over seeds (or of one seed) of `metric` for `method`;
+  /// nil without results.
   func perPhoto(_ space: String, _ variant: String, _ length: Int, _ condition: String, _ method: String,
-                _ metric: (AblationResult.Row) -> Double) -> [Double]? {
-    let chosen = results.filter { $0.space == space && $0.variant == variant && $0.length == length && $0.condition == condition }
+                _ metric: (AblationResult.Row) -> Double, seed: UInt64? = nil) -> [Double]? {
+    let chosen = results.filter {
+      $0.space == space && $0.variant == variant && $0.length == length && $0.condition == condition && (seed == nil || $0.seed == seed)
+    }
     var byPhoto: [String: [Double]] = [:]
     for row in chosen.flatMap(\.rows) where row.method == method && row.image != "mean" { byPhoto[row.image, default: []].append(metric(row)) }
     guard !byPhoto.isEmpty else { return nil }
@@ -67,7 +70,7 @@ public struct AblationReport {
       "Intervals: 95 % over the photos, each photo's value averaged over the seeds first. Patch FID/KID: \(plan.patchCrops) crops of",
       "\(plan.patchSize) px per photo and seed; mean over the seeds (their range). Δ: paired difference from the paper's configuration at \(referenceSteps) Euler steps.",
       "", "Result files: \(results.count) of the plan's \(expectedResults)\(results.count < expectedResults ? " (the study is not finished: a variant's row averages the seeds it has)" : "").",
-    ]
+    ] + claims
     for space in plan.spaces.map(\.name) {
       for length in plan.lengths {
         for condition in plan.conditions.map(\.rawValue) {

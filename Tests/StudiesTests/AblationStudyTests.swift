@@ -68,6 +68,18 @@ import TestSupport
     let section = report.markdown.components(separatedBy: "## pixel-unshuffle-8, 8 training steps, clean inputs")[1]
     let row = try #require(section.split(separator: "\n").first { $0.hasPrefix("| noise-start |") })
     #expect(row.contains(delta.text(2)), "\(row) lacks \(delta.text(2)); methods \(Set(results.flatMap { $0.rows.map { "\($0.method) \($0.image)" } }))")
+    // The claims table repeats it; its second table is each variant's 1-step minus 2-step Y-PSNR.
+    let lines = report.markdown.split(separator: "\n")
+    let claim = try #require(lines.first { $0.hasPrefix("| noise-start | pixel-unshuffle-8 | 8 | ") })
+    #expect(claim.contains(delta.text(2)), "\(claim)")
+    func yPSNRAt(_ variant: String, steps: Int) -> [Double] {
+      results.first { $0.variant == variant && $0.length == 8 && $0.condition == "clean" }!.rows
+        .filter { $0.method == "model euler \(steps) step\(steps == 1 ? "" : "s")" && $0.image != "mean" }.sorted { $0.image < $1.image }.map(\.psnrY)
+    }
+    let stepGain = Estimate(zip(yPSNRAt("paper", steps: 1), yPSNRAt("paper", steps: 2)).map { $0 - $1 })
+    let stepsTable = try #require(lines.firstIndex { $0.contains("minus at 2, clean inputs") })
+    let stepsRow = try #require(lines[stepsTable...].first { $0.hasPrefix("| paper | ") })
+    #expect(stepsRow.hasSuffix("| \(stepGain.text(2)) |"), "\(stepsRow)")
     #expect(report.charts.keys.sorted() == ["inputs-pixel-unshuffle-8.svg", "steps-pixel-unshuffle-8.svg"])
     #expect(report.charts.values.allSatisfy { $0.hasPrefix("<svg") && $0.contains("noise-start") })
   }

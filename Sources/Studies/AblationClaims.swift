@@ -1,0 +1,50 @@
+import Foundation
+
+extension AblationReport {
+  /// The section that reads the study claim by claim: each variant's paired ΔY-PSNR against the
+  /// paper's configuration on every input, with each seed's own mean difference (do the seeds
+  /// agree?), and what the Euler steps change.
+  var claims: [String] {
+    let paper = AblationPlan.paperVariant, reference = Self.modelLabel(referenceSteps)
+    let y: (AblationResult.Row) -> Double = { $0.psnrY }
+    let conditions = plan.conditions.map(\.rawValue)
+    var lines = [
+      "", "## The claims at a glance", "",
+      "ΔY-PSNR (dB) of each variant against the paper's configuration at \(referenceSteps) Euler steps: the paired mean over the photos",
+      "with its 95 % interval, then each seed's own mean difference in brackets.", "",
+      "| variant | space | training steps | " + conditions.joined(separator: " | ") + " |",
+      "|---|---|---:" + String(repeating: "|---:", count: conditions.count) + "|",
+    ]
+    for variant in plan.variants.map(\.name) where variant != paper {
+      for space in plan.spaces.map(\.name) {
+        for length in plan.lengths {
+          let cells = conditions.map { condition -> String in
+            func delta(_ seed: UInt64?) -> Estimate? {
+              difference(perPhoto(space, variant, length, condition, reference, y, seed: seed),
+                         perPhoto(space, paper, length, condition, reference, y, seed: seed))
+            }
+            guard let both = delta(nil) else { return "" }
+            let seeds = plan.seeds.compactMap { delta($0).map { String(format: "%+.2f", $0.mean) } }
+            return both.text(2) + (seeds.count > 1 ? " (" + seeds.joined(separator: ", ") + ")" : "")
+          }
+          if cells.contains(where: { !$0.isEmpty }) { lines.append("| \(variant) | \(space) | \(length) | " + cells.joined(separator: " | ") + " |") }
+        }
+      }
+    }
+    guard let fewest = plan.eulerSteps.min(), let most = plan.eulerSteps.max(), fewest != most else { return lines }
+    let columns = plan.spaces.flatMap { space in plan.lengths.map { (space.name, $0) } }
+    lines += [
+      "", "Y-PSNR at \(fewest) Euler step\(fewest == 1 ? "" : "s") minus at \(most), clean inputs (paired over the photos, 95 %):", "",
+      "| variant | " + columns.map { "\($0.0), \($0.1) steps" }.joined(separator: " | ") + " |",
+      "|---" + String(repeating: "|---:", count: columns.count) + "|",
+    ]
+    for variant in plan.variants.map(\.name) {
+      let cells = columns.map { space, length in
+        difference(perPhoto(space, variant, length, "clean", Self.modelLabel(fewest), y),
+                   perPhoto(space, variant, length, "clean", Self.modelLabel(most), y))?.text(2) ?? ""
+      }
+      lines.append("| \(variant) | " + cells.joined(separator: " | ") + " |")
+    }
+    return lines
+  }
+}
