@@ -34,14 +34,21 @@ extension AblationReport {
     guard let fewest = plan.eulerSteps.min(), let most = plan.eulerSteps.max(), fewest != most else { return lines }
     let columns = plan.spaces.flatMap { space in plan.lengths.map { (space.name, $0) } }
     lines += [
-      "", "Y-PSNR at \(fewest) Euler step\(fewest == 1 ? "" : "s") minus at \(most), clean inputs (paired over the photos, 95 %):", "",
+      "", "Y-PSNR at \(fewest) Euler step\(fewest == 1 ? "" : "s") minus at \(most), clean inputs (paired over the photos, 95 %), and the patch FID",
+      "at \(fewest) and at \(most) (mean over the seeds):", "",
       "| variant | " + columns.map { "\($0.0), \($0.1) steps" }.joined(separator: " | ") + " |",
       "|---" + String(repeating: "|---:", count: columns.count) + "|",
     ]
     for variant in plan.variants.map(\.name) {
       let cells = columns.map { space, length in
-        difference(perPhoto(space, variant, length, "clean", Self.modelLabel(fewest), y),
-                   perPhoto(space, variant, length, "clean", Self.modelLabel(most), y))?.text(2) ?? ""
+        guard let delta = difference(perPhoto(space, variant, length, "clean", Self.modelLabel(fewest), y),
+                                     perPhoto(space, variant, length, "clean", Self.modelLabel(most), y)) else { return "" }
+        let fid = [fewest, most].map { steps in
+          let values = results.filter { $0.space == space && $0.variant == variant && $0.length == length && $0.condition == "clean" }
+            .compactMap { $0.perceptual[Self.modelLabel(steps)]?.fid }
+          return values.isEmpty ? "–" : String(format: "%.1f", values.reduce(0, +) / Double(values.count))
+        }
+        return delta.text(2) + "; FID " + fid.joined(separator: " → ")
       }
       lines.append("| \(variant) | " + cells.joined(separator: " | ") + " |")
     }
