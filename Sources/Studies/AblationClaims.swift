@@ -3,8 +3,10 @@ import Foundation
 extension AblationReport {
   /// The section that reads the study claim by claim: each variant's paired ΔY-PSNR against the
   /// paper's configuration on every input, with each seed's own mean difference (do the seeds
-  /// agree?), and what the Euler steps change.
-  var claims: [String] {
+  /// agree?), what the Euler steps change, and each variant's final training loss.
+  var claims: [String] { differences + eulerSteps + losses }
+
+  private var differences: [String] {
     let paper = AblationPlan.paperVariant, reference = Self.modelLabel(referenceSteps)
     let y: (AblationResult.Row) -> Double = { $0.psnrY }
     let conditions = plan.conditions.map(\.rawValue)
@@ -31,6 +33,12 @@ extension AblationReport {
         }
       }
     }
+    return lines
+  }
+
+  private var eulerSteps: [String] {
+    let y: (AblationResult.Row) -> Double = { $0.psnrY }
+    var lines: [String] = []
     guard let fewest = plan.eulerSteps.min(), let most = plan.eulerSteps.max(), fewest != most else { return lines }
     let columns = plan.spaces.flatMap { space in plan.lengths.map { (space.name, $0) } }
     lines += [
@@ -49,6 +57,30 @@ extension AblationReport {
           return values.isEmpty ? "–" : String(format: "%.1f", values.reduce(0, +) / Double(values.count))
         }
         return delta.text(2) + "; FID " + fid.joined(separator: " → ")
+      }
+      lines.append("| \(variant) | " + cells.joined(separator: " | ") + " |")
+    }
+    return lines
+  }
+
+  /// The loss each variant settles at; the noise augmentation's share of it is the injected
+  /// noise's variance wherever the network does not reproduce that noise in its output.
+  private var losses: [String] {
+    guard !trainingLosses.isEmpty else { return [] }
+    let spaces = plan.spaces.map(\.name)
+    var lines = [
+      "", "Training loss (the velocity's squared error in the scaled latent space) over the last third of training: the mean of the",
+      "logged batch losses, mean over the seeds (each seed's value in brackets). Noise augmentation at step k adds 1 − ᾱ[k] to it",
+      "(0.346 at step 400, 0.025 at step 100) wherever the network leaves the source's noise in its output.", "",
+      "| variant | " + spaces.joined(separator: " | ") + " |",
+      "|---" + String(repeating: "|---:", count: spaces.count) + "|",
+    ]
+    for variant in plan.variants.map(\.name) {
+      let cells = spaces.map { space -> String in
+        let values = plan.seeds.compactMap { trainingLosses["\(space)-\(variant)-seed\($0)"] }
+        guard !values.isEmpty else { return "" }
+        let mean = String(format: "%.4f", values.reduce(0, +) / Double(values.count))
+        return values.count == 1 ? mean : mean + " (" + values.map { String(format: "%.4f", $0) }.joined(separator: ", ") + ")"
       }
       lines.append("| \(variant) | " + cells.joined(separator: " | ") + " |")
     }

@@ -8,9 +8,11 @@ import Foundation
 public struct AblationReport {
   public let plan: AblationPlan
   public let results: [AblationResult]
+  /// Run name → its loss over the last third of training (`AblationStudy.trainingLosses`).
+  public let trainingLosses: [String: Double]
 
-  public init(plan: AblationPlan, results: [AblationResult]) {
-    (self.plan, self.results) = (plan, results)
+  public init(plan: AblationPlan, results: [AblationResult], trainingLosses: [String: Double] = [:]) {
+    (self.plan, self.results, self.trainingLosses) = (plan, results, trainingLosses)
   }
 
   /// Spaces × variants × seeds × lengths × conditions.

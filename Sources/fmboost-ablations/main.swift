@@ -25,7 +25,8 @@ struct Ablations: ParsableCommand {
     // Unbuffered, so that a log file follows the run.
     if !reportOnly { try study.run(log: { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }) }
     let destination = URL(fileURLWithPath: report ?? (quick ? folder + "/report" : "docs/ablations"))
-    try AblationReport(plan: study.plan, results: try AblationResult.load(from: study.folder)).write(to: destination)
+    try AblationReport(plan: study.plan, results: try AblationResult.load(from: study.folder), trainingLosses: try study.trainingLosses())
+      .write(to: destination)
     print("wrote \(destination.path)/results.md and its charts")
   }
 }

@@ -58,7 +58,15 @@ import TestSupport
       "\($0)".contains("was trained with another configuration") && "\($0)".contains("results/pixel-unshuffle-8-paper-seed1-*")
     }
     // The report's Δ is the mean paired difference of the files' per-photo Y-PSNR.
-    let report = AblationReport(plan: plan, results: results)
+    // The training loss of a run: the mean of the batch losses logged over its last third (steps 6 to 8 of 8).
+    let losses = try study.trainingLosses()
+    let csv = try String(contentsOf: study.folder.appendingPathComponent("runs/pixel-unshuffle-8-paper-seed1/metrics.csv"), encoding: .utf8)
+    let logged = csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+      .filter { Int($0[0])! > 5 && !$0[1].isEmpty }.map { Double($0[1])! }
+    let paperLoss = try #require(losses["pixel-unshuffle-8-paper-seed1"])
+    #expect(logged.count == 3 && abs(paperLoss - logged.reduce(0, +) / 3) < 1e-12 && losses.count == 2)
+    let report = AblationReport(plan: plan, results: results, trainingLosses: losses)
+    #expect(report.markdown.contains(String(format: "| paper | %.4f |", paperLoss)))
     let label = "model euler \(report.referenceSteps) steps"
     func yPSNR(_ variant: String) -> [Double] {
       results.first { $0.variant == variant && $0.length == 8 && $0.condition == "clean" }!.rows

@@ -1,0 +1,24 @@
+import Foundation
+
+extension AblationStudy {
+  /// Each trained run's loss over the last third of its steps: the mean of the batch losses its
+  /// metrics.csv logged there. Runs without a log are left out.
+  public func trainingLosses() throws -> [String: Double] {
+    let longest = plan.lengths.max() ?? 1
+    var losses: [String: Double] = [:]
+    for run in runs {
+      let url = folder.appendingPathComponent("runs/\(run.name)/metrics.csv")
+      guard let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
+      let rows = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+      guard let header = rows.first, let stepColumn = header.firstIndex(of: "step"), let lossColumn = header.firstIndex(of: "loss") else {
+        throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: "\(url.path): no step and loss columns"])
+      }
+      let late = rows.dropFirst().compactMap { row -> Double? in
+        guard row.count > max(stepColumn, lossColumn), let step = Int(row[stepColumn]), 3 * step > 2 * longest else { return nil }
+        return Double(row[lossColumn])
+      }
+      if !late.isEmpty { losses[run.name] = late.reduce(0, +) / Double(late.count) }
+    }
+    return losses
+  }
+}
