@@ -1,12 +1,12 @@
 import Foundation
 
 extension AblationStudy {
-  /// Each trained run's loss over the last third of its steps: the mean of the batch losses its
-  /// metrics.csv logged there. Runs without a log are left out.
+  /// Each finished run's loss over the last third of its steps: the mean of the batch losses its
+  /// metrics.csv logged there. Runs still training are left out.
   public func trainingLosses() throws -> [String: Double] {
     let longest = plan.lengths.max() ?? 1
     var losses: [String: Double] = [:]
-    for run in runs {
+    for run in runs where FileManager.default.fileExists(atPath: checkpoint(run, step: longest).path) {
       let url = folder.appendingPathComponent("runs/\(run.name)/metrics.csv")
       guard let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
       let rows = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
