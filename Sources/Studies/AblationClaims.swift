@@ -38,10 +38,9 @@ extension AblationReport {
 
   private var eulerSteps: [String] {
     let y: (AblationResult.Row) -> Double = { $0.psnrY }
-    var lines: [String] = []
-    guard let fewest = plan.eulerSteps.min(), let most = plan.eulerSteps.max(), fewest != most else { return lines }
+    guard let fewest = plan.eulerSteps.min(), let most = plan.eulerSteps.max(), fewest != most else { return [] }
     let columns = plan.spaces.flatMap { space in plan.lengths.map { (space.name, $0) } }
-    lines += [
+    var lines = [
       "", "Y-PSNR at \(fewest) Euler step\(fewest == 1 ? "" : "s") minus at \(most), clean inputs (paired over the photos, 95 %), and the patch FID",
       "at \(fewest) and at \(most) (mean over the seeds):", "",
       "| variant | " + columns.map { "\($0.0), \($0.1) steps" }.joined(separator: " | ") + " |",

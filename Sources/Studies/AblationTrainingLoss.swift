@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 
 extension AblationStudy {
@@ -11,13 +12,14 @@ extension AblationStudy {
       guard let text = try? String(contentsOf: url, encoding: .utf8) else { continue }
       let rows = text.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
       guard let header = rows.first, let stepColumn = header.firstIndex(of: "step"), let lossColumn = header.firstIndex(of: "loss") else {
-        throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey: "\(url.path): no step and loss columns"])
+        throw FileError(file: url.path, "no step and loss columns in its header")
       }
-      let late = rows.dropFirst().compactMap { row -> Double? in
-        guard row.count > max(stepColumn, lossColumn), let step = Int(row[stepColumn]), 3 * step > 2 * longest else { return nil }
-        return Double(row[lossColumn])
+      // By step: a resumed run logs again the steps after its checkpoint; the later row counts.
+      var late: [Int: Double] = [:]
+      for row in rows.dropFirst() where row.count > max(stepColumn, lossColumn) {
+        if let step = Int(row[stepColumn]), 3 * step > 2 * longest, let loss = Double(row[lossColumn]) { late[step] = loss }
       }
-      if !late.isEmpty { losses[run.name] = late.reduce(0, +) / Double(late.count) }
+      if !late.isEmpty { losses[run.name] = late.values.reduce(0, +) / Double(late.count) }
     }
     return losses
   }
