@@ -53,7 +53,7 @@ extension AblationReport {
         let fid = [fewest, most].map { steps in
           let values = results.filter { $0.space == space && $0.variant == variant && $0.length == length && $0.condition == "clean" }
             .compactMap { $0.perceptual[Self.modelLabel(steps)]?.fid }
-          return values.isEmpty ? "–" : String(format: "%.1f", values.reduce(0, +) / Double(values.count))
+          return values.isEmpty ? "–" : String(format: "%.1f", Estimate(values).mean)
         }
         return delta.text(2) + "; FID " + fid.joined(separator: " → ")
       }
@@ -76,9 +76,9 @@ extension AblationReport {
     ]
     for variant in plan.variants.map(\.name) {
       let cells = spaces.map { space -> String in
-        let values = plan.seeds.compactMap { trainingLosses["\(space)-\(variant)-seed\($0)"] }
+        let values = plan.seeds.compactMap { trainingLosses[AblationStudy.Run.name(space: space, variant: variant, seed: $0)] }
         guard !values.isEmpty else { return "" }
-        let mean = String(format: "%.4f", values.reduce(0, +) / Double(values.count))
+        let mean = String(format: "%.4f", Estimate(values).mean)
         return values.count == 1 ? mean : mean + " (" + values.map { String(format: "%.4f", $0) }.joined(separator: ", ") + ")"
       }
       lines.append("| \(variant) | " + cells.joined(separator: " | ") + " |")

@@ -24,7 +24,8 @@ public struct AblationStudy {
     public let space: AblationPlan.Space
     public let variant: AblationPlan.Variant
     public let seed: UInt64
-    public var name: String { "\(space.name)-\(variant.name)-seed\(seed)" }
+    public var name: String { Self.name(space: space.name, variant: variant.name, seed: seed) }
+    public static func name(space: String, variant: String, seed: UInt64) -> String { "\(space)-\(variant)-seed\(seed)" }
   }
 
   /// Seed by seed, so that a study stopped halfway has compared every variant in every space.

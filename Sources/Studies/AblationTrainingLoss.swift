@@ -19,7 +19,7 @@ extension AblationStudy {
       for row in rows.dropFirst() where row.count > max(stepColumn, lossColumn) {
         if let step = Int(row[stepColumn]), 3 * step > 2 * longest, let loss = Double(row[lossColumn]) { late[step] = loss }
       }
-      if !late.isEmpty { losses[run.name] = late.values.reduce(0, +) / Double(late.count) }
+      if !late.isEmpty { losses[run.name] = Estimate(Array(late.values)).mean }
     }
     return losses
   }

@@ -67,12 +67,12 @@ import TestSupport
     #expect(logged.count == 3 && abs(paperLoss - logged.reduce(0, +) / 3) < 1e-12 && losses.count == 2)
     let report = AblationReport(plan: plan, results: results, trainingLosses: losses)
     #expect(report.markdown.contains(String(format: "| paper | %.4f |", paperLoss)))
-    let label = "model euler \(report.referenceSteps) steps"
-    func yPSNR(_ variant: String) -> [Double] {
+    func yPSNR(_ variant: String, steps: Int) -> [Double] {
       results.first { $0.variant == variant && $0.length == 8 && $0.condition == "clean" }!.rows
-        .filter { $0.method == label && $0.image != "mean" }.sorted { $0.image < $1.image }.map(\.psnrY)
+        .filter { $0.method == "model euler \(steps) step\(steps == 1 ? "" : "s")" && $0.image != "mean" }.sorted { $0.image < $1.image }.map(\.psnrY)
     }
-    let delta = Estimate(zip(yPSNR("noise-start"), yPSNR("paper")).map { $0 - $1 })
+    let reference = report.referenceSteps
+    let delta = Estimate(zip(yPSNR("noise-start", steps: reference), yPSNR("paper", steps: reference)).map { $0 - $1 })
     let section = report.markdown.components(separatedBy: "## pixel-unshuffle-8, 8 training steps, clean inputs")[1]
     let row = try #require(section.split(separator: "\n").first { $0.hasPrefix("| noise-start |") })
     #expect(row.contains(delta.text(2)), "\(row) lacks \(delta.text(2)); methods \(Set(results.flatMap { $0.rows.map { "\($0.method) \($0.image)" } }))")
@@ -80,11 +80,7 @@ import TestSupport
     let lines = report.markdown.split(separator: "\n")
     let claim = try #require(lines.first { $0.hasPrefix("| noise-start | pixel-unshuffle-8 | 8 | ") })
     #expect(claim.contains(delta.text(2)), "\(claim)")
-    func yPSNRAt(_ variant: String, steps: Int) -> [Double] {
-      results.first { $0.variant == variant && $0.length == 8 && $0.condition == "clean" }!.rows
-        .filter { $0.method == "model euler \(steps) step\(steps == 1 ? "" : "s")" && $0.image != "mean" }.sorted { $0.image < $1.image }.map(\.psnrY)
-    }
-    let stepGain = Estimate(zip(yPSNRAt("paper", steps: 1), yPSNRAt("paper", steps: 2)).map { $0 - $1 })
+    let stepGain = Estimate(zip(yPSNR("paper", steps: 1), yPSNR("paper", steps: 2)).map { $0 - $1 })
     let stepsTable = try #require(lines.firstIndex { $0.contains("minus at 2, clean inputs") })
     let stepsRow = try #require(lines[stepsTable...].first { $0.hasPrefix("| paper | ") })
     #expect(stepsRow.hasSuffix("| \(stepGain.text(2)); FID – → – |"), "\(stepsRow)")  // no Inception in this test
